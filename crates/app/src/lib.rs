@@ -1,0 +1,56 @@
+//! tsunagi-app: the application services, one module per domain. Each use case takes the
+//! `App` and the caller's `Ctx`, asks the authorizer first, then does its work in one
+//! `TenantTx`: the change, its audit record and its outbox event commit together. The app
+//! does not know it is behind GraphQL: the CLI and the workers call the same functions.
+
+pub mod api_keys;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod policies;
+pub mod ratelimit;
+pub mod record;
+pub mod tenants;
+pub mod users;
+pub mod viewer;
+
+pub use config::{AppConfig, AuthConfig, RateLimitConfig};
+use std::sync::Arc;
+use tsunagi_authz::Authz;
+use tsunagi_core::{Principal, Result};
+use tsunagi_db::{Db, Scope, TenantTx};
+
+/// Everything a use case needs. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub db: Db,
+    pub authz: Authz,
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub config: Arc<AppConfig>,
+    pub auth_cache: auth::cache::AuthCache,
+}
+
+impl App {
+    pub fn new(db: Db, redis: Option<redis::aio::ConnectionManager>, config: AppConfig) -> Self {
+        let authz = Authz::new(db.clone());
+        Self { db, authz, redis, config: Arc::new(config), auth_cache: auth::cache::AuthCache::default() }
+    }
+
+    /// A transaction in the caller's tenant context.
+    pub async fn tx(&self, ctx: &Ctx) -> Result<TenantTx> {
+        TenantTx::begin(&self.db, Scope::of(&ctx.principal)).await
+    }
+}
+
+/// The caller of a use case: who, and under which request (for audit and tracing).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub principal: Principal,
+    pub request_id: Option<String>,
+}
+
+impl Ctx {
+    pub fn new(principal: Principal, request_id: Option<String>) -> Self {
+        Self { principal, request_id }
+    }
+}

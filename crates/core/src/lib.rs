@@ -1,0 +1,12 @@
+//! tsunagi-core: the vocabulary every other crate shares — typed ids, the one error enum,
+//! the principal a request acts as, tenant settings, and domain events. Pure: no I/O.
+
+pub mod error;
+pub mod events;
+pub mod ids;
+pub mod principal;
+pub mod tenant;
+
+pub use error::{Error, FieldError, Result, Validator};
+pub use ids::*;
+pub use principal::{Actor, Principal, TenantKind};

@@ -1,0 +1,207 @@
+//! Tenant settings that later capabilities read (numbering, money, language, time). A tenant
+//! stores only what it overrides; the effective settings walk up to the MVNO and the
+//! platform, and finally to the built-in defaults.
+
+use crate::error::{Result, Validator};
+use serde::{Deserialize, Serialize};
+
+/// How an amount with a fractional minor unit becomes an integer, applied once per amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundingRule {
+    /// 0.5 away from zero (四捨五入).
+    HalfUp,
+    /// 0.5 to the even neighbour (banker's rounding).
+    HalfEven,
+    /// Toward zero (切り捨て) — the most common rule for Japanese consumption tax.
+    Down,
+    /// Away from zero (切り上げ).
+    Up,
+}
+
+impl RoundingRule {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::HalfUp => "half_up",
+            Self::HalfEven => "half_even",
+            Self::Down => "down",
+            Self::Up => "up",
+        }
+    }
+    /// Rounds `numerator / denominator` (denominator > 0) to an integer by this rule.
+    pub fn divide(&self, numerator: i128, denominator: i128) -> i128 {
+        assert!(denominator > 0, "denominator must be positive");
+        let q = numerator / denominator;
+        let r = numerator % denominator;
+        if r == 0 {
+            return q;
+        }
+        let sign = if numerator < 0 { -1 } else { 1 };
+        let twice = 2 * r.abs();
+        match self {
+            Self::Down => q,
+            Self::Up => q + sign,
+            Self::HalfUp => {
+                if twice >= denominator { q + sign } else { q }
+            }
+            Self::HalfEven => {
+                if twice > denominator || (twice == denominator && q % 2 != 0) {
+                    q + sign
+                } else {
+                    q
+                }
+            }
+        }
+    }
+}
+
+/// What a tenant stores: each field optional, `None` meaning "inherit".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSettingsOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_calling_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounding: Option<RoundingRule>,
+}
+
+/// The settings in force for a tenant, every field resolved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    pub country_calling_code: String,
+    pub currency: String,
+    pub locale: String,
+    pub time_zone: String,
+    pub rounding: RoundingRule,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            country_calling_code: "81".into(),
+            currency: "JPY".into(),
+            locale: "ja-JP".into(),
+            time_zone: "Asia/Tokyo".into(),
+            rounding: RoundingRule::Down,
+        }
+    }
+}
+
+/// ISO 4217 codes accepted for a tenant's currency (active codes in use by operators).
+const CURRENCIES: &[&str] = &[
+    "AED", "AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "IDR", "INR",
+    "JPY", "KRW", "MXN", "MYR", "NOK", "NZD", "PHP", "PLN", "SEK", "SGD", "THB", "TRY", "TWD",
+    "USD", "VND", "ZAR",
+];
+
+impl TenantSettingsOverride {
+    /// Checks every present field; `prefix` is the input path (`input.settings`).
+    pub fn validate(&self, prefix: &str) -> Result<()> {
+        let mut v = Validator::new();
+        if let Some(cc) = &self.country_calling_code {
+            v.check(
+                !cc.is_empty() && cc.len() <= 3 && cc.bytes().all(|b| b.is_ascii_digit()) && !cc.starts_with('0'),
+                &format!("{prefix}.countryCallingCode"),
+                "must be 1-3 digits without '+' or a leading zero (e.g. 81)",
+            );
+        }
+        if let Some(c) = &self.currency {
+            v.check(
+                CURRENCIES.contains(&c.as_str()),
+                &format!("{prefix}.currency"),
+                format!("must be an ISO 4217 code this platform supports, one of {}", CURRENCIES.join(", ")),
+            );
+        }
+        if let Some(l) = &self.locale {
+            v.check(valid_locale(l), &format!("{prefix}.locale"), "must be a BCP 47 tag like ja-JP or en");
+        }
+        if let Some(tz) = &self.time_zone {
+            v.check(
+                tz.parse::<chrono_tz::Tz>().is_ok(),
+                &format!("{prefix}.timeZone"),
+                "must be an IANA time zone name like Asia/Tokyo",
+            );
+        }
+        v.finish()
+    }
+
+    /// Fields set in `other` replace ours.
+    pub fn merged_with(&self, other: &Self) -> Self {
+        Self {
+            country_calling_code: other.country_calling_code.clone().or_else(|| self.country_calling_code.clone()),
+            currency: other.currency.clone().or_else(|| self.currency.clone()),
+            locale: other.locale.clone().or_else(|| self.locale.clone()),
+            time_zone: other.time_zone.clone().or_else(|| self.time_zone.clone()),
+            rounding: other.rounding.or(self.rounding),
+        }
+    }
+}
+
+fn valid_locale(l: &str) -> bool {
+    let mut parts = l.split('-');
+    let lang = parts.next().unwrap_or("");
+    (2..=3).contains(&lang.len())
+        && lang.bytes().all(|b| b.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// Resolves effective settings from a chain ordered nearest first (the tenant, its parent, …).
+pub fn resolve_settings(chain: &[TenantSettingsOverride]) -> TenantSettings {
+    let d = TenantSettings::default();
+    let pick = |f: &dyn Fn(&TenantSettingsOverride) -> Option<String>, default: String| {
+        chain.iter().find_map(f).unwrap_or(default)
+    };
+    TenantSettings {
+        country_calling_code: pick(&|s| s.country_calling_code.clone(), d.country_calling_code),
+        currency: pick(&|s| s.currency.clone(), d.currency),
+        locale: pick(&|s| s.locale.clone(), d.locale),
+        time_zone: pick(&|s| s.time_zone.clone(), d.time_zone),
+        rounding: chain.iter().find_map(|s| s.rounding).unwrap_or(d.rounding),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reseller_inherits_unless_it_overrides() {
+        let mvno = TenantSettingsOverride { currency: Some("USD".into()), locale: Some("en".into()), ..Default::default() };
+        let reseller = TenantSettingsOverride { locale: Some("ja-JP".into()), ..Default::default() };
+        let s = resolve_settings(&[reseller, mvno]);
+        assert_eq!(s.currency, "USD");
+        assert_eq!(s.locale, "ja-JP");
+        assert_eq!(s.time_zone, "Asia/Tokyo");
+    }
+
+    #[test]
+    fn validation_names_fields() {
+        let bad = TenantSettingsOverride {
+            currency: Some("YEN".into()),
+            time_zone: Some("Mars/Olympus".into()),
+            country_calling_code: Some("+81".into()),
+            ..Default::default()
+        };
+        let Err(crate::Error::Validation(f)) = bad.validate("input.settings") else { panic!() };
+        let fields: Vec<_> = f.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["input.settings.countryCallingCode", "input.settings.currency", "input.settings.timeZone"]);
+    }
+
+    #[test]
+    fn rounding_rules() {
+        use RoundingRule::*;
+        assert_eq!(HalfUp.divide(25, 10), 3);
+        assert_eq!(HalfUp.divide(-25, 10), -3);
+        assert_eq!(HalfEven.divide(25, 10), 2);
+        assert_eq!(HalfEven.divide(35, 10), 4);
+        assert_eq!(Down.divide(29, 10), 2);
+        assert_eq!(Up.divide(21, 10), 3);
+        assert_eq!(Up.divide(-21, 10), -3);
+        assert_eq!(Down.divide(30, 10), 3);
+    }
+}

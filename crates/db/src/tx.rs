@@ -1,0 +1,118 @@
+//! `TenantTx`: the only way to reach tenant data. It opens a transaction and sets the RLS
+//! context with transaction-local settings (`set_config(..., true)`), so nothing leaks to
+//! the next user of a pooled connection. Reads see `visible` (the tenant and its
+//! descendants); writes are confined to `tenant_id`.
+
+use crate::Db;
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::sync::Arc;
+use tsunagi_core::{Error, Principal, Result, TenantId};
+
+/// The tenant context of one transaction.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub tenant_id: TenantId,
+    pub visible: Arc<[TenantId]>,
+}
+
+impl Scope {
+    pub fn of(p: &Principal) -> Self {
+        Self { tenant_id: p.tenant_id, visible: p.visible_tenants.clone() }
+    }
+    /// A scope that sees and writes one tenant only (sign-in, token refresh).
+    pub fn single(tenant_id: TenantId) -> Self {
+        Self { tenant_id, visible: Arc::from(vec![tenant_id]) }
+    }
+}
+
+pub struct TenantTx {
+    tx: Transaction<'static, Postgres>,
+    scope: Scope,
+}
+
+impl std::fmt::Debug for TenantTx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantTx").field("scope", &self.scope).finish()
+    }
+}
+
+fn uuid_array(ids: &[TenantId]) -> String {
+    let mut s = String::with_capacity(2 + ids.len() * 37);
+    s.push('{');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&id.to_string());
+    }
+    s.push('}');
+    s
+}
+
+impl TenantTx {
+    #[allow(clippy::disallowed_methods)] // the one sanctioned `begin`
+    pub async fn begin(db: &Db, scope: Scope) -> Result<Self> {
+        let mut tx = db.pool().begin().await.map_err(|e| Error::unavailable(format!("database: {e}")))?;
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true), set_config('app.visible_tenants', $2, true)")
+            .bind(scope.tenant_id.to_string())
+            .bind(uuid_array(&scope.visible))
+            .execute(&mut *tx)
+            .await?;
+        Ok(Self { tx, scope })
+    }
+
+    /// A transaction with no tenant context at all: RLS shows it nothing. For resolving
+    /// tenants by slug during sign-in (through SECURITY DEFINER functions) and for tests.
+    #[allow(clippy::disallowed_methods)]
+    pub async fn begin_unscoped(db: &Db) -> Result<Transaction<'static, Postgres>> {
+        db.pool().begin().await.map_err(|e| Error::unavailable(format!("database: {e}")))
+    }
+
+    pub fn tenant_id(&self) -> TenantId {
+        self.scope.tenant_id
+    }
+
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Moves the write scope to a direct child the current tenant just created (to write the
+    /// child's first admin and the genesis of its audit chain). Refused for anything else.
+    pub async fn enter_child(&mut self, child: TenantId) -> Result<()> {
+        let parent: Option<uuid::Uuid> = sqlx::query_scalar("SELECT parent_id FROM tenants WHERE id = $1")
+            .bind(child.as_uuid())
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .flatten();
+        if parent != Some(self.scope.tenant_id.as_uuid()) {
+            return Err(Error::internal(format!("enter_child: {child} is not a child of {}", self.scope.tenant_id)));
+        }
+        let scope = Scope::single(child);
+        sqlx::query("SELECT set_config('app.tenant_id', $1, true), set_config('app.visible_tenants', $2, true)")
+            .bind(child.to_string())
+            .bind(uuid_array(&scope.visible))
+            .execute(&mut *self.tx)
+            .await?;
+        self.scope = scope;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await.map_err(|e| {
+            if crate::error::is_retryable(&e) {
+                Error::conflict("the change collided with a concurrent one; retry")
+            } else {
+                Error::from(e)
+            }
+        })
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
