@@ -58,7 +58,10 @@ CREATE UNIQUE INDEX tenants_one_platform ON tenants ((true)) WHERE kind = 'platf
 CREATE INDEX tenants_parent ON tenants (parent_id);
 ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_read ON tenants FOR SELECT USING (id = ANY (app_visible()));
+-- Children of a visible tenant are descendants too (and this lets a new child be RETURNed
+-- before the visible set, computed at the start of the request, knows it).
+CREATE POLICY tenant_read ON tenants FOR SELECT
+    USING (id = ANY (app_visible()) OR parent_id = ANY (app_visible()));
 -- A tenant creates children of itself only.
 CREATE POLICY tenant_insert ON tenants FOR INSERT WITH CHECK (parent_id = app_tenant());
 -- Settings of itself, status of its descendants (the service forbids suspending yourself).

@@ -21,8 +21,16 @@ pub async fn api_key_create(
 ) -> Result<(ApiKey, String)> {
     app.authz.check(&ctx.principal, "api_key", "create").await?;
     let mut v = Validator::new();
-    v.check(!name.trim().is_empty() && name.len() <= 100, "input.name", "must be 1-100 characters");
-    v.check(expires_at.is_none_or(|e| e > Utc::now()), "input.expiresAt", "must be in the future");
+    v.check(
+        !name.trim().is_empty() && name.len() <= 100,
+        "input.name",
+        "must be 1-100 characters",
+    );
+    v.check(
+        expires_at.is_none_or(|e| e > Utc::now()),
+        "input.expiresAt",
+        "must be in the future",
+    );
     v.finish()?;
     let mut tx = app.tx(ctx).await?;
     validate_roles(&mut tx, ctx.principal.tenant_kind, "input.roles", &roles).await?;
@@ -40,7 +48,13 @@ pub async fn api_key_create(
         },
     )
     .await?;
-    record(&mut tx, ctx, AuditEntry::new("api_key.create", "api_key", id).after(&key), None).await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("api_key.create", "api_key", id).after(&key),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok((key, token))
 }
@@ -57,7 +71,8 @@ pub async fn api_key_revoke(app: &App, ctx: &Ctx, id: ApiKeyId, version: i32) ->
     app.authz.check(&ctx.principal, "api_key", "revoke").await?;
     let mut tx = app.tx(ctx).await?;
     let key = api_keys::api_key_revoke(&mut tx, id, version).await?;
-    let entry = AuditEntry::new("api_key.revoke", "api_key", id).after(json!({ "revoked_at": key.revoked_at }));
+    let entry = AuditEntry::new("api_key.revoke", "api_key", id)
+        .after(json!({ "revoked_at": key.revoked_at }));
     record(&mut tx, ctx, entry, None).await?;
     cache::notify(&mut tx, &format!("api_key:{id}")).await?;
     tx.commit().await?;

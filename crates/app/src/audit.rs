@@ -12,7 +12,12 @@ pub struct AuditPage {
     pub from_end: bool,
 }
 
-pub async fn audit_list(app: &App, ctx: &Ctx, filter: AuditFilter, page: AuditPage) -> Result<Vec<AuditRecord>> {
+pub async fn audit_list(
+    app: &App,
+    ctx: &Ctx,
+    filter: AuditFilter,
+    page: AuditPage,
+) -> Result<Vec<AuditRecord>> {
     app.authz.check(&ctx.principal, "audit", "read").await?;
     if let Some(t) = filter.tenant_id
         && !ctx.principal.can_see(t)
@@ -20,7 +25,15 @@ pub async fn audit_list(app: &App, ctx: &Ctx, filter: AuditFilter, page: AuditPa
         return Err(Error::not_found("tenant"));
     }
     let mut tx = app.tx(ctx).await?;
-    let r = chain::audit_list(&mut tx, &filter, page.after, page.before, page.limit, page.from_end).await?;
+    let r = chain::audit_list(
+        &mut tx,
+        &filter,
+        page.after,
+        page.before,
+        page.limit,
+        page.from_end,
+    )
+    .await?;
     tx.commit().await?;
     Ok(r)
 }

@@ -33,7 +33,13 @@ pub struct App {
 impl App {
     pub fn new(db: Db, redis: Option<redis::aio::ConnectionManager>, config: AppConfig) -> Self {
         let authz = Authz::new(db.clone());
-        Self { db, authz, redis, config: Arc::new(config), auth_cache: auth::cache::AuthCache::default() }
+        Self {
+            db,
+            authz,
+            redis,
+            config: Arc::new(config),
+            auth_cache: auth::cache::AuthCache::default(),
+        }
     }
 
     /// A transaction in the caller's tenant context.
@@ -51,6 +57,9 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(principal: Principal, request_id: Option<String>) -> Self {
-        Self { principal, request_id }
+        Self {
+            principal,
+            request_id,
+        }
     }
 }

@@ -20,29 +20,86 @@ pub struct PolicyAdd {
 }
 
 fn valid_object(s: &str) -> bool {
-    (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'*')
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'*')
 }
 
 pub async fn policy_add(app: &App, ctx: &Ctx, p: PolicyAdd) -> Result<PolicyRule> {
     app.authz.check(&ctx.principal, "policy", "create").await?;
     let mut v = Validator::new();
-    v.check(p.ptype == "p" || p.ptype == "g", "input.ptype", "must be p (rule) or g (role inheritance)");
-    v.check(valid_role_name(&p.subject), "input.subject", "must be a role name of a-z, 0-9 and '_'");
-    v.check(p.subject != "platform_operator", "input.subject", "platform_operator cannot be changed by a tenant");
+    v.check(
+        p.ptype == "p" || p.ptype == "g",
+        "input.ptype",
+        "must be p (rule) or g (role inheritance)",
+    );
+    v.check(
+        valid_role_name(&p.subject),
+        "input.subject",
+        "must be a role name of a-z, 0-9 and '_'",
+    );
+    v.check(
+        p.subject != "platform_operator",
+        "input.subject",
+        "platform_operator cannot be changed by a tenant",
+    );
     if p.ptype == "g" {
-        v.check(is_default_role(&p.object), "input.object", "a role may only inherit a default role");
-        v.check(!is_default_role(&p.subject), "input.subject", "a default role cannot inherit another role");
-        v.check(p.object != "platform_operator", "input.object", "platform_operator cannot be inherited");
+        v.check(
+            is_default_role(&p.object),
+            "input.object",
+            "a role may only inherit a default role",
+        );
+        v.check(
+            !is_default_role(&p.subject),
+            "input.subject",
+            "a default role cannot inherit another role",
+        );
+        v.check(
+            p.object != "platform_operator",
+            "input.object",
+            "platform_operator cannot be inherited",
+        );
     } else {
-        v.check(valid_object(&p.object), "input.object", "must be an object name (a-z, 0-9, '_', '*')");
-        v.check(valid_object(&p.action), "input.action", "must be an action name (a-z, 0-9, '_', '*')");
-        v.check(p.effect == "allow" || p.effect == "deny", "input.effect", "must be allow or deny");
+        v.check(
+            valid_object(&p.object),
+            "input.object",
+            "must be an object name (a-z, 0-9, '_', '*')",
+        );
+        v.check(
+            valid_object(&p.action),
+            "input.action",
+            "must be an action name (a-z, 0-9, '_', '*')",
+        );
+        v.check(
+            p.effect == "allow" || p.effect == "deny",
+            "input.effect",
+            "must be allow or deny",
+        );
     }
     v.finish()?;
-    let (action, effect) = if p.ptype == "g" { (String::new(), "allow".to_owned()) } else { (p.action, p.effect) };
+    let (action, effect) = if p.ptype == "g" {
+        (String::new(), "allow".to_owned())
+    } else {
+        (p.action, p.effect)
+    };
     let mut tx = app.tx(ctx).await?;
-    let rule = policies::policy_insert(&mut tx, PolicyId::new(), &p.ptype, &p.subject, &p.object, &action, &effect).await?;
-    record(&mut tx, ctx, AuditEntry::new("policy.create", "policy", rule.id).after(&rule), None).await?;
+    let rule = policies::policy_insert(
+        &mut tx,
+        PolicyId::new(),
+        &p.ptype,
+        &p.subject,
+        &p.object,
+        &action,
+        &effect,
+    )
+    .await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("policy.create", "policy", rule.id).after(&rule),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     app.authz.invalidate(ctx.principal.tenant_id);
     Ok(rule)
@@ -52,7 +109,13 @@ pub async fn policy_remove(app: &App, ctx: &Ctx, id: PolicyId) -> Result<PolicyR
     app.authz.check(&ctx.principal, "policy", "delete").await?;
     let mut tx = app.tx(ctx).await?;
     let rule = policies::policy_delete(&mut tx, id).await?;
-    record(&mut tx, ctx, AuditEntry::new("policy.delete", "policy", id).before(&rule), None).await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("policy.delete", "policy", id).before(&rule),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     app.authz.invalidate(ctx.principal.tenant_id);
     Ok(rule)

@@ -4,14 +4,24 @@
 
 use crate::Ctx;
 use tsunagi_core::{Result, events::DomainEvent};
+use tsunagi_db::TenantTx;
 use tsunagi_db::audit::{AuditActor, AuditEntry, audit_append};
 use tsunagi_db::outbox::outbox_push;
-use tsunagi_db::TenantTx;
 
-pub async fn record(tx: &mut TenantTx, ctx: &Ctx, entry: AuditEntry, event: Option<DomainEvent>) -> Result<()> {
+pub async fn record(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    entry: AuditEntry,
+    event: Option<DomainEvent>,
+) -> Result<()> {
     if let Some(ev) = event {
         outbox_push(tx, &ev, ctx.request_id.as_deref()).await?;
     }
-    audit_append(tx, &AuditActor::of(&ctx.principal, ctx.request_id.as_deref()), entry).await?;
+    audit_append(
+        tx,
+        &AuditActor::of(&ctx.principal, ctx.request_id.as_deref()),
+        entry,
+    )
+    .await?;
     Ok(())
 }

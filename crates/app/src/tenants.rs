@@ -9,9 +9,9 @@ use tsunagi_core::events::DomainEvent;
 use tsunagi_core::tenant::{TenantSettings, TenantSettingsOverride, resolve_settings};
 use tsunagi_core::{Error, Result, TenantId, UserId, Validator};
 use tsunagi_db::audit::AuditEntry;
+use tsunagi_db::repo::Page;
 use tsunagi_db::repo::tenants::{self, NewTenant, Tenant};
 use tsunagi_db::repo::users::{self, NewUser, User};
-use tsunagi_db::repo::Page;
 
 /// The first administrator of a new tenant.
 #[derive(Debug, Clone)]
@@ -31,12 +31,15 @@ pub struct TenantCreate {
 
 pub fn valid_slug(s: &str) -> bool {
     (2..=63).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
 }
 
 pub fn valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && s.len() <= 254
         && domain.contains('.')
@@ -48,7 +51,11 @@ pub fn valid_email(s: &str) -> bool {
 
 /// Creates a child of the caller's tenant: an MVNO under the platform, a reseller under an
 /// MVNO. With an initial admin, the child starts with one `tenant_admin`.
-pub async fn tenant_create(app: &App, ctx: &Ctx, input: TenantCreate) -> Result<(Tenant, Option<User>)> {
+pub async fn tenant_create(
+    app: &App,
+    ctx: &Ctx,
+    input: TenantCreate,
+) -> Result<(Tenant, Option<User>)> {
     app.authz.check(&ctx.principal, "tenant", "create").await?;
     let kind = ctx
         .principal
@@ -56,11 +63,27 @@ pub async fn tenant_create(app: &App, ctx: &Ctx, input: TenantCreate) -> Result<
         .child_kind()
         .ok_or_else(|| Error::forbidden("a reseller cannot have sub-tenants"))?;
     let mut v = Validator::new();
-    v.check(valid_slug(&input.slug), "input.slug", "must be 2-63 characters of a-z, 0-9 and '-', not starting with '-'");
-    v.check(!input.name.trim().is_empty() && input.name.len() <= 200, "input.name", "must be 1-200 characters");
+    v.check(
+        valid_slug(&input.slug),
+        "input.slug",
+        "must be 2-63 characters of a-z, 0-9 and '-', not starting with '-'",
+    );
+    v.check(
+        !input.name.trim().is_empty() && input.name.len() <= 200,
+        "input.name",
+        "must be 1-200 characters",
+    );
     if let Some(a) = &input.admin {
-        v.check(valid_email(&a.email.trim().to_lowercase()), "input.admin.email", "is not a valid e-mail address");
-        v.check(!a.display_name.trim().is_empty(), "input.admin.displayName", "must not be empty");
+        v.check(
+            valid_email(&a.email.trim().to_lowercase()),
+            "input.admin.email",
+            "is not a valid e-mail address",
+        );
+        v.check(
+            !a.display_name.trim().is_empty(),
+            "input.admin.displayName",
+            "must not be empty",
+        );
         password::validate("input.admin.password", &a.password, &mut v);
     }
     v.finish()?;
@@ -68,7 +91,11 @@ pub async fn tenant_create(app: &App, ctx: &Ctx, input: TenantCreate) -> Result<
     let admin_hash = match &input.admin {
         Some(a) => {
             let pw = a.password.clone();
-            Some(tokio::task::spawn_blocking(move || password::hash(&pw)).await.map_err(|e| Error::internal(e.to_string()))??)
+            Some(
+                tokio::task::spawn_blocking(move || password::hash(&pw))
+                    .await
+                    .map_err(|e| Error::internal(e.to_string()))??,
+            )
         }
         None => None,
     };
@@ -78,11 +105,29 @@ pub async fn tenant_create(app: &App, ctx: &Ctx, input: TenantCreate) -> Result<
     let settings = serde_json::to_value(&input.settings)?;
     let tenant = tenants::tenant_insert(
         &mut tx,
-        NewTenant { id, slug: &input.slug, name: input.name.trim(), kind, settings: &settings },
+        NewTenant {
+            id,
+            slug: &input.slug,
+            name: input.name.trim(),
+            kind,
+            settings: &settings,
+        },
     )
     .await?;
-    let ev = DomainEvent::new(ctx.principal.tenant_id, "tenant.created", "tenant", id, json!({ "tenant": &tenant }));
-    record(&mut tx, ctx, AuditEntry::new("tenant.create", "tenant", id).after(&tenant), Some(ev)).await?;
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        "tenant.created",
+        "tenant",
+        id,
+        json!({ "tenant": &tenant }),
+    );
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("tenant.create", "tenant", id).after(&tenant),
+        Some(ev),
+    )
+    .await?;
 
     // The child's own chain starts with its creation, written by the creator.
     tx.enter_child(id).await?;
@@ -97,7 +142,13 @@ pub async fn tenant_create(app: &App, ctx: &Ctx, input: TenantCreate) -> Result<
         },
         ctx.request_id.clone(),
     );
-    record(&mut tx, &child_ctx, AuditEntry::new("tenant.create", "tenant", id).after(&tenant), None).await?;
+    record(
+        &mut tx,
+        &child_ctx,
+        AuditEntry::new("tenant.create", "tenant", id).after(&tenant),
+        None,
+    )
+    .await?;
     let admin = match (&input.admin, admin_hash) {
         (Some(a), Some(hash)) => {
             let roles = vec!["tenant_admin".to_owned()];
@@ -112,7 +163,13 @@ pub async fn tenant_create(app: &App, ctx: &Ctx, input: TenantCreate) -> Result<
                 },
             )
             .await?;
-            record(&mut tx, &child_ctx, AuditEntry::new("user.create", "user", user.id).after(&user), None).await?;
+            record(
+                &mut tx,
+                &child_ctx,
+                AuditEntry::new("user.create", "user", user.id).after(&user),
+                None,
+            )
+            .await?;
             Some(user)
         }
         _ => None,
@@ -138,7 +195,12 @@ pub async fn tenant_get_by_slug(app: &App, ctx: &Ctx, slug: &str) -> Result<Tena
 }
 
 /// The caller's tenant and its descendants (or only the children of `parent`).
-pub async fn tenant_list(app: &App, ctx: &Ctx, parent: Option<TenantId>, page: Page) -> Result<Vec<Tenant>> {
+pub async fn tenant_list(
+    app: &App,
+    ctx: &Ctx,
+    parent: Option<TenantId>,
+    page: Page,
+) -> Result<Vec<Tenant>> {
     app.authz.check(&ctx.principal, "tenant", "read").await?;
     let mut tx = app.tx(ctx).await?;
     let t = tenants::tenant_list(&mut tx, parent, page).await?;
@@ -155,21 +217,38 @@ pub async fn tenant_settings(app: &App, ctx: &Ctx, id: TenantId) -> Result<Tenan
     if chain.is_empty() {
         return Err(Error::not_found("tenant"));
     }
-    let chain: Vec<TenantSettingsOverride> =
-        chain.into_iter().map(|v| serde_json::from_value(v).unwrap_or_default()).collect();
+    let chain: Vec<TenantSettingsOverride> = chain
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap_or_default())
+        .collect();
     Ok(resolve_settings(&chain))
 }
 
 /// Suspends (or resumes) a descendant. Its users are refused from the next request on.
-pub async fn tenant_set_status(app: &App, ctx: &Ctx, id: TenantId, suspend: bool, version: i32, reason: &str) -> Result<Tenant> {
+pub async fn tenant_set_status(
+    app: &App,
+    ctx: &Ctx,
+    id: TenantId,
+    suspend: bool,
+    version: i32,
+    reason: &str,
+) -> Result<Tenant> {
     let act = if suspend { "suspend" } else { "resume" };
     app.authz.check(&ctx.principal, "tenant", act).await?;
     if id == ctx.principal.tenant_id {
         return Err(Error::forbidden(format!("a tenant cannot {act} itself")));
     }
     let mut v = Validator::new();
-    v.check(!suspend || !reason.trim().is_empty(), "input.reason", "must say why the tenant is suspended");
-    v.check(reason.len() <= 500, "input.reason", "must be at most 500 characters");
+    v.check(
+        !suspend || !reason.trim().is_empty(),
+        "input.reason",
+        "must say why the tenant is suspended",
+    );
+    v.check(
+        reason.len() <= 500,
+        "input.reason",
+        "must be at most 500 characters",
+    );
     v.finish()?;
     let mut tx = app.tx(ctx).await?;
     let before = tenants::tenant_get(&mut tx, id).await?;
@@ -178,8 +257,18 @@ pub async fn tenant_set_status(app: &App, ctx: &Ctx, id: TenantId, suspend: bool
         return Err(Error::conflict(format!("the tenant is already {status}")));
     }
     let after = tenants::tenant_set_status(&mut tx, id, status, version).await?;
-    let topic = if suspend { "tenant.suspended" } else { "tenant.resumed" };
-    let ev = DomainEvent::new(ctx.principal.tenant_id, topic, "tenant", id, json!({ "tenantId": id, "reason": reason }));
+    let topic = if suspend {
+        "tenant.suspended"
+    } else {
+        "tenant.resumed"
+    };
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        topic,
+        "tenant",
+        id,
+        json!({ "tenantId": id, "reason": reason }),
+    );
     let entry = AuditEntry::new(&format!("tenant.{act}"), "tenant", id)
         .before(json!({ "status": before.status }))
         .after(json!({ "status": after.status, "reason": reason }));
@@ -197,11 +286,21 @@ pub struct TenantUpdate {
     pub settings: Option<TenantSettingsOverride>,
 }
 
-pub async fn tenant_update(app: &App, ctx: &Ctx, id: TenantId, input: TenantUpdate, version: i32) -> Result<Tenant> {
+pub async fn tenant_update(
+    app: &App,
+    ctx: &Ctx,
+    id: TenantId,
+    input: TenantUpdate,
+    version: i32,
+) -> Result<Tenant> {
     app.authz.check(&ctx.principal, "tenant", "update").await?;
     if let Some(n) = &input.name {
         let mut v = Validator::new();
-        v.check(!n.trim().is_empty() && n.len() <= 200, "input.name", "must be 1-200 characters");
+        v.check(
+            !n.trim().is_empty() && n.len() <= 200,
+            "input.name",
+            "must be 1-200 characters",
+        );
         v.finish()?;
     }
     if let Some(s) = &input.settings {
@@ -209,13 +308,24 @@ pub async fn tenant_update(app: &App, ctx: &Ctx, id: TenantId, input: TenantUpda
     }
     let mut tx = app.tx(ctx).await?;
     let before = tenants::tenant_get(&mut tx, id).await?;
-    let name = input.name.as_deref().map(str::trim).unwrap_or(&before.name).to_owned();
+    let name = input
+        .name
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(&before.name)
+        .to_owned();
     let settings = match &input.settings {
         Some(s) => serde_json::to_value(s)?,
         None => before.settings.clone(),
     };
     let after = tenants::tenant_update(&mut tx, id, &name, &settings, version).await?;
-    let ev = DomainEvent::new(ctx.principal.tenant_id, "tenant.updated", "tenant", id, json!({ "tenant": &after }));
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        "tenant.updated",
+        "tenant",
+        id,
+        json!({ "tenant": &after }),
+    );
     let entry = AuditEntry::new("tenant.update", "tenant", id)
         .before(json!({ "name": before.name, "settings": before.settings }))
         .after(json!({ "name": after.name, "settings": after.settings }));

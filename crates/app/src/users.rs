@@ -9,10 +9,10 @@ use serde_json::json;
 use tsunagi_authz::roles::{is_default_role, valid_role_name};
 use tsunagi_core::events::DomainEvent;
 use tsunagi_core::{Error, Result, TenantId, TenantKind, UserId, Validator};
+use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::users::{self, NewUser, User};
 use tsunagi_db::repo::{Page, policies};
-use tsunagi_db::TenantTx;
 
 #[derive(Debug, Clone)]
 pub struct UserCreate {
@@ -24,10 +24,18 @@ pub struct UserCreate {
 
 /// Checks that every role exists for this tenant (a default role, or one the tenant's own
 /// rules define) and that platform-only roles stay in the platform tenant.
-pub async fn validate_roles(tx: &mut TenantTx, kind: TenantKind, field: &str, roles: &[String]) -> Result<()> {
+pub async fn validate_roles(
+    tx: &mut TenantTx,
+    kind: TenantKind,
+    field: &str,
+    roles: &[String],
+) -> Result<()> {
     let tenant = tx.tenant_id();
-    let custom: Vec<String> =
-        policies::policy_list(tx, tenant).await?.into_iter().map(|r| r.subject).collect();
+    let custom: Vec<String> = policies::policy_list(tx, tenant)
+        .await?
+        .into_iter()
+        .map(|r| r.subject)
+        .collect();
     let mut v = Validator::new();
     v.check(!roles.is_empty(), field, "must name at least one role");
     v.check(roles.len() <= 20, field, "must name at most 20 roles");
@@ -36,7 +44,10 @@ pub async fn validate_roles(tx: &mut TenantTx, kind: TenantKind, field: &str, ro
         if !valid_role_name(r) {
             v.push(&f, "is not a valid role name");
         } else if !is_default_role(r) && !custom.contains(r) {
-            v.push(&f, format!("unknown role '{r}': use a default role or define it with a policy first"));
+            v.push(
+                &f,
+                format!("unknown role '{r}': use a default role or define it with a policy first"),
+            );
         } else if r == "platform_operator" && kind != TenantKind::Platform {
             v.push(&f, "platform_operator exists only in the platform tenant");
         }
@@ -48,14 +59,30 @@ pub async fn user_create(app: &App, ctx: &Ctx, input: UserCreate) -> Result<User
     app.authz.check(&ctx.principal, "user", "create").await?;
     let email = input.email.trim().to_lowercase();
     let mut v = Validator::new();
-    v.check(valid_email(&email), "input.email", "is not a valid e-mail address");
-    v.check(!input.display_name.trim().is_empty() && input.display_name.len() <= 200, "input.displayName", "must be 1-200 characters");
+    v.check(
+        valid_email(&email),
+        "input.email",
+        "is not a valid e-mail address",
+    );
+    v.check(
+        !input.display_name.trim().is_empty() && input.display_name.len() <= 200,
+        "input.displayName",
+        "must be 1-200 characters",
+    );
     password::validate("input.password", &input.password, &mut v);
     v.finish()?;
     let mut tx = app.tx(ctx).await?;
-    validate_roles(&mut tx, ctx.principal.tenant_kind, "input.roles", &input.roles).await?;
+    validate_roles(
+        &mut tx,
+        ctx.principal.tenant_kind,
+        "input.roles",
+        &input.roles,
+    )
+    .await?;
     let pw = input.password.clone();
-    let hash = tokio::task::spawn_blocking(move || password::hash(&pw)).await.map_err(|e| Error::internal(e.to_string()))??;
+    let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))??;
     let user = users::user_insert(
         &mut tx,
         NewUser {
@@ -67,8 +94,20 @@ pub async fn user_create(app: &App, ctx: &Ctx, input: UserCreate) -> Result<User
         },
     )
     .await?;
-    let ev = DomainEvent::new(tx.tenant_id(), "user.created", "user", user.id, json!({ "user": &user }));
-    record(&mut tx, ctx, AuditEntry::new("user.create", "user", user.id).after(&user), Some(ev)).await?;
+    let ev = DomainEvent::new(
+        tx.tenant_id(),
+        "user.created",
+        "user",
+        user.id,
+        json!({ "user": &user }),
+    );
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("user.create", "user", user.id).after(&user),
+        Some(ev),
+    )
+    .await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -81,7 +120,12 @@ pub async fn user_get(app: &App, ctx: &Ctx, id: UserId) -> Result<User> {
     Ok(u)
 }
 
-pub async fn user_list(app: &App, ctx: &Ctx, tenant: Option<TenantId>, page: Page) -> Result<Vec<User>> {
+pub async fn user_list(
+    app: &App,
+    ctx: &Ctx,
+    tenant: Option<TenantId>,
+    page: Page,
+) -> Result<Vec<User>> {
     app.authz.check(&ctx.principal, "user", "read").await?;
     let tenant = tenant.unwrap_or(ctx.principal.tenant_id);
     if !ctx.principal.can_see(tenant) {
@@ -101,11 +145,21 @@ pub struct UserUpdate {
 }
 
 /// Changes roles and/or status, with optimistic concurrency on `version`.
-pub async fn user_update(app: &App, ctx: &Ctx, id: UserId, input: UserUpdate, version: i32) -> Result<User> {
+pub async fn user_update(
+    app: &App,
+    ctx: &Ctx,
+    id: UserId,
+    input: UserUpdate,
+    version: i32,
+) -> Result<User> {
     app.authz.check(&ctx.principal, "user", "update").await?;
     if let Some(s) = &input.status {
         let mut v = Validator::new();
-        v.check(s == "active" || s == "disabled", "input.status", "must be active or disabled");
+        v.check(
+            s == "active" || s == "disabled",
+            "input.status",
+            "must be active or disabled",
+        );
         v.finish()?;
         if s == "disabled" && ctx.principal.user_id() == Some(id) {
             return Err(Error::forbidden("you cannot disable yourself"));
@@ -117,9 +171,18 @@ pub async fn user_update(app: &App, ctx: &Ctx, id: UserId, input: UserUpdate, ve
     }
     let before = users::user_lock(&mut tx, id).await?;
     let roles = input.roles.clone().unwrap_or_else(|| before.roles.clone());
-    let status = input.status.clone().unwrap_or_else(|| before.status.clone());
+    let status = input
+        .status
+        .clone()
+        .unwrap_or_else(|| before.status.clone());
     let after = users::user_update(&mut tx, id, &roles, &status, version).await?;
-    let ev = DomainEvent::new(tx.tenant_id(), "user.updated", "user", id, json!({ "user": &after }));
+    let ev = DomainEvent::new(
+        tx.tenant_id(),
+        "user.updated",
+        "user",
+        id,
+        json!({ "user": &after }),
+    );
     let entry = AuditEntry::new("user.update", "user", id)
         .before(json!({ "roles": before.roles, "status": before.status }))
         .after(json!({ "roles": after.roles, "status": after.status }));

@@ -36,26 +36,43 @@ impl TenantEnforcer {
     /// Builds an enforcer with the defaults plus the given tenant rules.
     pub async fn build(tenant: TenantId, rules: &[PolicyRule]) -> Result<Self> {
         let model = DefaultModel::from_str(MODEL).await.map_err(casbin_err)?;
-        let mut enforcer = Enforcer::new(model, MemoryAdapter::default()).await.map_err(casbin_err)?;
+        let mut enforcer = Enforcer::new(model, MemoryAdapter::default())
+            .await
+            .map_err(casbin_err)?;
         let domain = tenant.to_string();
         let mut p: Vec<Vec<String>> = default_rules();
         let mut g: Vec<Vec<String>> = Vec::new();
         for r in rules {
             match r.ptype.as_str() {
                 "g" => g.push(vec![r.subject.clone(), r.object.clone(), domain.clone()]),
-                _ => p.push(vec![r.subject.clone(), domain.clone(), r.object.clone(), r.action.clone(), r.effect.clone()]),
+                _ => p.push(vec![
+                    r.subject.clone(),
+                    domain.clone(),
+                    r.object.clone(),
+                    r.action.clone(),
+                    r.effect.clone(),
+                ]),
             }
         }
         enforcer.add_policies(p).await.map_err(casbin_err)?;
         if !g.is_empty() {
-            enforcer.add_grouping_policies(g).await.map_err(casbin_err)?;
+            enforcer
+                .add_grouping_policies(g)
+                .await
+                .map_err(casbin_err)?;
         }
-        Ok(Self { enforcer, decisions: Mutex::new(HashMap::new()), domain })
+        Ok(Self {
+            enforcer,
+            decisions: Mutex::new(HashMap::new()),
+            domain,
+        })
     }
 
     /// Straight to Casbin, no cache.
     pub fn enforce_uncached(&self, role: &str, obj: &str, act: &str) -> Result<bool> {
-        self.enforcer.enforce((role, self.domain.as_str(), obj, act)).map_err(casbin_err)
+        self.enforcer
+            .enforce((role, self.domain.as_str(), obj, act))
+            .map_err(casbin_err)
     }
 
     /// Through the decision cache.
@@ -117,7 +134,10 @@ impl std::fmt::Debug for Authz {
 
 impl Authz {
     pub fn new(db: Db) -> Self {
-        Self { db, tenants: Arc::default() }
+        Self {
+            db,
+            tenants: Arc::default(),
+        }
     }
 
     /// The first line of every use case: may this principal do `act` on `obj`? Answers
@@ -126,7 +146,9 @@ impl Authz {
         if self.allowed(p, obj, act).await? {
             Ok(())
         } else {
-            Err(Error::forbidden(format!("your roles do not allow {act} on {obj}")))
+            Err(Error::forbidden(format!(
+                "your roles do not allow {act} on {obj}"
+            )))
         }
     }
 
@@ -144,7 +166,10 @@ impl Authz {
         let rules = policy_load(&mut tx).await?;
         tx.commit().await?;
         let e = Arc::new(TenantEnforcer::build(tenant, &rules).await?);
-        self.tenants.write().map_err(poisoned)?.insert(tenant, e.clone());
+        self.tenants
+            .write()
+            .map_err(poisoned)?
+            .insert(tenant, e.clone());
         Ok(e)
     }
 
@@ -233,16 +258,35 @@ mod tests {
         assert!(e.enforce("tenant_admin", "user", "create").expect("ok"));
         assert!(!e.enforce("support", "user", "create").expect("ok"));
         assert!(e.enforce("support", "line", "suspend").expect("ok"));
-        assert!(e.enforce("sales", "invoice", "read").expect("ok"), "tenant rule adds");
+        assert!(
+            e.enforce("sales", "invoice", "read").expect("ok"),
+            "tenant rule adds"
+        );
         assert!(!e.enforce("billing", "tenant", "create").expect("ok"));
-        assert!(!e.enforce("auditor", "audit", "read").expect("ok"), "tenant deny wins");
+        assert!(
+            !e.enforce("auditor", "audit", "read").expect("ok"),
+            "tenant deny wins"
+        );
         assert!(e.enforce("auditor", "customer", "read").expect("ok"));
         assert!(!e.enforce("auditor", "customer", "update").expect("ok"));
-        assert!(e.enforce("senior_support", "ticket", "update").expect("ok"), "inherited role");
-        assert!(!e.enforce("customer_user", "self_service", "request").expect("ok"));
-        assert!(e.enforce("customer_admin", "self_service", "request").expect("ok"));
+        assert!(
+            e.enforce("senior_support", "ticket", "update").expect("ok"),
+            "inherited role"
+        );
+        assert!(
+            !e.enforce("customer_user", "self_service", "request")
+                .expect("ok")
+        );
+        assert!(
+            e.enforce("customer_admin", "self_service", "request")
+                .expect("ok")
+        );
         for role in DEFAULT_ROLES {
-            assert!(e.enforce(role.name, "viewer", "read").expect("ok"), "{} asks viewer", role.name);
+            assert!(
+                e.enforce(role.name, "viewer", "read").expect("ok"),
+                "{} asks viewer",
+                role.name
+            );
         }
     }
 

@@ -45,23 +45,36 @@ impl Error {
         Self::NotFound { resource }
     }
     pub fn forbidden(reason: impl Into<String>) -> Self {
-        Self::Forbidden { reason: reason.into() }
+        Self::Forbidden {
+            reason: reason.into(),
+        }
     }
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::Conflict { message: message.into() }
+        Self::Conflict {
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::BadRequest { message: message.into() }
+        Self::BadRequest {
+            message: message.into(),
+        }
     }
     pub fn internal(detail: impl Into<String>) -> Self {
-        Self::Internal { detail: detail.into() }
+        Self::Internal {
+            detail: detail.into(),
+        }
     }
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self::Unavailable { message: message.into() }
+        Self::Unavailable {
+            message: message.into(),
+        }
     }
     /// A single invalid field.
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError { field: field.into(), reason: reason.into() }])
+        Self::Validation(vec![FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }])
     }
 
     /// The stable code clients branch on.
@@ -87,8 +100,10 @@ impl Error {
             Self::Forbidden { reason } => format!("forbidden: {reason}"),
             Self::NotFound { resource } => format!("{resource} not found"),
             Self::Validation(fields) => {
-                let parts: Vec<String> =
-                    fields.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect();
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.reason))
+                    .collect();
                 format!("invalid input: {}", parts.join("; "))
             }
             Self::Conflict { message } => message.clone(),
@@ -104,6 +119,15 @@ impl Error {
         }
     }
 
+    /// Everything known, for logs and operators — never for clients.
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Internal { detail } => detail.clone(),
+            Self::Unavailable { message } => message.clone(),
+            other => other.public_message(),
+        }
+    }
+
     /// Whether this error is the caller's (4xx-like) rather than ours.
     pub fn is_client_error(&self) -> bool {
         !matches!(self, Self::Unavailable { .. } | Self::Internal { .. })
@@ -114,7 +138,9 @@ impl Error {
 /// Errors with client meaning (unique violations, not-found) are mapped explicitly before.
 impl<E: std::error::Error + Send + Sync + 'static> From<E> for Error {
     fn from(e: E) -> Self {
-        Self::Internal { detail: format!("{e:#}") }
+        Self::Internal {
+            detail: format!("{e:#}"),
+        }
     }
 }
 
@@ -128,18 +154,27 @@ impl Validator {
     }
     pub fn check(&mut self, ok: bool, field: &str, reason: impl Into<String>) -> &mut Self {
         if !ok {
-            self.0.push(FieldError { field: field.into(), reason: reason.into() });
+            self.0.push(FieldError {
+                field: field.into(),
+                reason: reason.into(),
+            });
         }
         self
     }
     pub fn push(&mut self, field: &str, reason: impl Into<String>) {
-        self.0.push(FieldError { field: field.into(), reason: reason.into() });
+        self.0.push(FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        });
     }
     pub fn finish(self) -> Result<()> {
-        if self.0.is_empty() { Ok(()) } else { Err(Error::Validation(self.0)) }
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Validation(self.0))
+        }
     }
 }
-
 
 #[cfg(test)]
 mod tests {

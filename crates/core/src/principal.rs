@@ -41,10 +41,19 @@ impl TenantKind {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    User { id: UserId, email: String, session: SessionId },
-    ApiKey { id: ApiKeyId, name: String },
+    User {
+        id: UserId,
+        email: String,
+        session: SessionId,
+    },
+    ApiKey {
+        id: ApiKeyId,
+        name: String,
+    },
     /// The CLI or a background job, named for the audit log.
-    System { label: String },
+    System {
+        label: String,
+    },
 }
 
 impl Actor {
@@ -93,7 +102,10 @@ impl Principal {
     /// Customer principals (self-service) get a narrower API: no introspection, own data only.
     pub fn is_customer(&self) -> bool {
         !self.roles.is_empty()
-            && self.roles.iter().all(|r| r == "customer_admin" || r == "customer_user")
+            && self
+                .roles
+                .iter()
+                .all(|r| r == "customer_admin" || r == "customer_user")
     }
     pub fn can_see(&self, tenant: TenantId) -> bool {
         self.visible_tenants.contains(&tenant)

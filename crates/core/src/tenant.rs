@@ -42,7 +42,11 @@ impl RoundingRule {
             Self::Down => q,
             Self::Up => q + sign,
             Self::HalfUp => {
-                if twice >= denominator { q + sign } else { q }
+                if twice >= denominator {
+                    q + sign
+                } else {
+                    q
+                }
             }
             Self::HalfEven => {
                 if twice > denominator || (twice == denominator && q % 2 != 0) {
@@ -105,7 +109,10 @@ impl TenantSettingsOverride {
         let mut v = Validator::new();
         if let Some(cc) = &self.country_calling_code {
             v.check(
-                !cc.is_empty() && cc.len() <= 3 && cc.bytes().all(|b| b.is_ascii_digit()) && !cc.starts_with('0'),
+                !cc.is_empty()
+                    && cc.len() <= 3
+                    && cc.bytes().all(|b| b.is_ascii_digit())
+                    && !cc.starts_with('0'),
                 &format!("{prefix}.countryCallingCode"),
                 "must be 1-3 digits without '+' or a leading zero (e.g. 81)",
             );
@@ -114,11 +121,18 @@ impl TenantSettingsOverride {
             v.check(
                 CURRENCIES.contains(&c.as_str()),
                 &format!("{prefix}.currency"),
-                format!("must be an ISO 4217 code this platform supports, one of {}", CURRENCIES.join(", ")),
+                format!(
+                    "must be an ISO 4217 code this platform supports, one of {}",
+                    CURRENCIES.join(", ")
+                ),
             );
         }
         if let Some(l) = &self.locale {
-            v.check(valid_locale(l), &format!("{prefix}.locale"), "must be a BCP 47 tag like ja-JP or en");
+            v.check(
+                valid_locale(l),
+                &format!("{prefix}.locale"),
+                "must be a BCP 47 tag like ja-JP or en",
+            );
         }
         if let Some(tz) = &self.time_zone {
             v.check(
@@ -133,7 +147,10 @@ impl TenantSettingsOverride {
     /// Fields set in `other` replace ours.
     pub fn merged_with(&self, other: &Self) -> Self {
         Self {
-            country_calling_code: other.country_calling_code.clone().or_else(|| self.country_calling_code.clone()),
+            country_calling_code: other
+                .country_calling_code
+                .clone()
+                .or_else(|| self.country_calling_code.clone()),
             currency: other.currency.clone().or_else(|| self.currency.clone()),
             locale: other.locale.clone().or_else(|| self.locale.clone()),
             time_zone: other.time_zone.clone().or_else(|| self.time_zone.clone()),
@@ -171,8 +188,15 @@ mod tests {
 
     #[test]
     fn reseller_inherits_unless_it_overrides() {
-        let mvno = TenantSettingsOverride { currency: Some("USD".into()), locale: Some("en".into()), ..Default::default() };
-        let reseller = TenantSettingsOverride { locale: Some("ja-JP".into()), ..Default::default() };
+        let mvno = TenantSettingsOverride {
+            currency: Some("USD".into()),
+            locale: Some("en".into()),
+            ..Default::default()
+        };
+        let reseller = TenantSettingsOverride {
+            locale: Some("ja-JP".into()),
+            ..Default::default()
+        };
         let s = resolve_settings(&[reseller, mvno]);
         assert_eq!(s.currency, "USD");
         assert_eq!(s.locale, "ja-JP");
@@ -187,9 +211,18 @@ mod tests {
             country_calling_code: Some("+81".into()),
             ..Default::default()
         };
-        let Err(crate::Error::Validation(f)) = bad.validate("input.settings") else { panic!() };
+        let Err(crate::Error::Validation(f)) = bad.validate("input.settings") else {
+            panic!()
+        };
         let fields: Vec<_> = f.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["input.settings.countryCallingCode", "input.settings.currency", "input.settings.timeZone"]);
+        assert_eq!(
+            fields,
+            [
+                "input.settings.countryCallingCode",
+                "input.settings.currency",
+                "input.settings.timeZone"
+            ]
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! a transaction-scoped advisory lock so the chain never forks. `audit_verify` recomputes
 //! every hash and names the first record that does not match.
 
-use crate::canonical::to_canonical;
 use crate::TenantTx;
+use crate::canonical::to_canonical;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -95,7 +95,8 @@ pub fn record_hash(r: &AuditRecord) -> [u8; 32] {
         r.tenant_id.to_string(),
         r.seq,
         r.id.to_string(),
-        r.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        r.occurred_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         r.actor_type,
         r.actor_id,
         r.actor_label,
@@ -117,17 +118,22 @@ pub fn record_hash(r: &AuditRecord) -> [u8; 32] {
 
 /// Appends one record to the transaction tenant's chain. Call it last in the transaction:
 /// the chain lock is held until commit.
-pub async fn audit_append(tx: &mut TenantTx, actor: &AuditActor, e: AuditEntry) -> Result<AuditRecord> {
+pub async fn audit_append(
+    tx: &mut TenantTx,
+    actor: &AuditActor,
+    e: AuditEntry,
+) -> Result<AuditRecord> {
     let tenant = tx.tenant_id();
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1::text, 0))")
         .bind(tenant.as_uuid())
         .execute(tx.conn())
         .await?;
-    let last: Option<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1")
-            .bind(tenant.as_uuid())
-            .fetch_optional(tx.conn())
-            .await?;
+    let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(tenant.as_uuid())
+    .fetch_optional(tx.conn())
+    .await?;
     let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_vec()));
     let mut rec = AuditRecord {
         tenant_id: tenant.as_uuid(),
@@ -258,25 +264,38 @@ pub async fn audit_verify(tx: &mut TenantTx, tenant: TenantId) -> Result<VerifyR
         reason: Some(reason),
     };
     loop {
-        let page: Vec<AuditRecord> =
-            sqlx::query_as("SELECT * FROM audit_log WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT 1000")
-                .bind(tenant.as_uuid())
-                .bind(expected_seq)
-                .fetch_all(tx.conn())
-                .await?;
+        let page: Vec<AuditRecord> = sqlx::query_as(
+            "SELECT * FROM audit_log WHERE tenant_id = $1 AND seq >= $2 ORDER BY seq LIMIT 1000",
+        )
+        .bind(tenant.as_uuid())
+        .bind(expected_seq)
+        .fetch_all(tx.conn())
+        .await?;
         if page.is_empty() {
             break;
         }
         for r in &page {
             checked += 1;
             if r.seq != expected_seq {
-                return Ok(broken(r, checked, format!("sequence gap: expected {expected_seq}, found {}", r.seq)));
+                return Ok(broken(
+                    r,
+                    checked,
+                    format!("sequence gap: expected {expected_seq}, found {}", r.seq),
+                ));
             }
             if r.prev_hash != prev_hash {
-                return Ok(broken(r, checked, "prev_hash does not match the previous record's hash".into()));
+                return Ok(broken(
+                    r,
+                    checked,
+                    "prev_hash does not match the previous record's hash".into(),
+                ));
             }
             if record_hash(r).as_slice() != r.hash.as_slice() {
-                return Ok(broken(r, checked, "hash does not match the record's contents".into()));
+                return Ok(broken(
+                    r,
+                    checked,
+                    "hash does not match the record's contents".into(),
+                ));
             }
             prev_hash = r.hash.clone();
             expected_seq += 1;
@@ -301,7 +320,8 @@ mod tests {
             tenant_id: Uuid::nil(),
             seq: 1,
             id: Uuid::nil(),
-            occurred_at: DateTime::<Utc>::from_timestamp(1_700_000_000, 123_456_000).unwrap_or_default(),
+            occurred_at: DateTime::<Utc>::from_timestamp(1_700_000_000, 123_456_000)
+                .unwrap_or_default(),
             actor_type: "user".into(),
             actor_id: "u".into(),
             actor_label: "a@b".into(),

@@ -5,7 +5,10 @@ use tsunagi_core::Error;
 
 /// `.map_err(on_constraint("users_email_key", || Error::conflict("…")))`: the named
 /// constraint becomes the given error; anything else stays Internal.
-pub fn on_constraint(name: &'static str, f: impl FnOnce() -> Error) -> impl FnOnce(sqlx::Error) -> Error {
+pub fn on_constraint(
+    name: &'static str,
+    f: impl FnOnce() -> Error,
+) -> impl FnOnce(sqlx::Error) -> Error {
     move |e| {
         let hit = e.as_database_error().and_then(|d| d.constraint()) == Some(name);
         if hit { f() } else { Error::from(e) }

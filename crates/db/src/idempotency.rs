@@ -19,7 +19,14 @@ pub enum Claim {
     InProgress,
 }
 
-pub async fn idem_claim(db: &Db, scope: Scope, principal: &str, key: &str, hash: &[u8], ttl: Duration) -> Result<Claim> {
+pub async fn idem_claim(
+    db: &Db,
+    scope: Scope,
+    principal: &str,
+    key: &str,
+    hash: &[u8],
+    ttl: Duration,
+) -> Result<Claim> {
     let mut tx = TenantTx::begin(db, scope).await?;
     let tenant = tx.tenant_id().as_uuid();
     // An expired key is free again.
@@ -62,7 +69,13 @@ pub async fn idem_claim(db: &Db, scope: Scope, principal: &str, key: &str, hash:
     Ok(claim)
 }
 
-pub async fn idem_complete(db: &Db, scope: Scope, principal: &str, key: &str, response: &Value) -> Result<()> {
+pub async fn idem_complete(
+    db: &Db,
+    scope: Scope,
+    principal: &str,
+    key: &str,
+    response: &Value,
+) -> Result<()> {
     let mut tx = TenantTx::begin(db, scope).await?;
     sqlx::query("UPDATE idempotency_keys SET response = $4 WHERE tenant_id = $1 AND principal = $2 AND key = $3")
         .bind(tx.tenant_id().as_uuid())
@@ -87,5 +100,7 @@ pub async fn idem_release(db: &Db, scope: Scope, principal: &str, key: &str) -> 
 
 /// Deletes expired keys of every tenant (worker housekeeping). Returns how many.
 pub async fn idem_purge_expired(db: &Db) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT idempotency_purge_expired()").fetch_one(db.pool()).await?)
+    Ok(sqlx::query_scalar("SELECT idempotency_purge_expired()")
+        .fetch_one(db.pool())
+        .await?)
 }

@@ -4,9 +4,15 @@
 use crate::TenantTx;
 use tsunagi_core::{Error, Result, events::DomainEvent};
 
-pub async fn outbox_push(tx: &mut TenantTx, ev: &DomainEvent, request_id: Option<&str>) -> Result<()> {
+pub async fn outbox_push(
+    tx: &mut TenantTx,
+    ev: &DomainEvent,
+    request_id: Option<&str>,
+) -> Result<()> {
     if ev.tenant_id != tx.tenant_id() {
-        return Err(Error::internal("outbox event for another tenant than the transaction's"));
+        return Err(Error::internal(
+            "outbox event for another tenant than the transaction's",
+        ));
     }
     sqlx::query(
         "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload, request_id) \

@@ -26,7 +26,9 @@ pub struct Db {
 impl Db {
     pub async fn connect(cfg: &DbConfig) -> Result<Self> {
         let opts = PgConnectOptions::from_str(&cfg.url)
-            .map_err(|e| Error::bad_request(format!("database.url is not a valid PostgreSQL URL: {e}")))?
+            .map_err(|e| {
+                Error::bad_request(format!("database.url is not a valid PostgreSQL URL: {e}"))
+            })?
             .application_name("tsunagi")
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
@@ -50,7 +52,11 @@ impl Db {
 
     /// A round trip to the server (for /readyz).
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(|e| Error::unavailable(e.to_string()))
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::unavailable(e.to_string()))
     }
 }
 
@@ -61,8 +67,15 @@ pub async fn migrate(admin_url: &str) -> Result<()> {
         .max_connections(1)
         .connect(admin_url)
         .await
-        .map_err(|e| Error::unavailable(format!("cannot connect to PostgreSQL as the migration role: {e}")))?;
-    MIGRATOR.run(&pool).await.map_err(|e| Error::internal(format!("migration failed: {e}")))?;
+        .map_err(|e| {
+            Error::unavailable(format!(
+                "cannot connect to PostgreSQL as the migration role: {e}"
+            ))
+        })?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|e| Error::internal(format!("migration failed: {e}")))?;
     pool.close().await;
     Ok(())
 }

@@ -17,11 +17,17 @@ pub struct Scope {
 
 impl Scope {
     pub fn of(p: &Principal) -> Self {
-        Self { tenant_id: p.tenant_id, visible: p.visible_tenants.clone() }
+        Self {
+            tenant_id: p.tenant_id,
+            visible: p.visible_tenants.clone(),
+        }
     }
     /// A scope that sees and writes one tenant only (sign-in, token refresh).
     pub fn single(tenant_id: TenantId) -> Self {
-        Self { tenant_id, visible: Arc::from(vec![tenant_id]) }
+        Self {
+            tenant_id,
+            visible: Arc::from(vec![tenant_id]),
+        }
     }
 }
 
@@ -32,7 +38,9 @@ pub struct TenantTx {
 
 impl std::fmt::Debug for TenantTx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantTx").field("scope", &self.scope).finish()
+        f.debug_struct("TenantTx")
+            .field("scope", &self.scope)
+            .finish()
     }
 }
 
@@ -52,7 +60,11 @@ fn uuid_array(ids: &[TenantId]) -> String {
 impl TenantTx {
     #[allow(clippy::disallowed_methods)] // the one sanctioned `begin`
     pub async fn begin(db: &Db, scope: Scope) -> Result<Self> {
-        let mut tx = db.pool().begin().await.map_err(|e| Error::unavailable(format!("database: {e}")))?;
+        let mut tx = db
+            .pool()
+            .begin()
+            .await
+            .map_err(|e| Error::unavailable(format!("database: {e}")))?;
         sqlx::query("SELECT set_config('app.tenant_id', $1, true), set_config('app.visible_tenants', $2, true)")
             .bind(scope.tenant_id.to_string())
             .bind(uuid_array(&scope.visible))
@@ -65,7 +77,10 @@ impl TenantTx {
     /// tenants by slug during sign-in (through SECURITY DEFINER functions) and for tests.
     #[allow(clippy::disallowed_methods)]
     pub async fn begin_unscoped(db: &Db) -> Result<Transaction<'static, Postgres>> {
-        db.pool().begin().await.map_err(|e| Error::unavailable(format!("database: {e}")))
+        db.pool()
+            .begin()
+            .await
+            .map_err(|e| Error::unavailable(format!("database: {e}")))
     }
 
     pub fn tenant_id(&self) -> TenantId {
@@ -83,13 +98,17 @@ impl TenantTx {
     /// Moves the write scope to a direct child the current tenant just created (to write the
     /// child's first admin and the genesis of its audit chain). Refused for anything else.
     pub async fn enter_child(&mut self, child: TenantId) -> Result<()> {
-        let parent: Option<uuid::Uuid> = sqlx::query_scalar("SELECT parent_id FROM tenants WHERE id = $1")
-            .bind(child.as_uuid())
-            .fetch_optional(&mut *self.tx)
-            .await?
-            .flatten();
+        let parent: Option<uuid::Uuid> =
+            sqlx::query_scalar("SELECT parent_id FROM tenants WHERE id = $1")
+                .bind(child.as_uuid())
+                .fetch_optional(&mut *self.tx)
+                .await?
+                .flatten();
         if parent != Some(self.scope.tenant_id.as_uuid()) {
-            return Err(Error::internal(format!("enter_child: {child} is not a child of {}", self.scope.tenant_id)));
+            return Err(Error::internal(format!(
+                "enter_child: {child} is not a child of {}",
+                self.scope.tenant_id
+            )));
         }
         let scope = Scope::single(child);
         sqlx::query("SELECT set_config('app.tenant_id', $1, true), set_config('app.visible_tenants', $2, true)")

@@ -13,10 +13,13 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Principal> {
     if bearer.starts_with("tsk_") {
         return authenticate_api_key(app, bearer).await;
     }
-    let claims = jwt::verify(bearer, &app.config.auth.jwt_secrets, Utc::now().timestamp()).ok_or(Error::Unauthenticated)?;
-    let (Some(tenant_id), Some(user), Some(session)) =
-        (TenantId::parse(&claims.tid), UserId::parse(&claims.sub), SessionId::parse(&claims.sid))
-    else {
+    let claims = jwt::verify(bearer, &app.config.auth.jwt_secrets, Utc::now().timestamp())
+        .ok_or(Error::Unauthenticated)?;
+    let (Some(tenant_id), Some(user), Some(session)) = (
+        TenantId::parse(&claims.tid),
+        UserId::parse(&claims.sub),
+        SessionId::parse(&claims.sid),
+    ) else {
         return Err(Error::Unauthenticated);
     };
     let key = format!("session:{session}");
@@ -37,10 +40,18 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Principal> {
         tenant_slug: tenant.slug,
         tenant_kind: tenant.kind,
         visible_tenants: tenant.visible,
-        actor: Actor::User { id: user, email: state.email, session },
+        actor: Actor::User {
+            id: user,
+            email: state.email,
+            session,
+        },
         roles: state.roles,
     };
-    app.auth_cache.put(key, CachedPrincipal::new(p.clone(), vec![format!("user:{user}")]), generation);
+    app.auth_cache.put(
+        key,
+        CachedPrincipal::new(p.clone(), vec![format!("user:{user}")]),
+        generation,
+    );
     Ok(p)
 }
 
@@ -52,7 +63,8 @@ async fn active_tenant(app: &App, id: TenantId) -> Result<tenants::AuthTenant> {
 }
 
 async fn authenticate_api_key(app: &App, token: &str) -> Result<Principal> {
-    let (tenant_id, key_id): (TenantId, ApiKeyId) = tokens::parse_api_key(token).ok_or(Error::Unauthenticated)?;
+    let (tenant_id, key_id): (TenantId, ApiKeyId) =
+        tokens::parse_api_key(token).ok_or(Error::Unauthenticated)?;
     let digest = tokens::digest(token);
     let cache_key = format!("api_key:{key_id}:{}", hex::encode(&digest));
     if let Some(p) = app.auth_cache.get(&cache_key) {
@@ -73,10 +85,17 @@ async fn authenticate_api_key(app: &App, token: &str) -> Result<Principal> {
         tenant_slug: tenant.slug,
         tenant_kind: tenant.kind,
         visible_tenants: tenant.visible,
-        actor: Actor::ApiKey { id: key_id, name: key.name },
+        actor: Actor::ApiKey {
+            id: key_id,
+            name: key.name,
+        },
         roles: key.roles,
     };
-    app.auth_cache.put(cache_key, CachedPrincipal::new(p.clone(), vec![format!("api_key:{key_id}")]), generation);
+    app.auth_cache.put(
+        cache_key,
+        CachedPrincipal::new(p.clone(), vec![format!("api_key:{key_id}")]),
+        generation,
+    );
     Ok(p)
 }
 

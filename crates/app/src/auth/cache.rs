@@ -24,7 +24,11 @@ pub struct CachedPrincipal {
 
 impl CachedPrincipal {
     pub fn new(principal: Principal, tags: Vec<String>) -> Self {
-        Self { principal, tags, at: Instant::now() }
+        Self {
+            principal,
+            tags,
+            at: Instant::now(),
+        }
     }
 }
 
@@ -71,7 +75,10 @@ impl AuthCache {
         }
         let ttl = self.ttl();
         let entries = self.inner.entries.lock().ok()?;
-        entries.get(key).filter(|e| e.at.elapsed() < ttl).map(|e| e.principal.clone())
+        entries
+            .get(key)
+            .filter(|e| e.at.elapsed() < ttl)
+            .map(|e| e.principal.clone())
     }
 
     /// Read before loading state; `put` refuses to store if an invalidation happened since.
@@ -83,7 +90,9 @@ impl AuthCache {
         if !self.inner.live.load(Ordering::Acquire) {
             return;
         }
-        entry.tags.push(format!("tenant:{}", entry.principal.tenant_id));
+        entry
+            .tags
+            .push(format!("tenant:{}", entry.principal.tenant_id));
         if let Ok(mut entries) = self.inner.entries.lock() {
             if self.generation() != generation {
                 return;
@@ -129,7 +138,9 @@ impl AuthCache {
                         this.invalidate(n.payload());
                     }
                 }
-                tracing::warn!("auth cache: change listener disconnected; cache disabled until it is back");
+                tracing::warn!(
+                    "auth cache: change listener disconnected; cache disabled until it is back"
+                );
                 this.set_live(false);
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -139,6 +150,9 @@ impl AuthCache {
 
 /// Announces (on commit) that principals tagged `tag` must be re-checked.
 pub async fn notify(tx: &mut TenantTx, tag: &str) -> Result<()> {
-    sqlx::query("SELECT pg_notify('tsunagi_auth', $1)").bind(tag).execute(tx.conn()).await?;
+    sqlx::query("SELECT pg_notify('tsunagi_auth', $1)")
+        .bind(tag)
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }

@@ -25,7 +25,8 @@ const HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 fn mac(key: &[u8]) -> Hmac<Sha256> {
     // HMAC accepts keys of any length.
-    <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
+    <Hmac<Sha256> as KeyInit>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"))
 }
 
 pub fn sign(claims: &Claims, key: &[u8]) -> String {
@@ -66,7 +67,14 @@ mod tests {
     use super::*;
 
     fn claims(exp: i64) -> Claims {
-        Claims { sub: "u".into(), tid: "t".into(), sid: "s".into(), iat: 0, exp, iss: ISSUER.into() }
+        Claims {
+            sub: "u".into(),
+            tid: "t".into(),
+            sid: "s".into(),
+            iat: 0,
+            exp,
+            iss: ISSUER.into(),
+        }
     }
 
     #[test]
@@ -74,7 +82,10 @@ mod tests {
         let old = b"old-key-old-key-old-key-old-key-".to_vec();
         let new = b"new-key-new-key-new-key-new-key-".to_vec();
         let t = sign(&claims(100), &old);
-        assert_eq!(verify(&t, &[new.clone(), old.clone()], 50), Some(claims(100)));
+        assert_eq!(
+            verify(&t, &[new.clone(), old.clone()], 50),
+            Some(claims(100))
+        );
         assert_eq!(verify(&t, &[new], 50), None, "unknown key");
         assert_eq!(verify(&t, &[old], 100), None, "expired");
     }
@@ -84,7 +95,13 @@ mod tests {
         let k = vec![7u8; 32];
         let t = sign(&claims(100), &k);
         let mut parts: Vec<&str> = t.split('.').collect();
-        let forged = B64.encode(serde_json::to_vec(&Claims { tid: "other".into(), ..claims(100) }).unwrap_or_default());
+        let forged = B64.encode(
+            serde_json::to_vec(&Claims {
+                tid: "other".into(),
+                ..claims(100)
+            })
+            .unwrap_or_default(),
+        );
         parts[1] = &forged;
         assert_eq!(verify(&parts.join("."), &[k.clone()], 0), None);
         let none_alg = format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), parts[1]);

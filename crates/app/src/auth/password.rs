@@ -12,7 +12,9 @@ pub fn hash(password: &str) -> Result<String> {
 }
 
 pub fn verify(password: &str, hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 /// Spends the same time as a real verification, for unknown users and locked accounts, so
@@ -28,7 +30,11 @@ pub fn validate(field: &str, password: &str, v: &mut Validator) {
     let n = password.chars().count();
     v.check(n >= 12, field, "must be at least 12 characters");
     v.check(n <= 256, field, "must be at most 256 characters");
-    v.check(!password.chars().all(|c| c.is_ascii_digit()), field, "must not be only digits");
+    v.check(
+        !password.chars().all(|c| c.is_ascii_digit()),
+        field,
+        "must not be only digits",
+    );
 }
 
 #[cfg(test)]

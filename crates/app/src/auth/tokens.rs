@@ -33,7 +33,12 @@ pub fn parse_refresh(token: &str) -> Option<TenantId> {
 }
 
 pub fn api_key(tenant: TenantId, id: ApiKeyId) -> String {
-    format!("tsk_{}_{}_{}", tenant.as_uuid().simple(), id.as_uuid().simple(), secret())
+    format!(
+        "tsk_{}_{}_{}",
+        tenant.as_uuid().simple(),
+        id.as_uuid().simple(),
+        secret()
+    )
 }
 
 pub fn parse_api_key(token: &str) -> Option<(TenantId, ApiKeyId)> {
@@ -41,7 +46,10 @@ pub fn parse_api_key(token: &str) -> Option<(TenantId, ApiKeyId)> {
     let mut it = rest.splitn(3, '_');
     let (t, k, s) = (it.next()?, it.next()?, it.next()?);
     (s.len() == 43).then_some(())?;
-    Some((TenantId(Uuid::try_parse(t).ok()?), ApiKeyId(Uuid::try_parse(k).ok()?)))
+    Some((
+        TenantId(Uuid::try_parse(t).ok()?),
+        ApiKeyId(Uuid::try_parse(k).ok()?),
+    ))
 }
 
 #[cfg(test)]

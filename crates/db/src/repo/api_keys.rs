@@ -83,11 +83,12 @@ pub async fn api_key_revoke(tx: &mut TenantTx, id: ApiKeyId, version: i32) -> Re
     match k {
         Some(k) => Ok(k),
         None => {
-            let v = sqlx::query_scalar("SELECT version FROM api_keys WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant)
-                .bind(id.as_uuid())
-                .fetch_optional(tx.conn())
-                .await?;
+            let v =
+                sqlx::query_scalar("SELECT version FROM api_keys WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant)
+                    .bind(id.as_uuid())
+                    .fetch_optional(tx.conn())
+                    .await?;
             Err(stale_or_missing(v, "API key", version))
         }
     }

@@ -10,7 +10,11 @@ use tsunagi_core::{Error, Result};
 
 /// Turns "zero rows updated" of a versioned update into the right error: CONFLICT when the
 /// row exists at another version, NOT_FOUND when the principal cannot see it at all.
-pub(crate) fn stale_or_missing(current: Option<i32>, resource: &'static str, expected: i32) -> Error {
+pub(crate) fn stale_or_missing(
+    current: Option<i32>,
+    resource: &'static str,
+    expected: i32,
+) -> Error {
     match current {
         Some(v) => Error::conflict(format!(
             "{resource} was changed by someone else: you sent version {expected}, the current version is {v}; reload and retry"

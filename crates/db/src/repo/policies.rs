@@ -20,10 +20,12 @@ pub struct PolicyRule {
 }
 
 pub async fn policy_list(tx: &mut TenantTx, tenant: TenantId) -> Result<Vec<PolicyRule>> {
-    Ok(sqlx::query_as("SELECT * FROM authz_policies WHERE tenant_id = $1 ORDER BY created_at, id")
-        .bind(tenant.as_uuid())
-        .fetch_all(tx.conn())
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT * FROM authz_policies WHERE tenant_id = $1 ORDER BY created_at, id")
+            .bind(tenant.as_uuid())
+            .fetch_all(tx.conn())
+            .await?,
+    )
 }
 
 pub async fn policy_insert(
@@ -48,17 +50,20 @@ pub async fn policy_insert(
     .bind(effect)
     .fetch_one(tx.conn())
     .await
-    .map_err(on_constraint("authz_policies_rule_key", || Error::conflict("this rule already exists")))?;
+    .map_err(on_constraint("authz_policies_rule_key", || {
+        Error::conflict("this rule already exists")
+    }))?;
     notify_changed(tx).await?;
     Ok(rule)
 }
 
 pub async fn policy_delete(tx: &mut TenantTx, id: PolicyId) -> Result<PolicyRule> {
-    let rule: Option<PolicyRule> = sqlx::query_as("DELETE FROM authz_policies WHERE tenant_id = $1 AND id = $2 RETURNING *")
-        .bind(tx.tenant_id().as_uuid())
-        .bind(id.as_uuid())
-        .fetch_optional(tx.conn())
-        .await?;
+    let rule: Option<PolicyRule> =
+        sqlx::query_as("DELETE FROM authz_policies WHERE tenant_id = $1 AND id = $2 RETURNING *")
+            .bind(tx.tenant_id().as_uuid())
+            .bind(id.as_uuid())
+            .fetch_optional(tx.conn())
+            .await?;
     let rule = rule.ok_or(Error::not_found("policy"))?;
     notify_changed(tx).await?;
     Ok(rule)

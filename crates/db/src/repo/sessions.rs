@@ -30,7 +30,12 @@ pub async fn session_revoke(tx: &mut TenantTx, id: SessionId, reason: &str) -> R
     Ok(n == 1)
 }
 
-pub async fn refresh_insert(tx: &mut TenantTx, session: SessionId, hash: &[u8], expires_at: DateTime<Utc>) -> Result<()> {
+pub async fn refresh_insert(
+    tx: &mut TenantTx,
+    session: SessionId,
+    hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
     sqlx::query("INSERT INTO refresh_tokens (tenant_id, id, session_id, token_hash, expires_at) VALUES ($1,$2,$3,$4,$5)")
         .bind(tx.tenant_id().as_uuid())
         .bind(Uuid::now_v7())
@@ -67,7 +72,9 @@ pub async fn refresh_use(tx: &mut TenantTx, hash: &[u8]) -> Result<RefreshUse> {
         return Ok(RefreshUse::Invalid);
     };
     if used_at.is_some() {
-        return Ok(RefreshUse::Reused { session: SessionId(session) });
+        return Ok(RefreshUse::Reused {
+            session: SessionId(session),
+        });
     }
     if revoked_at.is_some() || expires_at < Utc::now() {
         return Ok(RefreshUse::Invalid);
@@ -77,7 +84,10 @@ pub async fn refresh_use(tx: &mut TenantTx, hash: &[u8]) -> Result<RefreshUse> {
         .bind(id)
         .execute(tx.conn())
         .await?;
-    Ok(RefreshUse::Fresh { session: SessionId(session), user: UserId(user) })
+    Ok(RefreshUse::Fresh {
+        session: SessionId(session),
+        user: UserId(user),
+    })
 }
 
 /// What every authenticated request re-reads: the user's current state and its session's.
@@ -89,7 +99,11 @@ pub struct UserAuthState {
     pub session_revoked: bool,
 }
 
-pub async fn user_auth_state(tx: &mut TenantTx, user: UserId, session: SessionId) -> Result<Option<UserAuthState>> {
+pub async fn user_auth_state(
+    tx: &mut TenantTx,
+    user: UserId,
+    session: SessionId,
+) -> Result<Option<UserAuthState>> {
     Ok(sqlx::query_as(
         "SELECT u.email, u.roles, u.status, (s.revoked_at IS NOT NULL) AS session_revoked \
          FROM users u JOIN sessions s ON s.tenant_id = u.tenant_id AND s.user_id = u.id \

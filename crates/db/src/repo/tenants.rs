@@ -36,11 +36,15 @@ pub struct AuthTenant {
 }
 
 pub async fn auth_tenant(db: &Db, id: TenantId) -> Result<Option<AuthTenant>> {
-    let row: Option<(Option<String>, Option<String>, Option<bool>, Option<Vec<Uuid>>)> =
-        sqlx::query_as("SELECT slug, kind, active, visible FROM auth_tenant($1)")
-            .bind(id.as_uuid())
-            .fetch_optional(db.pool())
-            .await?;
+    let row: Option<(
+        Option<String>,
+        Option<String>,
+        Option<bool>,
+        Option<Vec<Uuid>>,
+    )> = sqlx::query_as("SELECT slug, kind, active, visible FROM auth_tenant($1)")
+        .bind(id.as_uuid())
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.and_then(|(slug, kind, active, visible)| {
         Some(AuthTenant {
             id,
@@ -53,7 +57,10 @@ pub async fn auth_tenant(db: &Db, id: TenantId) -> Result<Option<AuthTenant>> {
 }
 
 pub async fn auth_tenant_by_slug(db: &Db, slug: &str) -> Result<Option<AuthTenant>> {
-    let id: Option<Uuid> = sqlx::query_scalar("SELECT auth_tenant_by_slug($1)").bind(slug).fetch_one(db.pool()).await?;
+    let id: Option<Uuid> = sqlx::query_scalar("SELECT auth_tenant_by_slug($1)")
+        .bind(slug)
+        .fetch_one(db.pool())
+        .await?;
     match id {
         Some(id) => auth_tenant(db, TenantId(id)).await,
         None => Ok(None),
@@ -86,7 +93,12 @@ pub async fn tenant_insert(tx: &mut TenantTx, t: NewTenant<'_>) -> Result<Tenant
 }
 
 /// Inserts the platform root. Only for bootstrapping, through an owner connection.
-pub async fn platform_insert(pool: &sqlx::PgPool, id: TenantId, slug: &str, name: &str) -> Result<()> {
+pub async fn platform_insert(
+    pool: &sqlx::PgPool,
+    id: TenantId,
+    slug: &str,
+    name: &str,
+) -> Result<()> {
     sqlx::query("INSERT INTO tenants (id, parent_id, slug, name, kind) VALUES ($1, NULL, $2, $3, 'platform') ON CONFLICT DO NOTHING")
         .bind(id.as_uuid())
         .bind(slug)
@@ -97,17 +109,27 @@ pub async fn platform_insert(pool: &sqlx::PgPool, id: TenantId, slug: &str, name
 }
 
 pub async fn tenant_get(tx: &mut TenantTx, id: TenantId) -> Result<Tenant> {
-    let t = sqlx::query_as("SELECT * FROM tenants WHERE id = $1").bind(id.as_uuid()).fetch_optional(tx.conn()).await?;
+    let t = sqlx::query_as("SELECT * FROM tenants WHERE id = $1")
+        .bind(id.as_uuid())
+        .fetch_optional(tx.conn())
+        .await?;
     ok_or_not_found(t, "tenant")
 }
 
 pub async fn tenant_get_by_slug(tx: &mut TenantTx, slug: &str) -> Result<Tenant> {
-    let t = sqlx::query_as("SELECT * FROM tenants WHERE slug = $1").bind(slug).fetch_optional(tx.conn()).await?;
+    let t = sqlx::query_as("SELECT * FROM tenants WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(tx.conn())
+        .await?;
     ok_or_not_found(t, "tenant")
 }
 
 /// Visible tenants, optionally only the children of `parent`, in creation order.
-pub async fn tenant_list(tx: &mut TenantTx, parent: Option<TenantId>, page: Page) -> Result<Vec<Tenant>> {
+pub async fn tenant_list(
+    tx: &mut TenantTx,
+    parent: Option<TenantId>,
+    page: Page,
+) -> Result<Vec<Tenant>> {
     Ok(sqlx::query_as(
         "SELECT * FROM tenants WHERE ($1::uuid IS NULL OR parent_id = $1) AND ($2::uuid IS NULL OR id > $2) \
          ORDER BY id LIMIT $3",
@@ -120,7 +142,12 @@ pub async fn tenant_list(tx: &mut TenantTx, parent: Option<TenantId>, page: Page
 }
 
 async fn current_version(tx: &mut TenantTx, id: TenantId) -> Result<Option<i32>> {
-    Ok(sqlx::query_scalar("SELECT version FROM tenants WHERE id = $1").bind(id.as_uuid()).fetch_optional(tx.conn()).await?)
+    Ok(
+        sqlx::query_scalar("SELECT version FROM tenants WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(tx.conn())
+            .await?,
+    )
 }
 
 /// Locks the row for a read-modify-write in this transaction.
@@ -132,7 +159,12 @@ pub async fn tenant_lock(tx: &mut TenantTx, id: TenantId) -> Result<Tenant> {
     ok_or_not_found(t, "tenant")
 }
 
-pub async fn tenant_set_status(tx: &mut TenantTx, id: TenantId, status: &str, version: i32) -> Result<Tenant> {
+pub async fn tenant_set_status(
+    tx: &mut TenantTx,
+    id: TenantId,
+    status: &str,
+    version: i32,
+) -> Result<Tenant> {
     let t = sqlx::query_as(
         "UPDATE tenants SET status = $2, version = version + 1, updated_at = now() \
          WHERE id = $1 AND version = $3 RETURNING *",
@@ -144,11 +176,21 @@ pub async fn tenant_set_status(tx: &mut TenantTx, id: TenantId, status: &str, ve
     .await?;
     match t {
         Some(t) => Ok(t),
-        None => Err(stale_or_missing(current_version(tx, id).await?, "tenant", version)),
+        None => Err(stale_or_missing(
+            current_version(tx, id).await?,
+            "tenant",
+            version,
+        )),
     }
 }
 
-pub async fn tenant_update(tx: &mut TenantTx, id: TenantId, name: &str, settings: &Value, version: i32) -> Result<Tenant> {
+pub async fn tenant_update(
+    tx: &mut TenantTx,
+    id: TenantId,
+    name: &str,
+    settings: &Value,
+    version: i32,
+) -> Result<Tenant> {
     let t = sqlx::query_as(
         "UPDATE tenants SET name = $2, settings = $3, version = version + 1, updated_at = now() \
          WHERE id = $1 AND version = $4 RETURNING *",
@@ -161,14 +203,20 @@ pub async fn tenant_update(tx: &mut TenantTx, id: TenantId, name: &str, settings
     .await?;
     match t {
         Some(t) => Ok(t),
-        None => Err(stale_or_missing(current_version(tx, id).await?, "tenant", version)),
+        None => Err(stale_or_missing(
+            current_version(tx, id).await?,
+            "tenant",
+            version,
+        )),
     }
 }
 
 /// Stored overrides of the tenant and its ancestors, nearest first.
 pub async fn tenant_settings_chain(tx: &mut TenantTx, id: TenantId) -> Result<Vec<Value>> {
-    Ok(sqlx::query_scalar("SELECT settings FROM tenant_settings_chain($1)")
-        .bind(id.as_uuid())
-        .fetch_all(tx.conn())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT settings FROM tenant_settings_chain($1)")
+            .bind(id.as_uuid())
+            .fetch_all(tx.conn())
+            .await?,
+    )
 }

@@ -62,12 +62,18 @@ pub async fn user_get(tx: &mut TenantTx, id: UserId) -> Result<User> {
 }
 
 /// The user of exactly this tenant with this e-mail (never a descendant's).
-pub async fn user_find_by_email(tx: &mut TenantTx, tenant: TenantId, email: &str) -> Result<Option<User>> {
-    Ok(sqlx::query_as("SELECT * FROM users WHERE tenant_id = $1 AND email = $2")
-        .bind(tenant.as_uuid())
-        .bind(email)
-        .fetch_optional(tx.conn())
-        .await?)
+pub async fn user_find_by_email(
+    tx: &mut TenantTx,
+    tenant: TenantId,
+    email: &str,
+) -> Result<Option<User>> {
+    Ok(
+        sqlx::query_as("SELECT * FROM users WHERE tenant_id = $1 AND email = $2")
+            .bind(tenant.as_uuid())
+            .bind(email)
+            .fetch_optional(tx.conn())
+            .await?,
+    )
 }
 
 pub async fn user_list(tx: &mut TenantTx, tenant: TenantId, page: Page) -> Result<Vec<User>> {
@@ -90,7 +96,13 @@ pub async fn user_lock(tx: &mut TenantTx, id: UserId) -> Result<User> {
 }
 
 /// Versioned update of roles and status.
-pub async fn user_update(tx: &mut TenantTx, id: UserId, roles: &[String], status: &str, version: i32) -> Result<User> {
+pub async fn user_update(
+    tx: &mut TenantTx,
+    id: UserId,
+    roles: &[String],
+    status: &str,
+    version: i32,
+) -> Result<User> {
     let tenant = tx.tenant_id().as_uuid();
     let u = sqlx::query_as(
         "UPDATE users SET roles = $3, status = $4, version = version + 1, updated_at = now() \
@@ -106,28 +118,35 @@ pub async fn user_update(tx: &mut TenantTx, id: UserId, roles: &[String], status
     match u {
         Some(u) => Ok(u),
         None => {
-            let v: Option<i32> = sqlx::query_scalar("SELECT version FROM users WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant)
-                .bind(id.as_uuid())
-                .fetch_optional(tx.conn())
-                .await?;
+            let v: Option<i32> =
+                sqlx::query_scalar("SELECT version FROM users WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant)
+                    .bind(id.as_uuid())
+                    .fetch_optional(tx.conn())
+                    .await?;
             Err(stale_or_missing(v, "user", version))
         }
     }
 }
 
 pub async fn user_set_password(tx: &mut TenantTx, id: UserId, hash: &str) -> Result<()> {
-    sqlx::query("UPDATE users SET password_hash = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2")
-        .bind(tx.tenant_id().as_uuid())
-        .bind(id.as_uuid())
-        .bind(hash)
-        .execute(tx.conn())
-        .await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(id.as_uuid())
+    .bind(hash)
+    .execute(tx.conn())
+    .await?;
     Ok(())
 }
 
 /// Records a failed sign-in and returns the new failure count.
-pub async fn user_record_failure(tx: &mut TenantTx, id: UserId, lock_until: Option<DateTime<Utc>>) -> Result<i32> {
+pub async fn user_record_failure(
+    tx: &mut TenantTx,
+    id: UserId,
+    lock_until: Option<DateTime<Utc>>,
+) -> Result<i32> {
     Ok(sqlx::query_scalar(
         "UPDATE users SET failed_logins = failed_logins + 1, locked_until = coalesce($3, locked_until) \
          WHERE tenant_id = $1 AND id = $2 RETURNING failed_logins",

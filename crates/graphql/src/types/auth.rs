@@ -1,0 +1,59 @@
+//! Sign-in payloads and the viewer.
+
+use crate::types::tenant::TenantKind;
+use crate::types::user::User;
+use async_graphql::{ID, InputObject, SimpleObject};
+
+#[derive(InputObject)]
+pub struct LoginInput {
+    /// The tenant's slug, e.g. `sakura-mobile`.
+    pub tenant: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct RefreshInput {
+    pub refresh_token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Send as `Authorization: Bearer <token>`; valid for `expiresIn` seconds.
+    pub access_token: String,
+    /// Use once with `refreshToken`; a second use revokes the session.
+    pub refresh_token: String,
+    pub expires_in: i64,
+    pub token_type: String,
+}
+
+impl From<tsunagi_app::auth::TokenPair> for AuthPayload {
+    fn from(t: tsunagi_app::auth::TokenPair) -> Self {
+        Self {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            expires_in: t.expires_in as i64,
+            token_type: "Bearer".into(),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct LogoutPayload {
+    pub revoked: bool,
+}
+
+/// Who is asking.
+#[derive(SimpleObject)]
+pub struct Viewer {
+    pub tenant_id: ID,
+    pub tenant_slug: String,
+    pub tenant_kind: TenantKind,
+    /// `user`, `api_key` or `system`.
+    pub actor_type: String,
+    pub actor_id: ID,
+    pub actor_label: String,
+    pub roles: Vec<String>,
+    /// The user record when signed in as a user.
+    pub user: Option<User>,
+}

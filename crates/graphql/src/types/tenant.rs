@@ -1,0 +1,167 @@
+//! Tenant types: the tree, status, settings (stored overrides and effective values).
+
+use crate::{GqlResult, app_ctx};
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use tsunagi_core::TenantId;
+use tsunagi_core::tenant::{
+    RoundingRule as CoreRounding, TenantSettings as CoreSettings, TenantSettingsOverride,
+};
+use tsunagi_db::repo::tenants::Tenant as Row;
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum TenantKind {
+    Platform,
+    Mvno,
+    Reseller,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+/// How fractional amounts become integer minor units, applied once per amount.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum RoundingRule {
+    HalfUp,
+    HalfEven,
+    Down,
+    Up,
+}
+
+impl From<CoreRounding> for RoundingRule {
+    fn from(r: CoreRounding) -> Self {
+        match r {
+            CoreRounding::HalfUp => Self::HalfUp,
+            CoreRounding::HalfEven => Self::HalfEven,
+            CoreRounding::Down => Self::Down,
+            CoreRounding::Up => Self::Up,
+        }
+    }
+}
+
+impl From<RoundingRule> for CoreRounding {
+    fn from(r: RoundingRule) -> Self {
+        match r {
+            RoundingRule::HalfUp => Self::HalfUp,
+            RoundingRule::HalfEven => Self::HalfEven,
+            RoundingRule::Down => Self::Down,
+            RoundingRule::Up => Self::Up,
+        }
+    }
+}
+
+/// Settings with every value resolved (own override, else the parent's, else the default).
+#[derive(SimpleObject)]
+pub struct TenantSettings {
+    pub country_calling_code: String,
+    pub currency: String,
+    pub locale: String,
+    pub time_zone: String,
+    pub rounding: RoundingRule,
+}
+
+impl From<CoreSettings> for TenantSettings {
+    fn from(s: CoreSettings) -> Self {
+        Self {
+            country_calling_code: s.country_calling_code,
+            currency: s.currency,
+            locale: s.locale,
+            time_zone: s.time_zone,
+            rounding: s.rounding.into(),
+        }
+    }
+}
+
+/// What a tenant sets itself; a null field is inherited.
+#[derive(SimpleObject, InputObject, Default, Clone)]
+#[graphql(input_name = "TenantSettingsInput")]
+pub struct TenantSettingsOverrides {
+    pub country_calling_code: Option<String>,
+    pub currency: Option<String>,
+    pub locale: Option<String>,
+    pub time_zone: Option<String>,
+    pub rounding: Option<RoundingRule>,
+}
+
+impl From<TenantSettingsOverrides> for TenantSettingsOverride {
+    fn from(s: TenantSettingsOverrides) -> Self {
+        Self {
+            country_calling_code: s.country_calling_code,
+            currency: s.currency,
+            locale: s.locale,
+            time_zone: s.time_zone,
+            rounding: s.rounding.map(Into::into),
+        }
+    }
+}
+
+impl From<TenantSettingsOverride> for TenantSettingsOverrides {
+    fn from(s: TenantSettingsOverride) -> Self {
+        Self {
+            country_calling_code: s.country_calling_code,
+            currency: s.currency,
+            locale: s.locale,
+            time_zone: s.time_zone,
+            rounding: s.rounding.map(Into::into),
+        }
+    }
+}
+
+pub struct Tenant(pub Row);
+
+#[Object]
+impl Tenant {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn parent_id(&self) -> Option<ID> {
+        self.0.parent_id.map(|p| ID(p.to_string()))
+    }
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> TenantKind {
+        match self.0.kind.as_str() {
+            "platform" => TenantKind::Platform,
+            "mvno" => TenantKind::Mvno,
+            _ => TenantKind::Reseller,
+        }
+    }
+    async fn status(&self) -> TenantStatus {
+        if self.0.status == "active" {
+            TenantStatus::Active
+        } else {
+            TenantStatus::Suspended
+        }
+    }
+    /// What this tenant overrides itself.
+    async fn setting_overrides(&self) -> TenantSettingsOverrides {
+        serde_json::from_value::<TenantSettingsOverride>(self.0.settings.clone())
+            .unwrap_or_default()
+            .into()
+    }
+    /// The settings in force, inheritance resolved.
+    async fn settings(&self, ctx: &Context<'_>) -> async_graphql::Result<TenantSettings> {
+        let (app, c) = app_ctx(ctx)?;
+        tsunagi_app::tenants::tenant_settings(app, &c, TenantId(self.0.id))
+            .await
+            .gql()
+            .map(Into::into)
+    }
+    /// Increases with every change; send it back to update.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,123 @@
+//! The `tsunagi` command line: serve, worker, migrate, demo, tenant …, audit verify. Tenant
+//! and audit commands call the same application services as the API, as a system principal
+//! named `cli` in the tenant they act in.
+
+pub mod tenant;
+
+use crate::config::Config;
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use sqlx::migrate::MigrateDatabase;
+use std::sync::Arc;
+use tsunagi_app::{App, Ctx};
+use tsunagi_core::{Actor, Principal, TenantKind};
+use tsunagi_db::repo::tenants::auth_tenant_by_slug;
+
+pub use tenant::{AuditCmd, TenantCmd};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tsunagi",
+    version,
+    about = "Service management for MVNOs and their resellers"
+)]
+pub struct Cli {
+    /// A TOML config file layered over the defaults (also TSUNAGI_CONFIG).
+    #[arg(long, global = true)]
+    pub config: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the GraphQL API.
+    Serve,
+    /// Run the background jobs.
+    Worker,
+    /// Create the database if missing and apply pending migrations (owner URL).
+    Migrate,
+    /// Migrate, seed demo tenants and users, then serve and run the worker.
+    Demo,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        cmd: TenantCmd,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+}
+
+/// Creates the database if missing, then migrates.
+pub async fn migrate(cfg: &Config) -> Result<()> {
+    let url = &cfg.database.admin_url.0;
+    if !sqlx::Postgres::database_exists(url)
+        .await
+        .context("database.admin_url: cannot reach PostgreSQL")?
+    {
+        sqlx::Postgres::create_database(url)
+            .await
+            .context("database.admin_url: cannot create the database")?;
+        tracing::info!("database created");
+    }
+    tsunagi_db::pool::migrate(url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+/// A system principal acting in the tenant `slug`, with the role that tenant's kind needs
+/// to manage its children.
+pub async fn system_ctx(app: &App, slug: &str, role: Option<&str>) -> Result<Ctx> {
+    let t = auth_tenant_by_slug(&app.db, slug)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.detail()))?
+        .with_context(|| format!("no tenant with slug '{slug}'"))?;
+    let role = role.unwrap_or(if t.kind == TenantKind::Platform {
+        "platform_operator"
+    } else {
+        "tenant_admin"
+    });
+    let who = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+    Ok(Ctx::new(
+        Principal {
+            tenant_id: t.id,
+            tenant_slug: t.slug,
+            tenant_kind: t.kind,
+            visible_tenants: Arc::clone(&t.visible),
+            actor: Actor::System {
+                label: format!("cli:{who}"),
+            },
+            roles: vec![role.to_owned()],
+        },
+        Some(uuid::Uuid::now_v7().to_string()),
+    ))
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let cfg = Config::from_env(cli.config.as_deref())?;
+    let _telemetry = crate::telemetry::init(&cfg)?;
+    match cli.command {
+        Command::Migrate => migrate(&cfg).await,
+        Command::Serve => {
+            let running = crate::start(&cfg).await?;
+            running.handle.await.context("server task")?;
+            Ok(())
+        }
+        Command::Worker => {
+            let app = crate::connect(&cfg).await?;
+            tokio::select! {
+                _ = crate::worker::run(app) => {},
+                _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),
+            }
+            Ok(())
+        }
+        Command::Demo => crate::demo::run(&cfg).await,
+        Command::Tenant { cmd } => tenant::run_tenant(&cfg, cmd).await,
+        Command::Audit { cmd } => tenant::run_audit(&cfg, cmd).await,
+    }
+}

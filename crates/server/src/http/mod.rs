@@ -1,0 +1,94 @@
+//! The axum router: GraphQL over HTTP (`POST /graphql`), GraphiQL (`GET /graphql`),
+//! subscriptions over WebSocket (`/graphql/ws`, graphql-transport-ws), `/healthz` and
+//! `/readyz`; a request id and a tracing span around every request.
+
+mod graphql;
+mod health;
+mod ws;
+
+use crate::config::Config;
+use axum::Router;
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use std::sync::Arc;
+use tokio::sync::broadcast;
+use tsunagi_app::App;
+use tsunagi_core::TenantId;
+use tsunagi_graphql::{AuditFeed, SchemaLimits, TsunagiSchema, build_schema};
+
+#[derive(Clone)]
+pub struct HttpState {
+    pub app: App,
+    pub schema: TsunagiSchema,
+    pub idempotency_ttl: chrono::Duration,
+}
+
+/// The request id: the caller's `X-Request-Id` when it is sane, else a new UUID.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub Arc<str>);
+
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut()
+        .insert(RequestId(Arc::from(id.as_str())));
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path(), tenant_id = tracing::field::Empty, status = tracing::field::Empty);
+    let mut res = tracing::Instrument::instrument(next.run(req), span.clone()).await;
+    span.record("status", res.status().as_u16());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+pub fn router(app: App, cfg: &Config) -> Router {
+    let limits = SchemaLimits {
+        max_depth: cfg.graphql.max_depth,
+        max_complexity: cfg.graphql.max_complexity,
+        max_aliases: cfg.graphql.max_aliases,
+        introspection: cfg.graphql.introspection,
+    };
+    let (tx, _) = broadcast::channel(1024);
+    spawn_audit_feed(app.clone(), tx.clone());
+    let schema = build_schema(app.clone(), AuditFeed(tx), &limits);
+    let state = HttpState {
+        app,
+        schema,
+        idempotency_ttl: chrono::Duration::hours(cfg.idempotency.ttl_hours),
+    };
+    Router::new()
+        .route("/graphql", get(graphql::graphiql).post(graphql::graphql))
+        .route("/graphql/ws", get(ws::subscriptions))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Follows `NOTIFY tsunagi_audit` so subscriptions see new records from every replica.
+fn spawn_audit_feed(app: App, tx: broadcast::Sender<(TenantId, i64)>) {
+    tokio::spawn(async move {
+        loop {
+            if let Ok(mut l) = sqlx::postgres::PgListener::connect_with(app.db.pool()).await
+                && l.listen("tsunagi_audit").await.is_ok()
+            {
+                while let Ok(n) = l.recv().await {
+                    if let Some((t, s)) = n.payload().split_once(':')
+                        && let (Some(t), Ok(s)) = (TenantId::parse(t), s.parse::<i64>())
+                    {
+                        let _ = tx.send((t, s));
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
+}
