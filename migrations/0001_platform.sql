@@ -98,7 +98,7 @@ CREATE FUNCTION tenant_settings_chain(tid uuid) RETURNS TABLE (depth integer, se
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
     WITH RECURSIVE up AS (
         SELECT t.id, t.parent_id, t.settings, 0 AS depth FROM tenants t
-        WHERE t.id = tid AND tid = ANY (app_visible())
+        WHERE t.id = tid AND (tid = ANY (app_visible()) OR t.parent_id = ANY (app_visible()))
         UNION ALL
         SELECT p.id, p.parent_id, p.settings, up.depth + 1 FROM tenants p JOIN up ON p.id = up.parent_id
     )

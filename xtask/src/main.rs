@@ -1,1 +1,104 @@
-fn main() {}
+//! `cargo xtask`: the project's own commands, std-only so they build in seconds.
+//!
+//! - `services`  find, start or install PostgreSQL and Redis; print the URLs
+//! - `demo`      services, then `tsunagi demo` (migrate, seed, serve on 127.0.0.1:8080)
+//! - `test`      services, then every test of the workspace
+//! - `bench`     services, then the benchmarks (criterion and HTTP scenarios)
+//! - `schema`    write graphql/schema.graphql from the code
+
+mod services;
+
+use std::process::{Command, ExitCode};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("services") => services::ensure().map(|s| s.print()),
+        Some("demo") => demo(),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        Some("schema") => schema(),
+        _ => {
+            eprintln!("usage: cargo xtask <services|demo|test|bench|schema>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn root() -> std::path::PathBuf {
+    let here = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or(here)
+}
+
+fn demo() -> Result<(), String> {
+    let s = services::ensure()?;
+    run(cargo()
+        .current_dir(root())
+        .args(["build", "--workspace", "--bins"]))?;
+    let bin = root().join("target/debug/tsunagi");
+    let mut cmd = Command::new(bin);
+    cmd.current_dir(root()).arg("demo");
+    s.apply_app_env(&mut cmd, "tsunagi");
+    run(&mut cmd)
+}
+
+fn test(extra: &[String]) -> Result<(), String> {
+    let s = services::ensure()?;
+    s.print();
+    let mut cmd = cargo();
+    cmd.current_dir(root())
+        .args(["test", "--workspace"])
+        .args(extra);
+    s.apply_test_env(&mut cmd);
+    run(&mut cmd)
+}
+
+fn bench(extra: &[String]) -> Result<(), String> {
+    let s = services::ensure()?;
+    let mut cmd = cargo();
+    cmd.current_dir(root())
+        .args(["bench", "--workspace"])
+        .args(extra);
+    s.apply_test_env(&mut cmd);
+    run(&mut cmd)
+}
+
+fn schema() -> Result<(), String> {
+    run(cargo()
+        .current_dir(root())
+        .args(["build", "--workspace", "--bins"]))?;
+    let out = Command::new(root().join("target/debug/tsunagi"))
+        .arg("schema")
+        .output()
+        .map_err(|e| format!("cannot run tsunagi schema: {e}"))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    std::fs::write(root().join("graphql/schema.graphql"), out.stdout).map_err(|e| e.to_string())?;
+    println!("wrote graphql/schema.graphql");
+    Ok(())
+}

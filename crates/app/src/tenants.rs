@@ -174,7 +174,10 @@ pub async fn tenant_create(
         }
         _ => None,
     };
+    // Principals of this tenant and its ancestors must learn the new visible set.
+    cache::notify(&mut tx, &format!("tenant:{id}")).await?;
     tx.commit().await?;
+    app.auth_cache.invalidate(&format!("tenant:{id}"));
     Ok((tenant, admin))
 }
 

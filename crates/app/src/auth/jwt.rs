@@ -103,7 +103,7 @@ mod tests {
             .unwrap_or_default(),
         );
         parts[1] = &forged;
-        assert_eq!(verify(&parts.join("."), &[k.clone()], 0), None);
+        assert_eq!(verify(&parts.join("."), std::slice::from_ref(&k), 0), None);
         let none_alg = format!("{}.{}.", B64.encode(r#"{"alg":"none"}"#), parts[1]);
         assert_eq!(verify(&none_alg, &[k], 0), None);
     }

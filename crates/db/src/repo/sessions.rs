@@ -59,7 +59,16 @@ pub enum RefreshUse {
 
 /// Spends a refresh token (row-locked, so two concurrent uses cannot both be fresh).
 pub async fn refresh_use(tx: &mut TenantTx, hash: &[u8]) -> Result<RefreshUse> {
-    let row: Option<(Uuid, Uuid, Option<DateTime<Utc>>, DateTime<Utc>, Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        session_id: Uuid,
+        used_at: Option<DateTime<Utc>>,
+        expires_at: DateTime<Utc>,
+        user_id: Uuid,
+        revoked_at: Option<DateTime<Utc>>,
+    }
+    let row: Option<Row> = sqlx::query_as(
         "SELECT r.id, r.session_id, r.used_at, r.expires_at, s.user_id, s.revoked_at \
          FROM refresh_tokens r JOIN sessions s ON s.tenant_id = r.tenant_id AND s.id = r.session_id \
          WHERE r.tenant_id = $1 AND r.token_hash = $2 FOR UPDATE OF r, s",
@@ -68,7 +77,15 @@ pub async fn refresh_use(tx: &mut TenantTx, hash: &[u8]) -> Result<RefreshUse> {
     .bind(hash)
     .fetch_optional(tx.conn())
     .await?;
-    let Some((id, session, used_at, expires_at, user, revoked_at)) = row else {
+    let Some(Row {
+        id,
+        session_id: session,
+        used_at,
+        expires_at,
+        user_id: user,
+        revoked_at,
+    }) = row
+    else {
         return Ok(RefreshUse::Invalid);
     };
     if used_at.is_some() {

@@ -36,24 +36,34 @@ pub struct AuthTenant {
 }
 
 pub async fn auth_tenant(db: &Db, id: TenantId) -> Result<Option<AuthTenant>> {
-    let row: Option<(
-        Option<String>,
-        Option<String>,
-        Option<bool>,
-        Option<Vec<Uuid>>,
-    )> = sqlx::query_as("SELECT slug, kind, active, visible FROM auth_tenant($1)")
-        .bind(id.as_uuid())
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(row.and_then(|(slug, kind, active, visible)| {
-        Some(AuthTenant {
-            id,
-            slug: slug?,
-            kind: TenantKind::parse(&kind?)?,
-            active: active?,
-            visible: visible?.into_iter().map(TenantId).collect(),
-        })
-    }))
+    #[derive(FromRow)]
+    struct Row {
+        slug: Option<String>,
+        kind: Option<String>,
+        active: Option<bool>,
+        visible: Option<Vec<Uuid>>,
+    }
+    let row: Option<Row> =
+        sqlx::query_as("SELECT slug, kind, active, visible FROM auth_tenant($1)")
+            .bind(id.as_uuid())
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row.and_then(
+        |Row {
+             slug,
+             kind,
+             active,
+             visible,
+         }| {
+            Some(AuthTenant {
+                id,
+                slug: slug?,
+                kind: TenantKind::parse(&kind?)?,
+                active: active?,
+                visible: visible?.into_iter().map(TenantId).collect(),
+            })
+        },
+    ))
 }
 
 pub async fn auth_tenant_by_slug(db: &Db, slug: &str) -> Result<Option<AuthTenant>> {

@@ -44,6 +44,8 @@ pub enum Command {
         #[command(subcommand)]
         cmd: TenantCmd,
     },
+    /// Print the GraphQL schema (SDL).
+    Schema,
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -99,9 +101,19 @@ pub async fn system_ctx(app: &App, slug: &str, role: Option<&str>) -> Result<Ctx
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
+    if let Command::Schema = cli.command {
+        print!("{}", tsunagi_graphql::sdl());
+        return Ok(());
+    }
     let cfg = Config::from_env(cli.config.as_deref())?;
     let _telemetry = crate::telemetry::init(&cfg)?;
-    match cli.command {
+    execute(&cfg, cli.command).await
+}
+
+/// Runs one command with a loaded configuration.
+pub async fn execute(cfg: &Config, command: Command) -> Result<()> {
+    let cfg = cfg.clone();
+    match command {
         Command::Migrate => migrate(&cfg).await,
         Command::Serve => {
             let running = crate::start(&cfg).await?;
@@ -119,5 +131,6 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Demo => crate::demo::run(&cfg).await,
         Command::Tenant { cmd } => tenant::run_tenant(&cfg, cmd).await,
         Command::Audit { cmd } => tenant::run_audit(&cfg, cmd).await,
+        Command::Schema => Ok(()),
     }
 }

@@ -236,20 +236,18 @@ pub async fn run_audit(cfg: &Config, cmd: AuditCmd) -> Result<()> {
         AuditCmd::Verify { tenant } => {
             let ctx = system_ctx(&app, &tenant, Some("auditor")).await?;
             let r = audit::audit_verify(&app, &ctx, None).await.map_err(ops)?;
-            if r.ok {
-                println!(
-                    "audit chain of {tenant} is intact: {} records verified",
-                    r.records_checked
-                );
-            } else {
-                println!(
+            if !r.ok {
+                bail!(
                     "audit chain of {tenant} is BROKEN at record seq {} (id {}): {}",
                     r.first_broken_seq.unwrap_or_default(),
                     r.first_broken_id.map(|i| i.to_string()).unwrap_or_default(),
                     r.reason.unwrap_or_default()
                 );
-                std::process::exit(1);
             }
+            println!(
+                "audit chain of {tenant} is intact: {} records verified",
+                r.records_checked
+            );
         }
     }
     Ok(())

@@ -1,0 +1,330 @@
+//! The leak matrix: every root field that takes an id is called as the wrong tenant (another
+//! MVNO, a sibling reseller, a reseller against its parent) and must answer NOT_FOUND or
+//! nothing — never FORBIDDEN, never the victim's data — and change nothing; every root field
+//! is called as the wrong role and must answer FORBIDDEN. A coverage test fails when a root
+//! field is in neither the matrix nor the exemptions.
+
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use tsunagi_tests::{Client, Seeded, TestEnv, code};
+
+/// (root field, operation). Variables: $tenant, $user, $key, $policy (the victim's ids).
+const BY_ID: &[(&str, &str)] = &[
+    (
+        "tenant",
+        "query($tenant: ID!) { tenant(id: $tenant) { id name } }",
+    ),
+    (
+        "tenants",
+        "query($tenant: ID!) { tenants(parentId: $tenant) { edges { node { id name } } } }",
+    ),
+    ("user", "query($user: ID!) { user(id: $user) { id email } }"),
+    (
+        "users",
+        "query($tenant: ID!) { users(tenantId: $tenant) { edges { node { id email } } } }",
+    ),
+    (
+        "auditLog",
+        "query($tenant: ID!) { auditLog(filter: {tenantId: $tenant}) { edges { node { id targetId } } } }",
+    ),
+    (
+        "auditVerify",
+        "query($tenant: ID!) { auditVerify(tenantId: $tenant) { ok recordsChecked } }",
+    ),
+    (
+        "tenantUpdate",
+        "mutation($tenant: ID!) { tenantUpdate(input: {id: $tenant, version: 1, name: \"pwned\"}) { tenant { id } } }",
+    ),
+    (
+        "tenantSuspend",
+        "mutation($tenant: ID!) { tenantSuspend(input: {id: $tenant, version: 1, reason: \"pwned\"}) { tenant { id } } }",
+    ),
+    (
+        "tenantResume",
+        "mutation($tenant: ID!) { tenantResume(input: {id: $tenant, version: 1}) { tenant { id } } }",
+    ),
+    (
+        "userUpdate",
+        "mutation($user: ID!) { userUpdate(input: {id: $user, version: 1, status: DISABLED}) { user { id } } }",
+    ),
+    (
+        "apiKeyRevoke",
+        "mutation($key: ID!) { apiKeyRevoke(input: {id: $key, version: 1}) { apiKey { id } } }",
+    ),
+    (
+        "policyRemove",
+        "mutation($policy: ID!) { policyRemove(input: {id: $policy}) { policy { id } } }",
+    ),
+];
+
+/// Fields that act only on the caller's own tenant (no id to aim elsewhere): checked for role.
+const OWN: &[(&str, &str)] = &[
+    ("apiKeys", "{ apiKeys { edges { node { id } } } }"),
+    ("policies", "{ policies { id } }"),
+    (
+        "tenantCreate",
+        "mutation { tenantCreate(input: {slug: \"evil-co\", name: \"Evil\"}) { tenant { id } } }",
+    ),
+    (
+        "userCreate",
+        "mutation { userCreate(input: {email: \"evil@x.example\", displayName: \"E\", password: \"long-enough-password\", roles: [\"tenant_admin\"]}) { user { id } } }",
+    ),
+    (
+        "apiKeyCreate",
+        "mutation { apiKeyCreate(input: {name: \"evil\", roles: [\"tenant_admin\"]}) { secret } }",
+    ),
+    (
+        "policyAdd",
+        "mutation { policyAdd(input: {ptype: \"p\", subject: \"customer_user\", object: \"*\", action: \"*\"}) { policy { id } } }",
+    ),
+];
+
+/// Fields open to every signed-in principal (or to nobody yet), and why.
+const EXEMPT: &[(&str, &str)] = &[
+    ("viewer", "answers only about the caller"),
+    ("roles", "the public list of default roles"),
+    (
+        "login",
+        "takes credentials, not an id; covered by the auth tests",
+    ),
+    (
+        "refreshToken",
+        "takes a token, not an id; covered by the auth tests",
+    ),
+    ("logout", "ends only the caller's own session"),
+    (
+        "auditRecorded",
+        "subscription, filtered to the caller's tenant; covered by the subscription test",
+    ),
+];
+
+fn root_fields() -> BTreeSet<String> {
+    let sdl = tsunagi_graphql::sdl();
+    let mut out = BTreeSet::new();
+    for ty in ["Query", "Mutation", "Subscription"] {
+        let start = sdl
+            .find(&format!("type {ty} {{"))
+            .unwrap_or_else(|| panic!("no type {ty}"));
+        let body = &sdl[start..];
+        let body = &body[..body.find("\n}").unwrap_or(body.len())];
+        let mut in_doc = false;
+        for line in body.lines().skip(1) {
+            let t = line.trim();
+            if t.starts_with("\"\"\"") {
+                // A one-line doc opens and closes; a bare """ toggles a multi-line one.
+                let one_line = t.len() > 6 && t.ends_with("\"\"\"");
+                if !one_line {
+                    in_doc = !in_doc;
+                }
+                continue;
+            }
+            if in_doc || t.is_empty() || t.starts_with('"') {
+                continue;
+            }
+            let name: String = t
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                out.insert(name);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_root_field_is_in_the_matrix() {
+    let covered: BTreeSet<String> = BY_ID
+        .iter()
+        .chain(OWN)
+        .chain(EXEMPT)
+        .map(|(f, _)| (*f).to_owned())
+        .collect();
+    let fields = root_fields();
+    let missing: Vec<_> = fields.difference(&covered).collect();
+    assert!(
+        missing.is_empty(),
+        "root fields missing from the isolation matrix: {missing:?}"
+    );
+    let stale: Vec<_> = covered.difference(&fields).collect();
+    assert!(
+        stale.is_empty(),
+        "matrix names fields the schema no longer has: {stale:?}"
+    );
+}
+
+struct Victim {
+    vars: Value,
+    secrets: Vec<String>,
+}
+
+async fn victim(s: &Seeded, slug: &str) -> Victim {
+    let admin = s.as_role(slug, "tenant_admin").await;
+    let me = admin
+        .ok("{ viewer { user { id email } } }", json!({}))
+        .await;
+    let key = admin.ok("mutation { apiKeyCreate(input: {name: \"victim-key\", roles: [\"sales\"]}) { apiKey { id } } }", json!({})).await;
+    let pol = admin.ok("mutation { policyAdd(input: {ptype: \"p\", subject: \"sales\", object: \"invoice\", action: \"read\"}) { policy { id } } }", json!({})).await;
+    let user = me["viewer"]["user"]["id"]
+        .as_str()
+        .expect("user")
+        .to_owned();
+    Victim {
+        vars: json!({
+            "tenant": s.tenant(slug),
+            "user": user,
+            "key": key["apiKeyCreate"]["apiKey"]["id"],
+            "policy": pol["policyAdd"]["policy"]["id"],
+        }),
+        secrets: vec![
+            user,
+            me["viewer"]["user"]["email"]
+                .as_str()
+                .expect("email")
+                .to_owned(),
+        ],
+    }
+}
+
+async fn audit_len(env: &TestEnv, tenant: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE tenant_id = $1::uuid")
+        .bind(tenant)
+        .fetch_one(&env.admin)
+        .await
+        .expect("count")
+}
+
+async fn attack(attacker: &Client, v: &Victim, who: &str) {
+    for (field, op) in BY_ID {
+        let body = attacker.gql(op, v.vars.clone()).await;
+        let text = body.to_string();
+        for secret in &v.secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{who} → {field} leaked {secret}: {text}"
+            );
+        }
+        match code(&body).as_deref() {
+            None | Some("NOT_FOUND") => {}
+            other => {
+                panic!("{who} → {field}: expected NOT_FOUND or nothing, got {other:?}: {text}")
+            }
+        }
+        if op.starts_with("mutation") {
+            assert_eq!(
+                code(&body).as_deref(),
+                Some("NOT_FOUND"),
+                "{who} → {field} must be NOT_FOUND: {text}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_tenant_sees_and_changes_nothing() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let fuji = victim(&s, "fuji-telecom").await;
+    let osaka = victim(&s, "osaka-link").await;
+    let sakura = victim(&s, "sakura-mobile").await;
+    let before: Vec<i64> = futures_util::future::join_all(
+        ["fuji-telecom", "osaka-link", "sakura-mobile"].map(|t| audit_len(&env, s.tenant(t))),
+    )
+    .await;
+
+    attack(
+        &s.as_role("sakura-mobile", "tenant_admin").await,
+        &fuji,
+        "MVNO admin vs another MVNO",
+    )
+    .await;
+    attack(
+        &s.as_role("kansai-connect", "tenant_admin").await,
+        &osaka,
+        "reseller vs its sibling",
+    )
+    .await;
+    attack(
+        &s.as_role("kansai-connect", "tenant_admin").await,
+        &sakura,
+        "reseller vs its parent",
+    )
+    .await;
+
+    let after: Vec<i64> = futures_util::future::join_all(
+        ["fuji-telecom", "osaka-link", "sakura-mobile"].map(|t| audit_len(&env, s.tenant(t))),
+    )
+    .await;
+    assert_eq!(before, after, "no attack wrote anything to a victim's log");
+    let versions: Vec<i32> = sqlx::query_scalar(
+        "SELECT version FROM tenants WHERE slug IN ('fuji-telecom', 'osaka-link', 'sakura-mobile')",
+    )
+    .fetch_all(&env.admin)
+    .await
+    .expect("v");
+    assert!(
+        versions.iter().all(|v| *v == 1),
+        "victim tenants unchanged: {versions:?}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_role_is_forbidden() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let own = victim(&s, "sakura-mobile").await;
+    for role in ["customer_user", "customer_admin"] {
+        let c = s.as_role("sakura-mobile", role).await;
+        for (field, op) in BY_ID.iter().chain(OWN) {
+            let body = c.gql(op, own.vars.clone()).await;
+            assert_eq!(
+                code(&body).as_deref(),
+                Some("FORBIDDEN"),
+                "{role} → {field}: {body}"
+            );
+        }
+    }
+    // Narrower staff roles: support may read tenants but not manage users, keys or policies.
+    let support = s.as_role("sakura-mobile", "support").await;
+    for (field, op) in OWN.iter().chain(BY_ID.iter().filter(|(f, _)| {
+        f.starts_with("user")
+            || f.starts_with("apiKey")
+            || f.starts_with("policy")
+            || f.starts_with("tenantS")
+            || f.starts_with("tenantR")
+            || f.starts_with("audit")
+    })) {
+        let body = support.gql(op, own.vars.clone()).await;
+        assert_eq!(
+            code(&body).as_deref(),
+            Some("FORBIDDEN"),
+            "support → {field}: {body}"
+        );
+    }
+    // The platform operator manages tenants but a tenant admin cannot create MVNOs, and a
+    // reseller cannot create sub-tenants at all.
+    let reseller = s.as_role("kansai-connect", "tenant_admin").await;
+    let body = reseller.gql("mutation { tenantCreate(input: {slug: \"sub-reseller\", name: \"Sub\"}) { tenant { id } } }", json!({})).await;
+    assert_eq!(code(&body).as_deref(), Some("FORBIDDEN"));
+}
+
+#[tokio::test]
+async fn anonymous_callers_get_unauthenticated() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let own = victim(&s, "sakura-mobile").await;
+    let anon = env.client();
+    for (field, op) in BY_ID.iter().chain(OWN) {
+        let body = anon.gql(op, own.vars.clone()).await;
+        assert_eq!(
+            code(&body).as_deref(),
+            Some("UNAUTHENTICATED"),
+            "anonymous → {field}: {body}"
+        );
+    }
+    let garbage = Client::new(&s.base, Some("eyJhbGciOiJub25lIn0.e30.".into()))
+        .gql("{ viewer { roles } }", json!({}))
+        .await;
+    assert_eq!(code(&garbage).as_deref(), Some("UNAUTHENTICATED"));
+}

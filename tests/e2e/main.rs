@@ -1,0 +1,12 @@
+//! End-to-end tests: the real server on a random port, a fresh database per test, GraphQL
+//! over HTTP like a client — including attacks across tenants and roles.
+
+mod audit;
+mod auth;
+mod idempotency;
+mod isolation;
+mod ratelimit;
+mod rls;
+mod schema;
+mod subscriptions;
+mod tenants;
