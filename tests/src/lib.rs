@@ -133,7 +133,13 @@ impl TestEnv {
             ),
             ("TSUNAGI_TELEMETRY__LOG_LEVEL".into(), "warn".into()),
         ];
-        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        // `{admin_url}` in a value stands for this test database's superuser URL (to run the
+        // server as a role that bypasses RLS, for comparison).
+        env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.replace("{admin_url}", &admin_url))),
+        );
         let config = Config::load(None, env)?;
         let _ = tsunagi_server::telemetry::init(&config);
         let running = tsunagi_server::start(&config).await?;

@@ -60,16 +60,18 @@ fn uuid_array(ids: &[TenantId]) -> String {
 impl TenantTx {
     #[allow(clippy::disallowed_methods)] // the one sanctioned `begin`
     pub async fn begin(db: &Db, scope: Scope) -> Result<Self> {
-        let mut tx = db
+        // BEGIN and the context in one round trip. Only UUIDs are interpolated, formatted
+        // from typed ids here, so nothing a client sent reaches this string.
+        let sql = format!(
+            "BEGIN; SELECT set_config('app.tenant_id', '{}', true), set_config('app.visible_tenants', '{}', true)",
+            scope.tenant_id,
+            uuid_array(&scope.visible)
+        );
+        let tx = db
             .pool()
-            .begin()
+            .begin_with(sqlx::AssertSqlSafe(sql))
             .await
             .map_err(|e| Error::unavailable(format!("database: {e}")))?;
-        sqlx::query("SELECT set_config('app.tenant_id', $1, true), set_config('app.visible_tenants', $2, true)")
-            .bind(scope.tenant_id.to_string())
-            .bind(uuid_array(&scope.visible))
-            .execute(&mut *tx)
-            .await?;
         Ok(Self { tx, scope })
     }
 

@@ -59,8 +59,7 @@ pub fn build_schema(app: App, feed: AuditFeed, limits: &SchemaLimits) -> Tsunagi
     .data(feed)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
-    .extension(limits::AliasLimit(limits.max_aliases))
-    .extension(async_graphql::extensions::Tracing);
+    .extension(limits::AliasLimit(limits.max_aliases));
     if !limits.introspection {
         b = b.disable_introspection();
     }

@@ -223,9 +223,6 @@ impl Config {
         if secret_len > 0 && secret_len < 32 {
             errs.push("auth.jwt_secret: must be at least 32 bytes".into());
         }
-        if secret_len == 0 && self.mode == Mode::Production {
-            errs.push("auth.jwt_secret: required in production (TSUNAGI_AUTH__JWT_SECRET, at least 32 bytes)".into());
-        }
         if self.idempotency.ttl_hours < 24 {
             errs.push("idempotency.ttl_hours: must be at least 24".into());
         }
@@ -251,6 +248,17 @@ impl Config {
         } else {
             bail!("invalid configuration:\n  {}", errs.join("\n  "))
         }
+    }
+
+    /// What serving (API, worker, CLI acting on data) needs beyond `load`: a real signing key
+    /// in production. `migrate` does not need it.
+    pub fn validate_for_serving(&self) -> Result<()> {
+        if self.auth.jwt_secret.0.is_empty() && self.mode == Mode::Production {
+            bail!(
+                "invalid configuration:\n  auth.jwt_secret: required in production (TSUNAGI_AUTH__JWT_SECRET, at least 32 bytes)"
+            );
+        }
+        Ok(())
     }
 
     /// The settings the application services read; a development start without a JWT
@@ -318,7 +326,9 @@ mod tests {
         let e = Config::load(None, env(&[("TSUNAGI_AUTH__ACCESS_TTL_SECS", "3600")]))
             .expect_err("too long");
         assert!(e.to_string().contains("auth.access_ttl_secs"), "{e}");
-        let e = Config::load(None, env(&[("TSUNAGI_MODE", "production")])).expect_err("no secret");
+        let prod = Config::load(None, env(&[("TSUNAGI_MODE", "production")]))
+            .expect("migrate needs no secret");
+        let e = prod.validate_for_serving().expect_err("serving does");
         assert!(e.to_string().contains("auth.jwt_secret"), "{e}");
         let e = Config::load(None, env(&[("TSUNAGI_RATE_LIMIT__TENANT_BURST", "lots")]))
             .expect_err("not a number");

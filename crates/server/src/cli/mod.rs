@@ -113,6 +113,9 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// Runs one command with a loaded configuration.
 pub async fn execute(cfg: &Config, command: Command) -> Result<()> {
     let cfg = cfg.clone();
+    if !matches!(command, Command::Migrate | Command::Schema) {
+        cfg.validate_for_serving()?;
+    }
     match command {
         Command::Migrate => migrate(&cfg).await,
         Command::Serve => {

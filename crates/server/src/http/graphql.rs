@@ -175,6 +175,10 @@ pub async fn graphql(
         request_id: rid.0.to_string(),
     });
     let response = s.schema.execute(request).await;
+    if response.errors.is_empty() && idem.is_none() {
+        // The common case: nothing to rewrite or store, serialise once.
+        return axum::Json(response).into_response();
+    }
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }));
     ensure_codes(&mut body);
 

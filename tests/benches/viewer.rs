@@ -1,0 +1,223 @@
+//! The signed-in `viewer` query over HTTP on loopback, against the PostgreSQL ceiling
+//! measured in the same run:
+//!
+//! 1. `pgbench -S` (select-only, one row by primary key) — the single-row-read rate;
+//! 2. `viewer` at saturation (closed loop), with the app role (RLS on) and with a role that
+//!    bypasses RLS — the RLS overhead in percent;
+//! 3. `viewer` at a fixed arrival rate of a quarter of the pgbench rate (open loop, latency
+//!    measured from the scheduled send time, so a slow server cannot hide its queue) —
+//!    achieved throughput and p50/p99.
+//!
+//! Run: `cargo xtask bench --bench viewer` (set BENCH_SECS to lengthen each phase).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tsunagi_tests::TestEnv;
+
+const QUERY: &str = r#"{"query":"{ viewer { tenantSlug roles user { email } } }"}"#;
+
+fn secs() -> u64 {
+    std::env::var("BENCH_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10)
+}
+
+fn pgbench(admin_base: &str) -> anyhow::Result<f64> {
+    let url = admin_base
+        .rsplit_once('/')
+        .map(|(b, _)| format!("{b}/tsunagi_pgbench"))
+        .unwrap_or_default();
+    let base_db = admin_base.to_owned();
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let pool = sqlx::PgPool::connect(&base_db).await?;
+        sqlx::query("DROP DATABASE IF EXISTS tsunagi_pgbench WITH (FORCE)")
+            .execute(&pool)
+            .await?;
+        sqlx::query("CREATE DATABASE tsunagi_pgbench")
+            .execute(&pool)
+            .await?;
+        anyhow::Ok(())
+    })?;
+    let init = std::process::Command::new("pgbench")
+        .args(["-i", "-s", "10", "-q", &url])
+        .output()?;
+    anyhow::ensure!(
+        init.status.success(),
+        "pgbench -i failed: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+    let run = std::process::Command::new("pgbench")
+        .args([
+            "-S",
+            "-n",
+            "-c",
+            "16",
+            "-j",
+            "2",
+            "-T",
+            &secs().to_string(),
+            &url,
+        ])
+        .output()?;
+    let out = String::from_utf8_lossy(&run.stdout);
+    let tps = out
+        .lines()
+        .find(|l| l.starts_with("tps ="))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse::<f64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench output: {out}"))?;
+    Ok(tps)
+}
+
+async fn sign_in(env: &TestEnv) -> anyhow::Result<String> {
+    env.seed().await?;
+    let body = tsunagi_tests::seed::login(
+        &env.base,
+        "sakura-mobile",
+        "support@sakura-mobile.example",
+        tsunagi_server::demo::DEMO_PASSWORD,
+    )
+    .await;
+    Ok(body["data"]["login"]["accessToken"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("login failed: {body}"))?
+        .to_owned())
+}
+
+async fn one(http: &reqwest::Client, url: &str, token: &str) -> bool {
+    match http
+        .post(url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(QUERY)
+        .send()
+        .await
+    {
+        Ok(r) => r
+            .bytes()
+            .await
+            .is_ok_and(|b| !b.windows(6).any(|w| w == b"errors")),
+        Err(_) => false,
+    }
+}
+
+/// Closed loop: `workers` clients back to back for `d`. Returns requests per second.
+async fn saturate(base: &str, token: &str, workers: usize, d: Duration) -> f64 {
+    let http = reqwest::Client::new();
+    let url = format!("{base}/graphql");
+    let end = Instant::now() + d;
+    let mut tasks = Vec::new();
+    for _ in 0..workers {
+        let (http, url, token) = (http.clone(), url.clone(), token.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < end {
+                if one(&http, &url, &token).await {
+                    n += 1;
+                }
+            }
+            n
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap_or(0);
+    }
+    total as f64 / d.as_secs_f64()
+}
+
+struct Open {
+    achieved: f64,
+    errors: u64,
+    p50: Duration,
+    p99: Duration,
+    p999: Duration,
+}
+
+/// Open loop at `rate` per second for `d`; latency from each request's scheduled time.
+async fn fixed_rate(base: &str, token: &str, rate: f64, d: Duration) -> Open {
+    let http = reqwest::Client::new();
+    let url = Arc::new(format!("{base}/graphql"));
+    let token = Arc::new(token.to_owned());
+    let start = Instant::now();
+    let n = (rate * d.as_secs_f64()) as u64;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let mut tasks = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let scheduled = start + interval * i as u32;
+        tokio::time::sleep_until(scheduled.into()).await;
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let ok = one(&http, &url, &token).await;
+            (ok, scheduled.elapsed())
+        }));
+    }
+    let mut lat = Vec::with_capacity(tasks.len());
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((ok, l)) = t.await {
+            if !ok {
+                errors += 1;
+            }
+            lat.push(l);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    lat.sort();
+    let q = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Open {
+        achieved: (lat.len() as u64 - errors) as f64 / elapsed,
+        errors,
+        p50: q(0.50),
+        p99: q(0.99),
+        p999: q(0.999),
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == "--list") {
+        println!("viewer: bench");
+        return Ok(());
+    }
+    let d = Duration::from_secs(secs());
+    let admin_base = tsunagi_tests::admin_base_url();
+    println!("== pgbench -S (select-only, 16 clients, {} s)", d.as_secs());
+    let pg = pgbench(&admin_base)?;
+    println!("pgbench select-only: {pg:.0} tps");
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let quiet = [("TSUNAGI_RATE_LIMIT__ENABLED", "false"), ("TSUNAGI_TELEMETRY__LOG_LEVEL", "error"), ("TSUNAGI_DATABASE__MAX_CONNECTIONS", "16")];
+        let rls = TestEnv::start_with(&quiet).await?;
+        let token = sign_in(&rls).await?;
+        saturate(&rls.base, &token, 8, Duration::from_secs(2)).await; // warm-up
+        let sat_rls = saturate(&rls.base, &token, 32, d).await;
+        println!("viewer at saturation, app role (RLS on): {sat_rls:.0} req/s");
+
+        // The same server, connected as a role that bypasses RLS (the superuser).
+        let mut bypass_env: Vec<(&str, &str)> = quiet.to_vec();
+        bypass_env.push(("TSUNAGI_DATABASE__URL", "{admin_url}"));
+        let bypass = TestEnv::start_with(&bypass_env).await?;
+        let btoken = sign_in(&bypass).await?;
+        saturate(&bypass.base, &btoken, 8, Duration::from_secs(2)).await;
+        let sat_bypass = saturate(&bypass.base, &btoken, 32, d).await;
+        println!("viewer at saturation, bypass role (RLS off): {sat_bypass:.0} req/s");
+        println!("RLS overhead: {:.1}% (throughput)", (sat_bypass / sat_rls - 1.0) * 100.0);
+        drop(bypass);
+
+        let rate = (pg / 4.0).max(100.0);
+        let open = fixed_rate(&rls.base, &token, rate, d).await;
+        println!("viewer at a fixed {rate:.0}/s (a quarter of pgbench): achieved {:.0}/s, errors {}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms", open.achieved, open.errors, open.p50.as_secs_f64() * 1e3, open.p99.as_secs_f64() * 1e3, open.p999.as_secs_f64() * 1e3);
+        println!("ratio viewer saturation / pgbench select-only: {:.2}", sat_rls / pg);
+        anyhow::Ok(())
+    })?;
+    Ok(())
+}
