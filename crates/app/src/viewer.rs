@@ -1,24 +1,25 @@
-//! `viewer`: who the caller is, in which tenant, with which roles.
+//! `viewer`: who the caller is, in which tenant, with which roles — from the authenticated
+//! principal — and, only when asked, the caller's user record.
 
 use crate::{App, Ctx};
 use tsunagi_core::{Actor, Result};
 use tsunagi_db::repo::users::{self, User};
 
-pub struct Viewer {
-    /// The user record, for signed-in users (API keys and the system have none).
-    pub user: Option<User>,
+/// May the caller ask who it is (every default role may).
+pub async fn viewer_check(app: &App, ctx: &Ctx) -> Result<()> {
+    app.authz.check(&ctx.principal, "viewer", "read").await
 }
 
-pub async fn viewer(app: &App, ctx: &Ctx) -> Result<Viewer> {
+/// The caller's user record; `None` for API keys and the system.
+pub async fn viewer_user(app: &App, ctx: &Ctx) -> Result<Option<User>> {
     app.authz.check(&ctx.principal, "viewer", "read").await?;
-    let user = match &ctx.principal.actor {
+    match &ctx.principal.actor {
         Actor::User { id, .. } => {
             let mut tx = app.tx(ctx).await?;
             let u = users::user_get(&mut tx, *id).await?;
             tx.commit().await?;
-            Some(u)
+            Ok(Some(u))
         }
-        _ => None,
-    };
-    Ok(Viewer { user })
+        _ => Ok(None),
+    }
 }

@@ -3,7 +3,6 @@
 use crate::error::{GqlResult, to_gql};
 use crate::types::auth::{AuthPayload, LoginInput, LogoutPayload, RefreshInput, Viewer};
 use crate::types::tenant::TenantKind;
-use crate::types::user::User;
 use crate::{RequestCtx, app_ctx};
 use async_graphql::{Context, ID, Object};
 use tsunagi_app::App;
@@ -17,7 +16,7 @@ impl AuthQuery {
     /// Who is asking: tenant, roles, and the user record for signed-in users.
     async fn viewer(&self, ctx: &Context<'_>) -> async_graphql::Result<Viewer> {
         let (app, c) = app_ctx(ctx)?;
-        let v = tsunagi_app::viewer::viewer(app, &c).await.gql()?;
+        tsunagi_app::viewer::viewer_check(app, &c).await.gql()?;
         let p = &c.principal;
         Ok(Viewer {
             tenant_id: ID(p.tenant_id.to_string()),
@@ -31,7 +30,6 @@ impl AuthQuery {
             actor_id: ID(p.actor.id()),
             actor_label: p.actor.label(),
             roles: p.roles.clone(),
-            user: v.user.map(User),
         })
     }
 }

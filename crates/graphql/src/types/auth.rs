@@ -2,7 +2,8 @@
 
 use crate::types::tenant::TenantKind;
 use crate::types::user::User;
-use async_graphql::{ID, InputObject, SimpleObject};
+use crate::{GqlResult, app_ctx};
+use async_graphql::{ComplexObject, Context, ID, InputObject, SimpleObject};
 
 #[derive(InputObject)]
 pub struct LoginInput {
@@ -45,6 +46,7 @@ pub struct LogoutPayload {
 
 /// Who is asking.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Viewer {
     pub tenant_id: ID,
     pub tenant_slug: String,
@@ -54,6 +56,16 @@ pub struct Viewer {
     pub actor_id: ID,
     pub actor_label: String,
     pub roles: Vec<String>,
-    /// The user record when signed in as a user.
-    pub user: Option<User>,
+}
+
+#[ComplexObject]
+impl Viewer {
+    /// The user record when signed in as a user (read only when asked for).
+    async fn user(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<User>> {
+        let (app, c) = app_ctx(ctx)?;
+        tsunagi_app::viewer::viewer_user(app, &c)
+            .await
+            .gql()
+            .map(|u| u.map(User))
+    }
 }
