@@ -158,7 +158,9 @@ async fn cli_suspends_and_lists() {
     let t = std::time::Instant::now();
     let mut refused = false;
     while t.elapsed() < std::time::Duration::from_secs(2) {
-        if code(&fuji.gql("{ viewer { roles } }", json!({})).await).as_deref() == Some("UNAUTHENTICATED") {
+        if code(&fuji.gql("{ viewer { roles } }", json!({})).await).as_deref()
+            == Some("UNAUTHENTICATED")
+        {
             refused = true;
             break;
         }
