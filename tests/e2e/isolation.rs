@@ -55,9 +55,127 @@ const BY_ID: &[(&str, &str)] = &[
         "policyRemove",
         "mutation($policy: ID!) { policyRemove(input: {id: $policy}) { policy { id } } }",
     ),
+    ("plan", "query($plan: ID!) { plan(id: $plan) { id } }"),
+    (
+        "planPriceAdd",
+        "mutation($plan: ID!) { planPriceAdd(input: {planId: $plan, price: {monthlyFee: 1, dataMb: 1, voiceMin: 0, sms: 0, overageDataPerGb: 0, overageVoicePerMin: 0, overageSms: 0}}) { price { id } } }",
+    ),
+    (
+        "planActivate",
+        "mutation($plan: ID!) { planActivate(input: {id: $plan, version: 2}) { plan { id } } }",
+    ),
+    (
+        "planRetire",
+        "mutation($plan: ID!) { planRetire(input: {id: $plan, version: 2}) { plan { id } } }",
+    ),
+    (
+        "customer",
+        "query($customer: ID!) { customer(id: $customer) { id name } }",
+    ),
+    (
+        "kycSubmit",
+        "mutation($customer: ID!) { kycSubmit(input: {customerId: $customer}) { customer { id } } }",
+    ),
+    (
+        "kycReject",
+        "mutation($customer: ID!) { kycReject(input: {customerId: $customer, note: \"x\"}) { customer { id } } }",
+    ),
+    (
+        "kycVerify",
+        "mutation($customer: ID!) { kycVerify(input: {customerId: $customer}) { approvalRequest { id } } }",
+    ),
+    (
+        "line",
+        "query($line: ID!) { line(id: $line) { id msisdn } }",
+    ),
+    (
+        "lines",
+        "query($customer: ID!) { lines(customerId: $customer) { edges { node { id msisdn } } } }",
+    ),
+    (
+        "contract",
+        "query($contract: ID!) { contract(id: $contract) { id } }",
+    ),
+    ("order", "query($order: ID!) { order(id: $order) { id } }"),
+    (
+        "orders",
+        "query($line: ID!) { orders(lineId: $line) { edges { node { id } } } }",
+    ),
+    (
+        "planChangePreview",
+        "query($contract: ID!, $plan: ID!) { planChangePreview(contractId: $contract, planId: $plan) { proration } }",
+    ),
+    (
+        "orderNewLine",
+        "mutation($customer: ID!, $plan: ID!, $iccid: String!) { orderNewLine(input: {customerId: $customer, planId: $plan, iccid: $iccid}) { order { id } } }",
+    ),
+    (
+        "orderPlanChange",
+        "mutation($contract: ID!, $plan: ID!) { orderPlanChange(input: {contractId: $contract, planId: $plan}) { order { id } } }",
+    ),
+    (
+        "orderOptionAdd",
+        "mutation($contract: ID!, $option: ID!) { orderOptionAdd(input: {contractId: $contract, optionId: $option}) { order { id } } }",
+    ),
+    (
+        "orderOptionRemove",
+        "mutation($contract: ID!, $option: ID!) { orderOptionRemove(input: {contractId: $contract, optionId: $option}) { order { id } } }",
+    ),
+    (
+        "orderSimSwap",
+        "mutation($line: ID!, $iccid: String!) { orderSimSwap(input: {lineId: $line, iccid: $iccid}) { order { id } } }",
+    ),
+    (
+        "orderCancel",
+        "mutation($order: ID!) { orderCancel(input: {id: $order, reason: \"x\"}) { order { id } } }",
+    ),
+    (
+        "lineSuspend",
+        "mutation($line: ID!) { lineSuspend(input: {lineId: $line, reason: \"x\"}) { order { id } } }",
+    ),
+    (
+        "lineResume",
+        "mutation($line: ID!) { lineResume(input: {lineId: $line}) { order { id } } }",
+    ),
+    (
+        "lineTerminate",
+        "mutation($line: ID!) { lineTerminate(input: {lineId: $line, reason: \"x\"}) { order { id } } }",
+    ),
+    (
+        "approvalRequest",
+        "query($approval: ID!) { approvalRequest(id: $approval) { id summary } }",
+    ),
+    (
+        "approvalApprove",
+        "mutation($approval: ID!) { approvalApprove(input: {id: $approval}) { approvalRequest { id } } }",
+    ),
+    (
+        "approvalReject",
+        "mutation($approval: ID!) { approvalReject(input: {id: $approval, note: \"x\"}) { approvalRequest { id } } }",
+    ),
+    (
+        "simSecrets",
+        "query($sim: ID!) { simSecrets(id: $sim) { pin puk } }",
+    ),
+    (
+        "esimActivationCode",
+        "query($esim: ID!) { esimActivationCode(id: $esim) }",
+    ),
+    (
+        "history",
+        "query($line: ID!) { history(targetType: \"line\", targetId: $line) { action after } }",
+    ),
+    (
+        "search",
+        "query($msisdn: String!) { search(query: $msisdn) { id label } }",
+    ),
 ];
 
 /// Fields that act only on the caller's own tenant (no id to aim elsewhere): checked for role.
+/// Catalog objects a reseller sees by inheritance: it may read its MVNO's plans, so changing
+/// them is FORBIDDEN (not NOT_FOUND) for it.
+const INHERITED: &[&str] = &["planPriceAdd", "planActivate", "planRetire"];
+
 const OWN: &[(&str, &str)] = &[
     ("apiKeys", "{ apiKeys { edges { node { id } } } }"),
     ("policies", "{ policies { id } }"),
@@ -76,6 +194,45 @@ const OWN: &[(&str, &str)] = &[
     (
         "policyAdd",
         "mutation { policyAdd(input: {ptype: \"p\", subject: \"customer_user\", object: \"*\", action: \"*\"}) { policy { id } } }",
+    ),
+    ("plans", "{ plans { id } }"),
+    ("options", "{ options { id } }"),
+    ("customers", "{ customers { edges { node { id } } } }"),
+    ("numbers", "{ numbers { msisdn } }"),
+    ("sims", "{ sims { edges { node { id } } } }"),
+    ("esimProfiles", "{ esimProfiles { edges { node { id } } } }"),
+    ("devices", "{ devices { edges { node { id } } } }"),
+    (
+        "approvalRequests",
+        "{ approvalRequests { edges { node { id } } } }",
+    ),
+    (
+        "planCreate",
+        "mutation { planCreate(input: {code: \"EVIL\", name: \"Evil\", price: {monthlyFee: 1, dataMb: 1, voiceMin: 0, sms: 0, overageDataPerGb: 0, overageVoicePerMin: 0, overageSms: 0}}) { plan { id } } }",
+    ),
+    (
+        "optionCreate",
+        "mutation { optionCreate(input: {code: \"EVIL\", name: \"Evil\", monthlyFee: 1}) { option { id } } }",
+    ),
+    (
+        "customerCreate",
+        "mutation { customerCreate(input: {kind: \"individual\", name: \"Evil\"}) { customer { id } } }",
+    ),
+    (
+        "numbersAdd",
+        "mutation { numbersAdd(input: {items: [\"+819099999999\"]}) { added } }",
+    ),
+    (
+        "simsAdd",
+        "mutation { simsAdd(input: {items: [{iccid: \"8981000000000000004\", imsi: \"440100000000004\"}]}) { added } }",
+    ),
+    (
+        "esimProfilesAdd",
+        "mutation { esimProfilesAdd(input: {items: [{iccid: \"8981000000000000004\", imsi: \"440100000000004\", activationCode: \"LPA:1$x$y\"}]}) { added } }",
+    ),
+    (
+        "devicesAdd",
+        "mutation { devicesAdd(input: {items: [{imei: \"490154203237518\", model: \"x\"}]}) { added } }",
     ),
 ];
 
@@ -159,13 +316,14 @@ struct Victim {
     secrets: Vec<String>,
 }
 
-async fn victim(s: &Seeded, slug: &str) -> Victim {
+async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
     let admin = s.as_role(slug, "tenant_admin").await;
     let me = admin
         .ok("{ viewer { user { id email } } }", json!({}))
         .await;
     let key = admin.ok("mutation { apiKeyCreate(input: {name: \"victim-key\", roles: [\"sales\"]}) { apiKey { id } } }", json!({})).await;
     let pol = admin.ok("mutation { policyAdd(input: {ptype: \"p\", subject: \"sales\", object: \"invoice\", action: \"read\"}) { policy { id } } }", json!({})).await;
+    let l = tsunagi_tests::ledger::build(s, slug, n).await;
     let user = me["viewer"]["user"]["id"]
         .as_str()
         .expect("user")
@@ -176,6 +334,17 @@ async fn victim(s: &Seeded, slug: &str) -> Victim {
             "user": user,
             "key": key["apiKeyCreate"]["apiKey"]["id"],
             "policy": pol["policyAdd"]["policy"]["id"],
+            "plan": l.plan,
+            "option": l.option,
+            "customer": l.customer,
+            "contract": l.contract,
+            "line": l.line,
+            "order": l.suspend_order,
+            "approval": l.approval,
+            "sim": l.sim,
+            "esim": l.esim,
+            "iccid": l.iccids[2],
+            "msisdn": l.msisdn,
         }),
         secrets: vec![
             user,
@@ -183,6 +352,10 @@ async fn victim(s: &Seeded, slug: &str) -> Victim {
                 .as_str()
                 .expect("email")
                 .to_owned(),
+            l.customer_name.clone(),
+            l.msisdn.clone(),
+            l.msisdn.trim_start_matches('+').to_owned(),
+            l.line.clone(),
         ],
     }
 }
@@ -205,8 +378,10 @@ async fn attack(attacker: &Client, v: &Victim, who: &str) {
                 "{who} → {field} leaked {secret}: {text}"
             );
         }
+        let inherited = who.contains("parent") && INHERITED.contains(field);
         match code(&body).as_deref() {
             None | Some("NOT_FOUND") => {}
+            Some("FORBIDDEN") if inherited => continue,
             other => {
                 panic!("{who} → {field}: expected NOT_FOUND or nothing, got {other:?}: {text}")
             }
@@ -225,9 +400,9 @@ async fn attack(attacker: &Client, v: &Victim, who: &str) {
 async fn wrong_tenant_sees_and_changes_nothing() {
     let env = TestEnv::start().await.expect("env");
     let s = env.seed().await.expect("seed");
-    let fuji = victim(&s, "fuji-telecom").await;
-    let osaka = victim(&s, "osaka-link").await;
-    let sakura = victim(&s, "sakura-mobile").await;
+    let fuji = victim(&s, "fuji-telecom", 11).await;
+    let osaka = victim(&s, "osaka-link", 12).await;
+    let sakura = victim(&s, "sakura-mobile", 13).await;
     let before: Vec<i64> = futures_util::future::join_all(
         ["fuji-telecom", "osaka-link", "sakura-mobile"].map(|t| audit_len(&env, s.tenant(t))),
     )
@@ -267,13 +442,30 @@ async fn wrong_tenant_sees_and_changes_nothing() {
         versions.iter().all(|v| *v == 1),
         "victim tenants unchanged: {versions:?}"
     );
+    let lines: Vec<String> = sqlx::query_scalar("SELECT status FROM lines")
+        .fetch_all(&env.admin)
+        .await
+        .expect("lines");
+    assert!(
+        lines.iter().all(|st| st == "active"),
+        "no victim line moved: {lines:?}"
+    );
+    let decided: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM approval_requests WHERE status <> 'pending'")
+            .fetch_one(&env.admin)
+            .await
+            .expect("n");
+    assert_eq!(
+        decided, 3,
+        "only the fixtures' own KYC approvals are decided"
+    );
 }
 
 #[tokio::test]
 async fn wrong_role_is_forbidden() {
     let env = TestEnv::start().await.expect("env");
     let s = env.seed().await.expect("seed");
-    let own = victim(&s, "sakura-mobile").await;
+    let own = victim(&s, "sakura-mobile", 14).await;
     for role in ["customer_user", "customer_admin"] {
         let c = s.as_role("sakura-mobile", role).await;
         for (field, op) in BY_ID.iter().chain(OWN) {
@@ -287,14 +479,23 @@ async fn wrong_role_is_forbidden() {
     }
     // Narrower staff roles: support may read tenants but not manage users, keys or policies.
     let support = s.as_role("sakura-mobile", "support").await;
-    for (field, op) in OWN.iter().chain(BY_ID.iter().filter(|(f, _)| {
-        f.starts_with("user")
-            || f.starts_with("apiKey")
-            || f.starts_with("policy")
-            || f.starts_with("tenantS")
-            || f.starts_with("tenantR")
-            || f.starts_with("audit")
-    })) {
+    for (field, op) in OWN
+        .iter()
+        .filter(|(f, _)| {
+            f.starts_with("user")
+                || f.starts_with("apiKey")
+                || f.starts_with("polic")
+                || *f == "tenantCreate"
+        })
+        .chain(BY_ID.iter().filter(|(f, _)| {
+            f.starts_with("user")
+                || f.starts_with("apiKey")
+                || f.starts_with("policy")
+                || f.starts_with("tenantS")
+                || f.starts_with("tenantR")
+                || f.starts_with("audit")
+        }))
+    {
         let body = support.gql(op, own.vars.clone()).await;
         assert_eq!(
             code(&body).as_deref(),
@@ -313,7 +514,7 @@ async fn wrong_role_is_forbidden() {
 async fn anonymous_callers_get_unauthenticated() {
     let env = TestEnv::start().await.expect("env");
     let s = env.seed().await.expect("seed");
-    let own = victim(&s, "sakura-mobile").await;
+    let own = victim(&s, "sakura-mobile", 15).await;
     let anon = env.client();
     for (field, op) in BY_ID.iter().chain(OWN) {
         let body = anon.gql(op, own.vars.clone()).await;

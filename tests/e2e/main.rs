@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod idempotency;
 mod isolation;
+mod ledger;
 mod policies;
 mod ratelimit;
 mod rls;

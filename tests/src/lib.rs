@@ -4,6 +4,7 @@
 //! play the attacker who tampers with rows.
 
 pub mod client;
+pub mod ledger;
 pub mod seed;
 
 use anyhow::{Context, Result};
@@ -132,6 +133,15 @@ impl TestEnv {
                 format!("test-secret-{}", uuid::Uuid::new_v4().simple()),
             ),
             ("TSUNAGI_TELEMETRY__LOG_LEVEL".into(), "warn".into()),
+            // Every test signs in from 127.0.0.1; the anonymous limit is tested on its own.
+            (
+                "TSUNAGI_RATE_LIMIT__ANONYMOUS_PER_SECOND".into(),
+                "100000".into(),
+            ),
+            (
+                "TSUNAGI_RATE_LIMIT__ANONYMOUS_BURST".into(),
+                "100000".into(),
+            ),
         ];
         // `{admin_url}` in a value stands for this test database's superuser URL (to run the
         // server as a role that bypasses RLS, for comparison).

@@ -68,6 +68,7 @@ pub async fn seed(env: &TestEnv) -> Result<Seeded> {
     tsunagi_app::tenants::tenant_create(&app, &ctx, input)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.detail()))?;
+    tsunagi_server::demo::ensure_role_users(&app, "osaka-link").await?;
     let rows: Vec<(uuid::Uuid, String)> = sqlx::query_as("SELECT id, slug FROM tenants")
         .fetch_all(&env.admin)
         .await?;

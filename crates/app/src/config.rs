@@ -71,4 +71,6 @@ impl Default for RateLimitConfig {
 pub struct AppConfig {
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
+    /// Encrypts SIM PIN/PUK and eSIM activation codes at rest.
+    pub data_key: Option<crate::crypto::DataKey>,
 }

@@ -4,12 +4,21 @@
 //! does not know it is behind GraphQL: the CLI and the workers call the same functions.
 
 pub mod api_keys;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod config;
+pub mod crypto;
+pub mod customers;
+pub mod history;
+pub mod inventory;
+pub mod lines;
+pub mod orders;
 pub mod policies;
 pub mod ratelimit;
 pub mod record;
+pub mod search;
 pub mod tenants;
 pub mod users;
 pub mod viewer;

@@ -139,6 +139,7 @@ pub async fn tenant_create(
             visible_tenants: std::sync::Arc::from(vec![id]),
             actor: ctx.principal.actor.clone(),
             roles: ctx.principal.roles.clone(),
+            customer: None,
         },
         ctx.request_id.clone(),
     );
@@ -160,6 +161,7 @@ pub async fn tenant_create(
                     display_name: a.display_name.trim(),
                     password_hash: Some(&hash),
                     roles: &roles,
+                    customer: None,
                 },
             )
             .await?;
@@ -215,8 +217,18 @@ pub async fn tenant_list(
 pub async fn tenant_settings(app: &App, ctx: &Ctx, id: TenantId) -> Result<TenantSettings> {
     app.authz.check(&ctx.principal, "tenant", "read").await?;
     let mut tx = app.tx(ctx).await?;
-    let chain = tenants::tenant_settings_chain(&mut tx, id).await?;
+    let s = effective_settings(&mut tx, id).await?;
     tx.commit().await?;
+    Ok(s)
+}
+
+/// The settings in force for a tenant visible to the transaction (no authorization: for
+/// services that already asked for their own).
+pub async fn effective_settings(
+    tx: &mut tsunagi_db::TenantTx,
+    id: TenantId,
+) -> Result<TenantSettings> {
+    let chain = tenants::tenant_settings_chain(tx, id).await?;
     if chain.is_empty() {
         return Err(Error::not_found("tenant"));
     }

@@ -20,6 +20,8 @@ pub struct UserCreate {
     pub display_name: String,
     pub password: String,
     pub roles: Vec<String>,
+    /// Required for customer roles: the customer (and for customer_user, the line).
+    pub customer: Option<tsunagi_core::CustomerScope>,
 }
 
 /// Checks that every role exists for this tenant (a default role, or one the tenant's own
@@ -55,6 +57,52 @@ pub async fn validate_roles(
     v.finish()
 }
 
+/// Customer roles and a customer link go together: a customer admin names the customer, a
+/// customer user also the one line (of that customer) they may see.
+async fn validate_customer_link(tx: &mut TenantTx, input: &UserCreate) -> Result<()> {
+    let customer_roles = input
+        .roles
+        .iter()
+        .filter(|r| *r == "customer_admin" || *r == "customer_user")
+        .count();
+    let mut v = Validator::new();
+    if customer_roles > 0 && customer_roles < input.roles.len() {
+        v.push(
+            "input.roles",
+            "customer roles cannot be combined with staff roles",
+        );
+    }
+    match (customer_roles > 0, input.customer) {
+        // Not linked yet: such a login sees nothing until it is.
+        (true, None) => {}
+        (false, Some(_)) => v.push(
+            "input.customerId",
+            "only customer roles belong to a customer",
+        ),
+        (true, Some(scope)) => {
+            let own = tx.tenant_id().as_uuid();
+            match tsunagi_db::repo::customers::customer_get(tx, scope.customer_id).await {
+                Ok(c) if c.tenant_id == own => {}
+                _ => v.push("input.customerId", "no such customer in your tenant"),
+            }
+            let is_user = input.roles.iter().any(|r| r == "customer_user");
+            match (is_user, scope.line_id) {
+                (true, None) => v.push(
+                    "input.lineId",
+                    "a customer user needs the line they may see",
+                ),
+                (true, Some(l)) => match tsunagi_db::repo::contracts::line_get(tx, l).await {
+                    Ok(line) if line.customer_id == scope.customer_id => {}
+                    _ => v.push("input.lineId", "no such line of this customer"),
+                },
+                _ => {}
+            }
+        }
+        (false, None) => {}
+    }
+    v.finish()
+}
+
 pub async fn user_create(app: &App, ctx: &Ctx, input: UserCreate) -> Result<User> {
     app.authz.check(&ctx.principal, "user", "create").await?;
     let email = input.email.trim().to_lowercase();
@@ -79,6 +127,7 @@ pub async fn user_create(app: &App, ctx: &Ctx, input: UserCreate) -> Result<User
         &input.roles,
     )
     .await?;
+    validate_customer_link(&mut tx, &input).await?;
     let pw = input.password.clone();
     let hash = tokio::task::spawn_blocking(move || password::hash(&pw))
         .await
@@ -91,6 +140,7 @@ pub async fn user_create(app: &App, ctx: &Ctx, input: UserCreate) -> Result<User
             display_name: input.display_name.trim(),
             password_hash: Some(&hash),
             roles: &input.roles,
+            customer: input.customer,
         },
     )
     .await?;

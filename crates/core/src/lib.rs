@@ -3,10 +3,12 @@
 
 pub mod error;
 pub mod events;
+pub mod identifiers;
 pub mod ids;
 pub mod principal;
+pub mod states;
 pub mod tenant;
 
 pub use error::{Error, FieldError, Result, Validator};
 pub use ids::*;
-pub use principal::{Actor, Principal, TenantKind};
+pub use principal::{Actor, CustomerScope, Principal, TenantKind};

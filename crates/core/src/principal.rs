@@ -93,6 +93,16 @@ pub struct Principal {
     pub visible_tenants: Arc<[TenantId]>,
     pub actor: Actor,
     pub roles: Vec<String>,
+    /// For customer principals: the customer they belong to, and for a customer user the one
+    /// line they may see.
+    pub customer: Option<CustomerScope>,
+}
+
+/// What a self-service principal is limited to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerScope {
+    pub customer_id: uuid::Uuid,
+    pub line_id: Option<uuid::Uuid>,
 }
 
 impl Principal {

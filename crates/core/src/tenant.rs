@@ -72,6 +72,18 @@ pub struct TenantSettingsOverride {
     pub time_zone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounding: Option<RoundingRule>,
+    /// Whether a line may be activated only for a customer whose KYC is verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kyc_before_activation: Option<bool>,
+    /// Days a number rests in quarantine after its line is terminated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_quarantine_days: Option<i32>,
+    /// Hours before an undecided approval request expires.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_ttl_hours: Option<i32>,
+    /// Until a carrier is connected: complete carrier steps locally (marked so in history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete_provisioning_locally: Option<bool>,
 }
 
 /// The settings in force for a tenant, every field resolved.
@@ -82,6 +94,10 @@ pub struct TenantSettings {
     pub locale: String,
     pub time_zone: String,
     pub rounding: RoundingRule,
+    pub kyc_before_activation: bool,
+    pub number_quarantine_days: i32,
+    pub approval_ttl_hours: i32,
+    pub complete_provisioning_locally: bool,
 }
 
 impl Default for TenantSettings {
@@ -92,6 +108,10 @@ impl Default for TenantSettings {
             locale: "ja-JP".into(),
             time_zone: "Asia/Tokyo".into(),
             rounding: RoundingRule::Down,
+            kyc_before_activation: true,
+            number_quarantine_days: 90,
+            approval_ttl_hours: 72,
+            complete_provisioning_locally: true,
         }
     }
 }
@@ -141,21 +161,21 @@ impl TenantSettingsOverride {
                 "must be an IANA time zone name like Asia/Tokyo",
             );
         }
-        v.finish()
-    }
-
-    /// Fields set in `other` replace ours.
-    pub fn merged_with(&self, other: &Self) -> Self {
-        Self {
-            country_calling_code: other
-                .country_calling_code
-                .clone()
-                .or_else(|| self.country_calling_code.clone()),
-            currency: other.currency.clone().or_else(|| self.currency.clone()),
-            locale: other.locale.clone().or_else(|| self.locale.clone()),
-            time_zone: other.time_zone.clone().or_else(|| self.time_zone.clone()),
-            rounding: other.rounding.or(self.rounding),
+        if let Some(d) = self.number_quarantine_days {
+            v.check(
+                (0..=3650).contains(&d),
+                &format!("{prefix}.numberQuarantineDays"),
+                "must be between 0 and 3650 days",
+            );
         }
+        if let Some(h) = self.approval_ttl_hours {
+            v.check(
+                (1..=24 * 90).contains(&h),
+                &format!("{prefix}.approvalTtlHours"),
+                "must be between 1 hour and 90 days",
+            );
+        }
+        v.finish()
     }
 }
 
@@ -179,6 +199,22 @@ pub fn resolve_settings(chain: &[TenantSettingsOverride]) -> TenantSettings {
         locale: pick(&|s| s.locale.clone(), d.locale),
         time_zone: pick(&|s| s.time_zone.clone(), d.time_zone),
         rounding: chain.iter().find_map(|s| s.rounding).unwrap_or(d.rounding),
+        kyc_before_activation: chain
+            .iter()
+            .find_map(|s| s.kyc_before_activation)
+            .unwrap_or(d.kyc_before_activation),
+        number_quarantine_days: chain
+            .iter()
+            .find_map(|s| s.number_quarantine_days)
+            .unwrap_or(d.number_quarantine_days),
+        approval_ttl_hours: chain
+            .iter()
+            .find_map(|s| s.approval_ttl_hours)
+            .unwrap_or(d.approval_ttl_hours),
+        complete_provisioning_locally: chain
+            .iter()
+            .find_map(|s| s.complete_provisioning_locally)
+            .unwrap_or(d.complete_provisioning_locally),
     }
 }
 

@@ -122,6 +122,28 @@ impl TenantTx {
         Ok(())
     }
 
+    /// Marks a point to roll back to without losing the whole transaction (one level).
+    pub async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("SAVEPOINT tsunagi_sp")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        sqlx::query("ROLLBACK TO SAVEPOINT tsunagi_sp")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::query("RELEASE SAVEPOINT tsunagi_sp")
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await.map_err(|e| {
             if crate::error::is_retryable(&e) {

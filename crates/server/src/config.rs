@@ -36,6 +36,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub redis: RedisConfig,
     pub auth: AuthSection,
+    pub secrets: SecretsConfig,
     pub rate_limit: RateLimitConfig,
     pub graphql: GraphqlConfig,
     pub idempotency: IdempotencyConfig,
@@ -74,6 +75,34 @@ pub struct AuthSection {
     pub lockout_base_secs: u64,
     pub lockout_max_secs: u64,
     pub state_cache_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsConfig {
+    pub data_key: Secret,
+}
+
+impl SecretsConfig {
+    /// The 32-byte data key, or (development only) a fixed, public one.
+    fn key_bytes(&self) -> std::result::Result<Vec<u8>, String> {
+        use base64::Engine;
+        if self.data_key.0.is_empty() {
+            return Ok(b"tsunagi-development-only-data-k!".to_vec());
+        }
+        let b = base64::engine::general_purpose::STANDARD
+            .decode(self.data_key.0.trim())
+            .map_err(|_| {
+                "secrets.data_key: must be base64 (e.g. `openssl rand -base64 32`)".to_owned()
+            })?;
+        if b.len() != 32 {
+            return Err(format!(
+                "secrets.data_key: must decode to 32 bytes, got {}",
+                b.len()
+            ));
+        }
+        Ok(b)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,6 +252,9 @@ impl Config {
         if secret_len > 0 && secret_len < 32 {
             errs.push("auth.jwt_secret: must be at least 32 bytes".into());
         }
+        if let Err(e) = self.secrets.key_bytes() {
+            errs.push(e);
+        }
         if self.idempotency.ttl_hours < 24 {
             errs.push("idempotency.ttl_hours: must be at least 24".into());
         }
@@ -253,12 +285,20 @@ impl Config {
     /// What serving (API, worker, CLI acting on data) needs beyond `load`: a real signing key
     /// in production. `migrate` does not need it.
     pub fn validate_for_serving(&self) -> Result<()> {
-        if self.auth.jwt_secret.0.is_empty() && self.mode == Mode::Production {
-            bail!(
-                "invalid configuration:\n  auth.jwt_secret: required in production (TSUNAGI_AUTH__JWT_SECRET, at least 32 bytes)"
-            );
+        let mut errs = Vec::new();
+        if self.mode == Mode::Production {
+            if self.auth.jwt_secret.0.is_empty() {
+                errs.push("auth.jwt_secret: required in production (TSUNAGI_AUTH__JWT_SECRET, at least 32 bytes)");
+            }
+            if self.secrets.data_key.0.is_empty() {
+                errs.push("secrets.data_key: required in production (TSUNAGI_SECRETS__DATA_KEY, 32 bytes base64)");
+            }
         }
-        Ok(())
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            bail!("invalid configuration:\n  {}", errs.join("\n  "))
+        }
     }
 
     /// The settings the application services read; a development start without a JWT
@@ -291,6 +331,11 @@ impl Config {
                 state_cache_secs: a.state_cache_secs,
             },
             rate_limit: self.rate_limit.clone(),
+            data_key: self
+                .secrets
+                .key_bytes()
+                .ok()
+                .and_then(|k| tsunagi_app::crypto::DataKey::new(&k).ok()),
         }
     }
 }

@@ -60,7 +60,7 @@ async fn ensure_tenant(
     Ok(())
 }
 
-async fn ensure_role_users(app: &App, slug: &str) -> Result<()> {
+pub async fn ensure_role_users(app: &App, slug: &str) -> Result<()> {
     let ctx = system_ctx(app, slug, None).await?;
     let existing: Vec<String> = users::user_list(
         app,
@@ -91,6 +91,7 @@ async fn ensure_role_users(app: &App, slug: &str) -> Result<()> {
             display_name: format!("Demo {}", role.name),
             password: DEMO_PASSWORD.into(),
             roles: vec![role.name.into()],
+            customer: None,
         };
         users::user_create(app, &ctx, input).await.map_err(ops)?;
     }

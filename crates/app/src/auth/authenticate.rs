@@ -5,7 +5,9 @@
 use super::{cache::CachedPrincipal, jwt, tokens};
 use crate::App;
 use chrono::Utc;
-use tsunagi_core::{Actor, ApiKeyId, Error, Principal, Result, SessionId, TenantId, UserId};
+use tsunagi_core::{
+    Actor, ApiKeyId, CustomerScope, Error, Principal, Result, SessionId, TenantId, UserId,
+};
 use tsunagi_db::repo::{api_keys, sessions, tenants};
 use tsunagi_db::{Scope, TenantTx};
 
@@ -46,6 +48,10 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Principal> {
             session,
         },
         roles: state.roles,
+        customer: state.customer_id.map(|c| CustomerScope {
+            customer_id: c,
+            line_id: state.line_id,
+        }),
     };
     app.auth_cache.put(
         key,
@@ -90,6 +96,7 @@ async fn authenticate_api_key(app: &App, token: &str) -> Result<Principal> {
             name: key.name,
         },
         roles: key.roles,
+        customer: None,
     };
     app.auth_cache.put(
         cache_key,

@@ -50,6 +50,7 @@ fn sign_in_ctx(
                 session,
             },
             roles: user.roles.clone(),
+            customer: None,
         },
         request_id.map(str::to_owned),
     )
@@ -204,6 +205,7 @@ pub async fn refresh(
                             label: "system:token-reuse-detector".into(),
                         },
                         roles: vec![],
+                        customer: None,
                     },
                     request_id.map(str::to_owned),
                 );

@@ -1,7 +1,14 @@
 //! Repositories, one module per table family. Each function takes the `TenantTx` first.
 
 pub mod api_keys;
+pub mod approvals;
+pub mod catalog;
+pub mod contracts;
+pub mod customers;
+pub mod inventory;
+pub mod orders;
 pub mod policies;
+pub mod search;
 pub mod sessions;
 pub mod tenants;
 pub mod users;

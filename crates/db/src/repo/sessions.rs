@@ -114,6 +114,8 @@ pub struct UserAuthState {
     pub roles: Vec<String>,
     pub status: String,
     pub session_revoked: bool,
+    pub customer_id: Option<Uuid>,
+    pub line_id: Option<Uuid>,
 }
 
 pub async fn user_auth_state(
@@ -122,7 +124,7 @@ pub async fn user_auth_state(
     session: SessionId,
 ) -> Result<Option<UserAuthState>> {
     Ok(sqlx::query_as(
-        "SELECT u.email, u.roles, u.status, (s.revoked_at IS NOT NULL) AS session_revoked \
+        "SELECT u.email, u.roles, u.status, (s.revoked_at IS NOT NULL) AS session_revoked, u.customer_id, u.line_id \
          FROM users u JOIN sessions s ON s.tenant_id = u.tenant_id AND s.user_id = u.id \
          WHERE u.tenant_id = $1 AND u.id = $2 AND s.id = $3",
     )

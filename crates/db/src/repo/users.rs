@@ -5,7 +5,7 @@ use crate::{TenantTx, on_constraint};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::FromRow;
-use tsunagi_core::{Error, Result, TenantId, UserId};
+use tsunagi_core::{CustomerScope, Error, Result, TenantId, UserId};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -25,6 +25,8 @@ pub struct User {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub customer_id: Option<Uuid>,
+    pub line_id: Option<Uuid>,
 }
 
 pub struct NewUser<'a> {
@@ -33,12 +35,15 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub password_hash: Option<&'a str>,
     pub roles: &'a [String],
+    /// Set for customer principals (customer_admin, customer_user).
+    pub customer: Option<CustomerScope>,
 }
 
 pub async fn user_insert(tx: &mut TenantTx, u: NewUser<'_>) -> Result<User> {
     let tenant = tx.tenant_id().as_uuid();
     sqlx::query_as(
-        "INSERT INTO users (tenant_id, id, email, display_name, password_hash, roles) VALUES ($1,$2,$3,$4,$5,$6) RETURNING *",
+        "INSERT INTO users (tenant_id, id, email, display_name, password_hash, roles, customer_id, line_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING *",
     )
     .bind(tenant)
     .bind(u.id.as_uuid())
@@ -46,6 +51,8 @@ pub async fn user_insert(tx: &mut TenantTx, u: NewUser<'_>) -> Result<User> {
     .bind(u.display_name)
     .bind(u.password_hash)
     .bind(u.roles)
+    .bind(u.customer.map(|c| c.customer_id))
+    .bind(u.customer.and_then(|c| c.line_id))
     .fetch_one(tx.conn())
     .await
     .map_err(on_constraint("users_email_key", || {

@@ -84,6 +84,10 @@ pub struct UserCreateInput {
     /// At least 12 characters.
     pub password: String,
     pub roles: Vec<String>,
+    /// For customer_admin / customer_user: the customer they belong to.
+    pub customer_id: Option<ID>,
+    /// For customer_user: the one line they may see.
+    pub line_id: Option<ID>,
 }
 
 #[derive(InputObject)]
@@ -157,11 +161,23 @@ impl AccessMutation {
         input: UserCreateInput,
     ) -> async_graphql::Result<UserPayload> {
         let (app, c) = app_ctx(ctx)?;
+        let customer = match &input.customer_id {
+            Some(cid) => Some(tsunagi_core::CustomerScope {
+                customer_id: parse_id(cid, "input.customerId")?,
+                line_id: input
+                    .line_id
+                    .as_ref()
+                    .map(|l| parse_id(l, "input.lineId"))
+                    .transpose()?,
+            }),
+            None => None,
+        };
         let input = UserCreate {
             email: input.email,
             display_name: input.display_name,
             password: input.password,
             roles: input.roles,
+            customer,
         };
         users::user_create(app, &c, input)
             .await

@@ -1,8 +1,13 @@
 //! Root types, merged from one resolver module per area.
 
 mod access;
+mod approvals;
 mod audit;
 mod auth;
+mod catalog;
+mod customers;
+mod inventory;
+mod lines;
 mod tenants;
 
 use async_graphql::{MergedObject, MergedSubscription};
@@ -13,6 +18,11 @@ pub struct Query(
     tenants::TenantQuery,
     access::AccessQuery,
     audit::AuditQuery,
+    catalog::CatalogQuery,
+    customers::CustomerQuery,
+    inventory::InventoryQuery,
+    lines::LineQuery,
+    approvals::ApprovalQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -20,6 +30,11 @@ pub struct Mutation(
     auth::AuthMutation,
     tenants::TenantMutation,
     access::AccessMutation,
+    catalog::CatalogMutation,
+    customers::CustomerMutation,
+    inventory::InventoryMutation,
+    lines::LineMutation,
+    approvals::ApprovalMutation,
 );
 
 #[derive(MergedSubscription, Default)]

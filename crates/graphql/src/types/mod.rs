@@ -2,5 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod ledger;
+pub mod ledger_lines;
 pub mod tenant;
 pub mod user;

@@ -61,6 +61,12 @@ pub struct TenantSettings {
     pub locale: String,
     pub time_zone: String,
     pub rounding: RoundingRule,
+    /// Lines are activated only for customers whose KYC is verified.
+    pub kyc_before_activation: bool,
+    pub number_quarantine_days: i32,
+    pub approval_ttl_hours: i32,
+    /// Carrier steps complete locally (no carrier connected yet); marked so in history.
+    pub complete_provisioning_locally: bool,
 }
 
 impl From<CoreSettings> for TenantSettings {
@@ -71,6 +77,10 @@ impl From<CoreSettings> for TenantSettings {
             locale: s.locale,
             time_zone: s.time_zone,
             rounding: s.rounding.into(),
+            kyc_before_activation: s.kyc_before_activation,
+            number_quarantine_days: s.number_quarantine_days,
+            approval_ttl_hours: s.approval_ttl_hours,
+            complete_provisioning_locally: s.complete_provisioning_locally,
         }
     }
 }
@@ -84,6 +94,10 @@ pub struct TenantSettingsOverrides {
     pub locale: Option<String>,
     pub time_zone: Option<String>,
     pub rounding: Option<RoundingRule>,
+    pub kyc_before_activation: Option<bool>,
+    pub number_quarantine_days: Option<i32>,
+    pub approval_ttl_hours: Option<i32>,
+    pub complete_provisioning_locally: Option<bool>,
 }
 
 impl From<TenantSettingsOverrides> for TenantSettingsOverride {
@@ -94,6 +108,10 @@ impl From<TenantSettingsOverrides> for TenantSettingsOverride {
             locale: s.locale,
             time_zone: s.time_zone,
             rounding: s.rounding.map(Into::into),
+            kyc_before_activation: s.kyc_before_activation,
+            number_quarantine_days: s.number_quarantine_days,
+            approval_ttl_hours: s.approval_ttl_hours,
+            complete_provisioning_locally: s.complete_provisioning_locally,
         }
     }
 }
@@ -106,6 +124,10 @@ impl From<TenantSettingsOverride> for TenantSettingsOverrides {
             locale: s.locale,
             time_zone: s.time_zone,
             rounding: s.rounding.map(Into::into),
+            kyc_before_activation: s.kyc_before_activation,
+            number_quarantine_days: s.number_quarantine_days,
+            approval_ttl_hours: s.approval_ttl_hours,
+            complete_provisioning_locally: s.complete_provisioning_locally,
         }
     }
 }

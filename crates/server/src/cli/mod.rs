@@ -95,6 +95,7 @@ pub async fn system_ctx(app: &App, slug: &str, role: Option<&str>) -> Result<Ctx
                 label: format!("cli:{who}"),
             },
             roles: vec![role.to_owned()],
+            customer: None,
         },
         Some(uuid::Uuid::now_v7().to_string()),
     ))

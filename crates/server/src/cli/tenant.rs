@@ -122,6 +122,7 @@ pub async fn bootstrap(
             display_name: "Platform operator".into(),
             password: password.into(),
             roles: vec!["platform_operator".into()],
+            customer: None,
         };
         let _: UserId = UserId(
             tsunagi_app::users::user_create(app, &ctx, input)

@@ -1,0 +1,297 @@
+//! The catalog: plans (draft → active → retired) with price versions, and options. Each
+//! price version says when it reaches existing contracts: immediately or at the end of the
+//! current term. Resellers sell their MVNO's active plans.
+
+use crate::record::record;
+use crate::{App, Ctx};
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use tsunagi_core::events::DomainEvent;
+use tsunagi_core::states::{PlanState, StateMachine};
+use tsunagi_core::{Error, Result, Validator};
+use tsunagi_db::audit::AuditEntry;
+use tsunagi_db::repo::catalog::{self as repo, CatalogOption, Plan, PlanPrice};
+use uuid::Uuid;
+
+/// A price version's terms (money in minor units of the tenant's currency).
+#[derive(Debug, Clone)]
+pub struct PriceInput {
+    pub monthly_fee: i64,
+    pub data_mb: i64,
+    pub voice_min: i32,
+    pub sms: i32,
+    pub overage_data_per_gb: i64,
+    pub overage_voice_per_min: i64,
+    pub overage_sms: i64,
+    /// Default: now.
+    pub valid_from: Option<DateTime<Utc>>,
+    /// `immediately` or `next_term`.
+    pub applies: String,
+}
+
+fn check_price(p: &PriceInput, prefix: &str, v: &mut Validator) {
+    for (name, value) in [
+        ("monthlyFee", p.monthly_fee),
+        ("dataMb", p.data_mb),
+        ("voiceMin", i64::from(p.voice_min)),
+        ("sms", i64::from(p.sms)),
+        ("overageDataPerGb", p.overage_data_per_gb),
+        ("overageVoicePerMin", p.overage_voice_per_min),
+        ("overageSms", p.overage_sms),
+    ] {
+        v.check(
+            value >= 0,
+            &format!("{prefix}.{name}"),
+            "must not be negative",
+        );
+    }
+    v.check(
+        p.applies == "immediately" || p.applies == "next_term",
+        &format!("{prefix}.applies"),
+        "must be immediately or next_term",
+    );
+}
+
+async fn insert_price(
+    tx: &mut tsunagi_db::TenantTx,
+    plan: Uuid,
+    currency: &str,
+    p: &PriceInput,
+) -> Result<PlanPrice> {
+    let from = p.valid_from.unwrap_or_else(Utc::now);
+    repo::prices_close_open(tx, plan, from).await?;
+    repo::price_insert(
+        tx,
+        &PlanPrice {
+            tenant_id: tx.tenant_id().as_uuid(),
+            id: Uuid::now_v7(),
+            plan_id: plan,
+            currency: currency.into(),
+            monthly_fee: p.monthly_fee,
+            data_mb: p.data_mb,
+            voice_min: p.voice_min,
+            sms: p.sms,
+            overage_data_per_gb: p.overage_data_per_gb,
+            overage_voice_per_min: p.overage_voice_per_min,
+            overage_sms: p.overage_sms,
+            valid_from: from,
+            valid_to: None,
+            applies: p.applies.clone(),
+            created_at: Utc::now(),
+        },
+    )
+    .await
+}
+
+/// A new plan in `draft`, with its first price version.
+pub async fn plan_create(
+    app: &App,
+    ctx: &Ctx,
+    code: &str,
+    name: &str,
+    allowed_options: Vec<Uuid>,
+    price: PriceInput,
+) -> Result<(Plan, PlanPrice)> {
+    app.authz.check(&ctx.principal, "catalog", "create").await?;
+    let mut v = Validator::new();
+    v.check(
+        !code.is_empty()
+            && code.len() <= 40
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "input.code",
+        "must be 1-40 of A-Z, a-z, 0-9, '-', '_'",
+    );
+    v.check(
+        !name.trim().is_empty() && name.len() <= 200,
+        "input.name",
+        "must be 1-200 characters",
+    );
+    check_price(&price, "input.price", &mut v);
+    v.finish()?;
+    let mut tx = app.tx(ctx).await?;
+    let found = repo::options_get(&mut tx, &allowed_options).await?;
+    let mut v = Validator::new();
+    for (i, o) in allowed_options.iter().enumerate() {
+        v.check(
+            found.iter().any(|f| f.id == *o),
+            &format!("input.allowedOptions[{i}]"),
+            "no such option",
+        );
+    }
+    v.finish()?;
+    let currency = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id)
+        .await?
+        .currency;
+    let plan =
+        repo::plan_insert(&mut tx, Uuid::now_v7(), code, name.trim(), &allowed_options).await?;
+    let p = insert_price(&mut tx, plan.id, &currency, &price).await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("plan.create", "plan", plan.id)
+            .after(json!({ "plan": &plan, "price": &p })),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((plan, p))
+}
+
+/// A new price version from `valid_from`; the previous open-ended version ends then.
+pub async fn plan_price_add(
+    app: &App,
+    ctx: &Ctx,
+    plan_id: Uuid,
+    price: PriceInput,
+) -> Result<PlanPrice> {
+    app.authz.check(&ctx.principal, "catalog", "update").await?;
+    let mut v = Validator::new();
+    check_price(&price, "input.price", &mut v);
+    v.finish()?;
+    let mut tx = app.tx(ctx).await?;
+    let plan = repo::plan_get(&mut tx, plan_id).await?;
+    if plan.tenant_id != ctx.principal.tenant_id.as_uuid() {
+        return Err(Error::forbidden(
+            "the plan belongs to your MVNO; only it can change its prices",
+        ));
+    }
+    if PlanState::from_db(&plan.status)? == PlanState::Retired {
+        return Err(Error::conflict("a retired plan gets no new prices"));
+    }
+    let last = repo::prices_of(&mut tx, plan_id).await?.pop();
+    if let (Some(last), Some(from)) = (&last, price.valid_from)
+        && from <= last.valid_from
+    {
+        return Err(Error::invalid(
+            "input.price.validFrom",
+            "must be after the current version's start",
+        ));
+    }
+    let currency = last.map(|l| l.currency).unwrap_or_else(|| "JPY".into());
+    let p = insert_price(&mut tx, plan_id, &currency, &price).await?;
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        "plan.price_changed",
+        "plan",
+        plan_id,
+        json!({ "price": &p }),
+    );
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("plan.price_add", "plan", plan_id).after(&p),
+        Some(ev),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+/// draft → active, or active → retired.
+pub async fn plan_set_status(
+    app: &App,
+    ctx: &Ctx,
+    plan_id: Uuid,
+    to: PlanState,
+    version: i32,
+) -> Result<Plan> {
+    app.authz.check(&ctx.principal, "catalog", "update").await?;
+    let mut tx = app.tx(ctx).await?;
+    let plan = repo::plan_get(&mut tx, plan_id).await?;
+    if plan.tenant_id != ctx.principal.tenant_id.as_uuid() {
+        return Err(Error::forbidden("the plan belongs to your MVNO"));
+    }
+    let from = PlanState::from_db(&plan.status)?;
+    from.transition(to)?;
+    let plan = repo::plan_set_status(&mut tx, plan_id, to.as_str(), version).await?;
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        format!("plan.{}", to.as_str()),
+        "plan",
+        plan_id,
+        json!({ "plan": &plan }),
+    );
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("plan.status_change", "plan", plan_id)
+            .before(json!({ "status": from.as_str() }))
+            .after(json!({ "status": to.as_str() })),
+        Some(ev),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(plan)
+}
+
+pub async fn plan_list(app: &App, ctx: &Ctx, status: Option<PlanState>) -> Result<Vec<Plan>> {
+    app.authz.check(&ctx.principal, "catalog", "read").await?;
+    let mut tx = app.tx(ctx).await?;
+    let p = repo::plan_list(&mut tx, status.map(|s| s.as_str())).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+pub async fn plan_get(app: &App, ctx: &Ctx, id: Uuid) -> Result<(Plan, Vec<PlanPrice>)> {
+    app.authz.check(&ctx.principal, "catalog", "read").await?;
+    let mut tx = app.tx(ctx).await?;
+    let p = repo::plan_get(&mut tx, id).await?;
+    let prices = repo::prices_of(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok((p, prices))
+}
+
+pub async fn option_create(
+    app: &App,
+    ctx: &Ctx,
+    code: &str,
+    name: &str,
+    monthly_fee: i64,
+) -> Result<CatalogOption> {
+    app.authz.check(&ctx.principal, "catalog", "create").await?;
+    let mut v = Validator::new();
+    v.check(
+        !code.is_empty()
+            && code.len() <= 40
+            && code
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+        "input.code",
+        "must be 1-40 of A-Z, a-z, 0-9, '-', '_'",
+    );
+    v.check(!name.trim().is_empty(), "input.name", "must not be empty");
+    v.check(monthly_fee >= 0, "input.monthlyFee", "must not be negative");
+    v.finish()?;
+    let mut tx = app.tx(ctx).await?;
+    let currency = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id)
+        .await?
+        .currency;
+    let o = repo::option_insert(
+        &mut tx,
+        Uuid::now_v7(),
+        code,
+        name.trim(),
+        &currency,
+        monthly_fee,
+    )
+    .await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("option.create", "option", o.id).after(&o),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(o)
+}
+
+pub async fn option_list(app: &App, ctx: &Ctx) -> Result<Vec<CatalogOption>> {
+    app.authz.check(&ctx.principal, "catalog", "read").await?;
+    let mut tx = app.tx(ctx).await?;
+    let o = repo::option_list(&mut tx).await?;
+    tx.commit().await?;
+    Ok(o)
+}

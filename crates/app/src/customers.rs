@@ -1,0 +1,268 @@
+//! Customers, their contacts and billing accounts, and KYC: not_started → submitted →
+//! verified | rejected. Confirming `verified` is a critical action (approval); once
+//! verified, the customer's new-line orders held for KYC go ahead.
+
+use crate::approvals::{self, ApprovalLink, Command};
+use crate::record::record;
+use crate::tenants::valid_email;
+use crate::{App, Ctx};
+use serde_json::{Value, json};
+use tsunagi_core::events::DomainEvent;
+use tsunagi_core::identifiers::Msisdn;
+use tsunagi_core::states::{KycState, StateMachine};
+use tsunagi_core::{Error, Result, Validator};
+use tsunagi_db::TenantTx;
+use tsunagi_db::audit::AuditEntry;
+use tsunagi_db::repo::Page;
+use tsunagi_db::repo::approvals::ApprovalRequest;
+use tsunagi_db::repo::customers::{self as repo, BillingAccount, Contact, Customer, NewCustomer};
+use uuid::Uuid;
+
+#[derive(Debug, Clone)]
+pub struct CustomerCreate {
+    /// `individual` or `business`.
+    pub kind: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// A billing account in the tenant's currency is opened with the customer.
+    pub billing_account_name: Option<String>,
+}
+
+pub async fn customer_create(
+    app: &App,
+    ctx: &Ctx,
+    input: CustomerCreate,
+) -> Result<(Customer, BillingAccount)> {
+    app.authz
+        .check(&ctx.principal, "customer", "create")
+        .await?;
+    let mut tx = app.tx(ctx).await?;
+    let settings = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
+    let mut v = Validator::new();
+    v.check(
+        input.kind == "individual" || input.kind == "business",
+        "input.kind",
+        "must be individual or business",
+    );
+    v.check(
+        !input.name.trim().is_empty() && input.name.len() <= 200,
+        "input.name",
+        "must be 1-200 characters",
+    );
+    let email = input
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
+    if let Some(e) = &email {
+        v.check(
+            valid_email(e),
+            "input.email",
+            "is not a valid e-mail address",
+        );
+    }
+    let phone = match input.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => match Msisdn::parse("input.phone", p, &settings.country_calling_code) {
+            Ok(m) => Some(m.as_str().to_owned()),
+            Err(_) => {
+                v.push(
+                    "input.phone",
+                    "is not a valid phone number (E.164 or national with a leading 0)",
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    v.finish()?;
+    let c = repo::customer_insert(
+        &mut tx,
+        NewCustomer {
+            id: Uuid::now_v7(),
+            kind: &input.kind,
+            name: input.name.trim(),
+            email: email.as_deref(),
+            phone: phone.as_deref(),
+        },
+    )
+    .await?;
+    if email.is_some() || phone.is_some() {
+        repo::contact_insert(
+            &mut tx,
+            c.id,
+            &c.name,
+            email.as_deref(),
+            phone.as_deref(),
+            "primary",
+        )
+        .await?;
+    }
+    let ba_name = input.billing_account_name.unwrap_or_else(|| c.name.clone());
+    let ba = repo::billing_account_insert(&mut tx, c.id, &ba_name, &settings.currency).await?;
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        "customer.created",
+        "customer",
+        c.id,
+        json!({ "customer": &c }),
+    );
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("customer.create", "customer", c.id).after(&c),
+        Some(ev),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((c, ba))
+}
+
+/// Staff with `customer:read`, or the customer's own principals.
+async fn check_read(app: &App, ctx: &Ctx, id: Uuid) -> Result<()> {
+    match ctx.principal.customer {
+        Some(scope) if ctx.principal.is_customer() => {
+            app.authz
+                .check(&ctx.principal, "self_service", "read")
+                .await?;
+            if scope.customer_id != id {
+                return Err(Error::not_found("customer"));
+            }
+            Ok(())
+        }
+        _ => app.authz.check(&ctx.principal, "customer", "read").await,
+    }
+}
+
+pub async fn customer_get(app: &App, ctx: &Ctx, id: Uuid) -> Result<Customer> {
+    check_read(app, ctx, id).await?;
+    let mut tx = app.tx(ctx).await?;
+    let c = repo::customer_get(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+pub async fn customer_list(app: &App, ctx: &Ctx, page: Page) -> Result<Vec<Customer>> {
+    app.authz.check(&ctx.principal, "customer", "read").await?;
+    let mut tx = app.tx(ctx).await?;
+    let c = repo::customer_list(&mut tx, page).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+pub async fn customer_details(
+    app: &App,
+    ctx: &Ctx,
+    id: Uuid,
+) -> Result<(Vec<Contact>, Vec<BillingAccount>)> {
+    check_read(app, ctx, id).await?;
+    let mut tx = app.tx(ctx).await?;
+    let contacts = repo::contacts_of(&mut tx, id).await?;
+    let accounts = repo::billing_accounts_of(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok((contacts, accounts))
+}
+
+async fn kyc_move(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    id: Uuid,
+    to: KycState,
+    note: Option<&str>,
+    link: Option<&ApprovalLink>,
+) -> Result<Customer> {
+    let c = repo::customer_lock(tx, id).await?;
+    let from = KycState::from_db(&c.kyc_status)?;
+    from.transition(to)?;
+    let c = repo::customer_set_kyc(tx, id, to.as_str(), note, c.version).await?;
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        "kyc.status_changed",
+        "customer",
+        id,
+        json!({ "customerId": id, "from": from.as_str(), "to": to.as_str() }),
+    );
+    let entry = AuditEntry::new("customer.kyc_change", "customer", id)
+        .before(json!({ "kycStatus": from.as_str() }))
+        .after(json!({ "kycStatus": to.as_str(), "note": note }));
+    let entry = match link {
+        Some(l) => l.stamp(entry),
+        None => entry,
+    };
+    record(tx, ctx, entry, Some(ev)).await?;
+    Ok(c)
+}
+
+/// Documents received: not_started|rejected → submitted.
+pub async fn kyc_submit(app: &App, ctx: &Ctx, id: Uuid, note: Option<String>) -> Result<Customer> {
+    app.authz
+        .check(&ctx.principal, "customer", "update")
+        .await?;
+    let mut tx = app.tx(ctx).await?;
+    let c = kyc_move(&mut tx, ctx, id, KycState::Submitted, note.as_deref(), None).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+pub async fn kyc_reject(app: &App, ctx: &Ctx, id: Uuid, note: String) -> Result<Customer> {
+    app.authz
+        .check(&ctx.principal, "customer", "update")
+        .await?;
+    if note.trim().is_empty() {
+        return Err(Error::invalid(
+            "input.note",
+            "must say why the documents were rejected",
+        ));
+    }
+    let mut tx = app.tx(ctx).await?;
+    let c = kyc_move(&mut tx, ctx, id, KycState::Rejected, Some(&note), None).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+/// Asks for `verified`; a second person approves.
+pub async fn kyc_verify_request(
+    app: &App,
+    ctx: &Ctx,
+    id: Uuid,
+    note: Option<String>,
+) -> Result<ApprovalRequest> {
+    app.authz
+        .check(&ctx.principal, "customer", "update")
+        .await?;
+    let mut tx = app.tx(ctx).await?;
+    let c = repo::customer_lock(&mut tx, id).await?;
+    KycState::from_db(&c.kyc_status)?.transition(KycState::Verified)?;
+    let summary = format!(
+        "confirm KYC of customer {} as verified, requested by {}",
+        c.name,
+        ctx.principal.actor.label()
+    );
+    let a = approvals::request(
+        &mut tx,
+        ctx,
+        "customer",
+        id,
+        summary,
+        Command::KycVerify {
+            customer_id: id,
+            note,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+pub async fn kyc_verify_execute(
+    _app: &App,
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    link: &ApprovalLink,
+    id: Uuid,
+    note: Option<String>,
+) -> Result<Value> {
+    kyc_move(tx, ctx, id, KycState::Verified, note.as_deref(), Some(link)).await?;
+    let released = crate::orders::release_kyc_held(tx, ctx, id).await?;
+    Ok(json!({ "customerId": id, "kycStatus": "verified", "releasedOrders": released }))
+}

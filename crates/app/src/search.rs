@@ -1,0 +1,59 @@
+//! One search field over customers, lines, SIMs, eSIM profiles and devices, for staff. A
+//! phone or MSISDN matches with or without '+', spaces or hyphens; identifiers match
+//! partially; results respect the tenant (RLS) and masking.
+
+use crate::{App, Ctx};
+use tsunagi_core::identifiers::{Iccid, Imei, Imsi, Msisdn};
+use tsunagi_core::{Error, Result};
+use tsunagi_db::repo::search::{self as repo, Hit};
+
+pub async fn search(app: &App, ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Hit>> {
+    app.authz.check(&ctx.principal, "search", "read").await?;
+    let q = query.trim();
+    if q.chars().count() < 2 {
+        return Err(Error::invalid("query", "must have at least 2 characters"));
+    }
+    let digits = Msisdn::search_digits(q).filter(|d| d.len() >= 3);
+    let unmask = crate::inventory::can_unmask(app, ctx).await?;
+    let mut tx = app.tx(ctx).await?;
+    // A national number ("090-…") is also searched in international form, for numbers only.
+    let cc = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id)
+        .await?
+        .country_calling_code;
+    let phone = digits.as_ref().map(|d| match d.strip_prefix('0') {
+        Some(national) if !q.starts_with('+') && !d.starts_with("00") && national.len() >= 6 => {
+            format!("{cc}{national}")
+        }
+        _ => d.clone(),
+    });
+    let mut hits = repo::search(
+        &mut tx,
+        q,
+        digits.as_deref(),
+        phone.as_deref(),
+        limit.clamp(1, 100),
+    )
+    .await?;
+    tx.commit().await?;
+    if !unmask {
+        for h in &mut hits {
+            h.label = match h.matched.as_str() {
+                "iccid" => Iccid::parse("x", &h.label)
+                    .map(|i| i.masked())
+                    .unwrap_or_else(|_| "*".repeat(h.label.len())),
+                "imsi" => Iccid::parse("x", &h.label)
+                    .map(|i| i.masked())
+                    .unwrap_or_else(|_| {
+                        Imsi::parse("x", &h.label)
+                            .map(|i| i.masked())
+                            .unwrap_or_default()
+                    }),
+                "imei" => Imei::parse("x", &h.label)
+                    .map(|i| i.masked())
+                    .unwrap_or_else(|_| "*".repeat(h.label.len())),
+                _ => std::mem::take(&mut h.label),
+            };
+        }
+    }
+    Ok(hits)
+}

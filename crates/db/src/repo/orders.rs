@@ -1,0 +1,170 @@
+//! Orders and the provisioning jobs they leave for the carrier.
+
+use super::{Page, ok_or_not_found};
+use crate::TenantTx;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::FromRow;
+use tsunagi_core::Result;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct Order {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub kind: String,
+    pub status: String,
+    pub customer_id: Option<Uuid>,
+    pub contract_id: Option<Uuid>,
+    pub line_id: Option<Uuid>,
+    pub input: Value,
+    pub hold_reason: Option<String>,
+    pub approval_id: Option<Uuid>,
+    pub failure: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct ProvisioningJob {
+    pub tenant_id: Uuid,
+    pub id: Uuid,
+    pub order_id: Uuid,
+    pub line_id: Uuid,
+    pub action: String,
+    pub status: String,
+    pub idempotency_key: String,
+    pub attempts: i32,
+    pub completed_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn order_insert(tx: &mut TenantTx, o: &Order) -> Result<Order> {
+    Ok(sqlx::query_as(
+        "INSERT INTO orders (tenant_id, id, kind, status, customer_id, contract_id, line_id, input, hold_reason, approval_id) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING *",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(o.id)
+    .bind(&o.kind)
+    .bind(&o.status)
+    .bind(o.customer_id)
+    .bind(o.contract_id)
+    .bind(o.line_id)
+    .bind(&o.input)
+    .bind(&o.hold_reason)
+    .bind(o.approval_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+pub async fn order_get(tx: &mut TenantTx, id: Uuid) -> Result<Order> {
+    let o = sqlx::query_as("SELECT * FROM orders WHERE id = $1")
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
+    ok_or_not_found(o, "order")
+}
+
+pub async fn order_lock(tx: &mut TenantTx, id: Uuid) -> Result<Order> {
+    let o = sqlx::query_as("SELECT * FROM orders WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+        .bind(tx.tenant_id().as_uuid())
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
+    ok_or_not_found(o, "order")
+}
+
+/// Writes status, links and outcome of a locked order.
+pub async fn order_update(tx: &mut TenantTx, o: &Order) -> Result<Order> {
+    Ok(sqlx::query_as(
+        "UPDATE orders SET status = $3, contract_id = $4, line_id = $5, hold_reason = $6, approval_id = $7, failure = $8, \
+         completed_at = CASE WHEN $3 IN ('completed', 'failed', 'cancelled') THEN now() ELSE completed_at END, \
+         version = version + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(o.id)
+    .bind(&o.status)
+    .bind(o.contract_id)
+    .bind(o.line_id)
+    .bind(&o.hold_reason)
+    .bind(o.approval_id)
+    .bind(&o.failure)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+pub async fn order_list(
+    tx: &mut TenantTx,
+    status: Option<&str>,
+    line: Option<Uuid>,
+    page: Page,
+) -> Result<Vec<Order>> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM orders WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR line_id = $2) \
+         AND ($3::uuid IS NULL OR id > $3) ORDER BY id LIMIT $4",
+    )
+    .bind(status)
+    .bind(line)
+    .bind(page.after)
+    .bind(page.limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// New-line orders of a customer held for KYC, oldest first.
+pub async fn orders_held_for_kyc(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<Order>> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM orders WHERE tenant_id = $1 AND customer_id = $2 AND status = 'held' AND kind = 'new_line' \
+         AND approval_id IS NULL ORDER BY created_at FOR UPDATE",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(customer)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Queues a carrier step; the key makes a retried enqueue (or a retried carrier call) a no-op.
+pub async fn job_insert(
+    tx: &mut TenantTx,
+    order: Uuid,
+    line: Uuid,
+    action: &str,
+) -> Result<ProvisioningJob> {
+    let key = format!("{order}:{action}");
+    Ok(sqlx::query_as(
+        "INSERT INTO provisioning_jobs (tenant_id, id, order_id, line_id, action, idempotency_key) VALUES ($1,$2,$3,$4,$5,$6) \
+         ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET updated_at = now() RETURNING *",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(Uuid::now_v7())
+    .bind(order)
+    .bind(line)
+    .bind(action)
+    .bind(key)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+pub async fn job_complete(tx: &mut TenantTx, id: Uuid, by: &str) -> Result<()> {
+    sqlx::query("UPDATE provisioning_jobs SET status = 'done', completed_by = $3, attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2")
+        .bind(tx.tenant_id().as_uuid())
+        .bind(id)
+        .bind(by)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+pub async fn jobs_of_line(tx: &mut TenantTx, line: Uuid) -> Result<Vec<ProvisioningJob>> {
+    Ok(
+        sqlx::query_as("SELECT * FROM provisioning_jobs WHERE line_id = $1 ORDER BY created_at")
+            .bind(line)
+            .fetch_all(tx.conn())
+            .await?,
+    )
+}

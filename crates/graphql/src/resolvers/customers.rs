@@ -1,0 +1,145 @@
+//! Customers and KYC.
+
+use crate::app_ctx;
+use crate::error::{GqlResult, parse_id};
+use crate::pagination::{IdCursor, forward_connection, forward_page};
+use crate::types::ledger::Customer;
+use crate::types::ledger_lines::ApprovalRequest;
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use tsunagi_app::customers::{self, CustomerCreate};
+
+#[derive(InputObject)]
+pub struct CustomerCreateInput {
+    /// `individual` or `business`.
+    pub kind: String,
+    pub name: String,
+    pub email: Option<String>,
+    /// E.164 or national (leading 0) in the tenant's country.
+    pub phone: Option<String>,
+    pub billing_account_name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct KycInput {
+    pub customer_id: ID,
+    pub note: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct CustomerPayload {
+    pub customer: Customer,
+}
+
+#[derive(SimpleObject)]
+pub struct ApprovalPayload {
+    /// The request a second person must decide.
+    pub approval_request: ApprovalRequest,
+}
+
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Customer> {
+        let (app, c) = app_ctx(ctx)?;
+        customers::customer_get(app, &c, parse_id(&id, "id")?)
+            .await
+            .gql()
+            .map(Customer)
+    }
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Connection<IdCursor, Customer, EmptyFields, EmptyFields>> {
+        let (app, c) = app_ctx(ctx)?;
+        let page = forward_page(first, after)?;
+        let rows = customers::customer_list(app, &c, page).await.gql()?;
+        Ok(forward_connection(rows, page, |r| r.id, Customer))
+    }
+}
+
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    async fn customer_create(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerCreateInput,
+    ) -> async_graphql::Result<CustomerPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let i = CustomerCreate {
+            kind: input.kind,
+            name: input.name,
+            email: input.email,
+            phone: input.phone,
+            billing_account_name: input.billing_account_name,
+        };
+        let (cu, _) = customers::customer_create(app, &c, i).await.gql()?;
+        Ok(CustomerPayload {
+            customer: Customer(cu),
+        })
+    }
+    /// Documents received: KYC becomes `submitted`.
+    async fn kyc_submit(
+        &self,
+        ctx: &Context<'_>,
+        input: KycInput,
+    ) -> async_graphql::Result<CustomerPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        customers::kyc_submit(
+            app,
+            &c,
+            parse_id(&input.customer_id, "input.customerId")?,
+            input.note,
+        )
+        .await
+        .gql()
+        .map(|cu| CustomerPayload {
+            customer: Customer(cu),
+        })
+    }
+    async fn kyc_reject(
+        &self,
+        ctx: &Context<'_>,
+        input: KycInput,
+    ) -> async_graphql::Result<CustomerPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let note = input.note.unwrap_or_default();
+        customers::kyc_reject(
+            app,
+            &c,
+            parse_id(&input.customer_id, "input.customerId")?,
+            note,
+        )
+        .await
+        .gql()
+        .map(|cu| CustomerPayload {
+            customer: Customer(cu),
+        })
+    }
+    /// Asks to confirm KYC as verified: a second person approves.
+    async fn kyc_verify(
+        &self,
+        ctx: &Context<'_>,
+        input: KycInput,
+    ) -> async_graphql::Result<ApprovalPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let a = customers::kyc_verify_request(
+            app,
+            &c,
+            parse_id(&input.customer_id, "input.customerId")?,
+            input.note,
+        )
+        .await
+        .gql()?;
+        Ok(ApprovalPayload {
+            approval_request: ApprovalRequest(a),
+        })
+    }
+}

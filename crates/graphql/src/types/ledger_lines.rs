@@ -1,0 +1,452 @@
+//! Contracts, lines, resources, orders, approvals and search hits as GraphQL objects.
+//! Identifiers are masked unless the caller may `identifier:unmask`.
+
+use super::audit::AuditRecord;
+use super::ledger::{
+    ApprovalStatus, ContractStatus, EsimStatus, LineStatus, NumberStatus, OrderStatus, SimStatus,
+    id,
+};
+use crate::{GqlResult, app_ctx};
+use async_graphql::{Context, ID, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use tsunagi_core::identifiers::{Iccid, Imei, Imsi};
+use tsunagi_db::repo::{approvals, contracts, inventory, orders, search};
+
+fn masked(unmask: bool, full: &str, f: impl Fn(&str) -> Option<String>) -> String {
+    if unmask {
+        full.to_owned()
+    } else {
+        f(full).unwrap_or_else(|| "*".repeat(full.len()))
+    }
+}
+
+async fn unmask(ctx: &Context<'_>) -> async_graphql::Result<bool> {
+    let (app, c) = app_ctx(ctx)?;
+    tsunagi_app::inventory::can_unmask(app, &c).await.gql()
+}
+
+pub struct Contract(pub contracts::Contract);
+
+#[Object]
+impl Contract {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn customer_id(&self) -> ID {
+        id(self.0.customer_id)
+    }
+    async fn plan_id(&self) -> ID {
+        id(self.0.plan_id)
+    }
+    /// The price version the contract is billed at.
+    async fn plan_price_id(&self) -> ID {
+        id(self.0.plan_price_id)
+    }
+    async fn option_ids(&self) -> Vec<ID> {
+        self.0.option_ids.iter().copied().map(id).collect()
+    }
+    async fn status(&self) -> async_graphql::Result<ContractStatus> {
+        ContractStatus::of(&self.0.status)
+    }
+    async fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.0.started_at
+    }
+    async fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.0.ended_at
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn lines(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Line>> {
+        let (app, c) = app_ctx(ctx)?;
+        let f = contracts::LineFilter {
+            contract_id: Some(self.0.id),
+            ..Default::default()
+        };
+        let rows = tsunagi_app::lines::line_list(
+            app,
+            &c,
+            f,
+            tsunagi_db::repo::Page {
+                after: None,
+                limit: 200,
+            },
+        )
+        .await
+        .gql()?;
+        Ok(rows.into_iter().map(Line).collect())
+    }
+}
+
+pub struct Line(pub contracts::Line);
+
+#[Object]
+impl Line {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    async fn tenant_id(&self) -> ID {
+        id(self.0.tenant_id)
+    }
+    /// E.164 with '+'.
+    async fn msisdn(&self) -> String {
+        format!("+{}", self.0.msisdn)
+    }
+    async fn status(&self) -> async_graphql::Result<LineStatus> {
+        LineStatus::of(&self.0.status)
+    }
+    /// Why the line is in its state (the request's reason, or how a step completed).
+    async fn status_reason(&self) -> Option<&str> {
+        self.0.status_reason.as_deref()
+    }
+    async fn contract_id(&self) -> ID {
+        id(self.0.contract_id)
+    }
+    async fn customer_id(&self) -> ID {
+        id(self.0.customer_id)
+    }
+    async fn contract(&self, ctx: &Context<'_>) -> async_graphql::Result<Contract> {
+        let (app, c) = app_ctx(ctx)?;
+        tsunagi_app::lines::contract_get(app, &c, self.0.contract_id)
+            .await
+            .gql()
+            .map(Contract)
+    }
+    async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<super::ledger::Customer> {
+        let (app, c) = app_ctx(ctx)?;
+        tsunagi_app::customers::customer_get(app, &c, self.0.customer_id)
+            .await
+            .gql()
+            .map(super::ledger::Customer)
+    }
+    async fn sim(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Sim>> {
+        let Some(sim) = self.0.sim_id else {
+            return Ok(None);
+        };
+        let (app, c) = app_ctx(ctx)?;
+        let row = tsunagi_app::inventory::sim_get(app, &c, sim).await;
+        match row {
+            Ok(row) => Ok(Some(Sim {
+                row,
+                unmask: unmask(ctx).await?,
+            })),
+            // Customer principals see the line but not the stock.
+            Err(tsunagi_core::Error::Forbidden { .. }) => Ok(None),
+            Err(e) => Err(crate::to_gql(e)),
+        }
+    }
+    async fn esim_profile_id(&self) -> Option<ID> {
+        self.0.esim_id.map(id)
+    }
+    async fn device_id(&self) -> Option<ID> {
+        self.0.device_id.map(id)
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+    /// Who did what to this line, when, why and under which approval (oldest first).
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AuditRecord>> {
+        let (app, c) = app_ctx(ctx)?;
+        let r = tsunagi_app::history::history(app, &c, "line", &self.0.id.to_string(), 200)
+            .await
+            .gql()?;
+        Ok(r.into_iter().map(AuditRecord).collect())
+    }
+    /// Carrier steps: queued, done (and by whom: `local` until a carrier is connected).
+    async fn provisioning_jobs(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<ProvisioningJob>> {
+        let (app, c) = app_ctx(ctx)?;
+        Ok(tsunagi_app::lines::line_jobs(app, &c, self.0.id)
+            .await
+            .gql()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ProvisioningJob {
+    pub id: ID,
+    pub order_id: ID,
+    pub action: String,
+    pub status: String,
+    pub completed_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<orders::ProvisioningJob> for ProvisioningJob {
+    fn from(j: orders::ProvisioningJob) -> Self {
+        Self {
+            id: id(j.id),
+            order_id: id(j.order_id),
+            action: j.action,
+            status: j.status,
+            completed_by: j.completed_by,
+            created_at: j.created_at,
+        }
+    }
+}
+
+pub struct Sim {
+    pub row: inventory::Sim,
+    pub unmask: bool,
+}
+
+#[Object]
+impl Sim {
+    async fn id(&self) -> ID {
+        id(self.row.id)
+    }
+    /// Masked (`898100*********1234`) unless your role may see identifiers.
+    async fn iccid(&self) -> String {
+        masked(self.unmask, &self.row.iccid, |s| {
+            Iccid::parse("x", s).ok().map(|i| i.masked())
+        })
+    }
+    async fn imsi(&self) -> String {
+        masked(self.unmask, &self.row.imsi, |s| {
+            Imsi::parse("x", s).ok().map(|i| i.masked())
+        })
+    }
+    async fn status(&self) -> async_graphql::Result<SimStatus> {
+        SimStatus::of(&self.row.status)
+    }
+    async fn has_pin(&self) -> bool {
+        self.row.pin_enc.is_some()
+    }
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
+}
+
+pub struct EsimProfile {
+    pub row: inventory::Esim,
+    pub unmask: bool,
+}
+
+#[Object]
+impl EsimProfile {
+    async fn id(&self) -> ID {
+        id(self.row.id)
+    }
+    async fn iccid(&self) -> String {
+        masked(self.unmask, &self.row.iccid, |s| {
+            Iccid::parse("x", s).ok().map(|i| i.masked())
+        })
+    }
+    async fn status(&self) -> async_graphql::Result<EsimStatus> {
+        EsimStatus::of(&self.row.status)
+    }
+}
+
+pub struct Device {
+    pub row: inventory::Device,
+    pub unmask: bool,
+}
+
+#[Object]
+impl Device {
+    async fn id(&self) -> ID {
+        id(self.row.id)
+    }
+    async fn imei(&self) -> String {
+        masked(self.unmask, &self.row.imei, |s| {
+            Imei::parse("x", s).ok().map(|i| i.masked())
+        })
+    }
+    async fn model(&self) -> &str {
+        &self.row.model
+    }
+    async fn status(&self) -> &str {
+        &self.row.status
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Number {
+    /// E.164 with '+'.
+    pub msisdn: String,
+    pub status: NumberStatus,
+    pub quarantine_until: Option<DateTime<Utc>>,
+}
+
+impl Number {
+    pub fn of(n: inventory::Number) -> async_graphql::Result<Self> {
+        Ok(Self {
+            msisdn: format!("+{}", n.msisdn),
+            status: NumberStatus::of(&n.status)?,
+            quarantine_until: n.quarantine_until,
+        })
+    }
+}
+
+pub struct Order(pub orders::Order);
+
+#[Object]
+impl Order {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// new_line, plan_change, option_add, option_remove, sim_swap, suspend, resume, terminate.
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn status(&self) -> async_graphql::Result<OrderStatus> {
+        OrderStatus::of(&self.0.status)
+    }
+    /// Why the order is held (approval, KYC).
+    async fn hold_reason(&self) -> Option<&str> {
+        self.0.hold_reason.as_deref()
+    }
+    async fn failure(&self) -> Option<&str> {
+        self.0.failure.as_deref()
+    }
+    async fn customer_id(&self) -> Option<ID> {
+        self.0.customer_id.map(id)
+    }
+    async fn contract_id(&self) -> Option<ID> {
+        self.0.contract_id.map(id)
+    }
+    async fn line_id(&self) -> Option<ID> {
+        self.0.line_id.map(id)
+    }
+    async fn approval_id(&self) -> Option<ID> {
+        self.0.approval_id.map(id)
+    }
+    async fn input(&self) -> Json<serde_json::Value> {
+        Json(self.0.input.clone())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.completed_at
+    }
+    async fn line(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Line>> {
+        let Some(l) = self.0.line_id else {
+            return Ok(None);
+        };
+        let (app, c) = app_ctx(ctx)?;
+        tsunagi_app::lines::line_get(app, &c, l)
+            .await
+            .gql()
+            .map(|l| Some(Line(l)))
+    }
+}
+
+pub struct ApprovalRequest(pub approvals::ApprovalRequest);
+
+#[Object]
+impl ApprovalRequest {
+    async fn id(&self) -> ID {
+        id(self.0.id)
+    }
+    /// e.g. `line.suspend`, `customer.kyc_verify`.
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn target_type(&self) -> &str {
+        &self.0.target_type
+    }
+    async fn target_id(&self) -> &str {
+        &self.0.target_id
+    }
+    async fn summary(&self) -> &str {
+        &self.0.summary
+    }
+    async fn status(&self) -> async_graphql::Result<ApprovalStatus> {
+        ApprovalStatus::of(&self.0.status)
+    }
+    async fn requested_by(&self) -> &str {
+        &self.0.requested_by_label
+    }
+    async fn decided_by(&self) -> Option<&str> {
+        self.0.decided_by_label.as_deref()
+    }
+    async fn decision_note(&self) -> Option<&str> {
+        self.0.decision_note.as_deref()
+    }
+    /// Why execution failed after approval (the object had moved on).
+    async fn failure(&self) -> Option<&str> {
+        self.0.failure.as_deref()
+    }
+    async fn result(&self) -> Option<Json<serde_json::Value>> {
+        self.0.result.clone().map(Json)
+    }
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct SearchHit {
+    /// customer, line, sim, esim or device.
+    pub kind: String,
+    pub id: ID,
+    pub tenant_id: ID,
+    /// Name, MSISDN or identifier (masked per your role).
+    pub label: String,
+    pub status: String,
+}
+
+impl From<search::Hit> for SearchHit {
+    fn from(h: search::Hit) -> Self {
+        let label = if h.kind == "line" {
+            format!("+{}", h.label)
+        } else {
+            h.label
+        };
+        Self {
+            kind: h.kind,
+            id: id(h.id),
+            tenant_id: id(h.tenant_id),
+            label,
+            status: h.status,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PlanChangePreview {
+    pub contract_id: ID,
+    pub current_plan_id: ID,
+    pub new_plan_id: ID,
+    pub currency: String,
+    pub current_monthly_fee: i64,
+    pub new_monthly_fee: i64,
+    pub days_remaining: i64,
+    pub days_in_period: i64,
+    /// Charged (positive) or credited (negative) for the rest of this month.
+    pub proration: i64,
+}
+
+impl From<tsunagi_app::orders::PlanChangePreview> for PlanChangePreview {
+    fn from(p: tsunagi_app::orders::PlanChangePreview) -> Self {
+        Self {
+            contract_id: id(p.contract_id),
+            current_plan_id: id(p.current_plan_id),
+            new_plan_id: id(p.new_plan_id),
+            currency: p.currency,
+            current_monthly_fee: p.current_monthly_fee,
+            new_monthly_fee: p.new_monthly_fee,
+            days_remaining: p.days_remaining,
+            days_in_period: p.days_in_period,
+            proration: p.proration,
+        }
+    }
+}

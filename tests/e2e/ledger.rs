@@ -1,0 +1,711 @@
+//! The one ledger end to end: four-eyes line operations, KYC holds, concurrency, identifiers,
+//! masking and secrets, search, history, self-service, plan changes, resellers.
+
+use serde_json::json;
+use tsunagi_tests::ledger::{approve, build, iccid, imsi, msisdn, verified_customer};
+use tsunagi_tests::{TestEnv, code};
+
+const LINE: &str = "query($l: ID!) { line(id: $l) { status statusReason msisdn sim { iccid status } contract { status } provisioningJobs { action status completedBy } history { action actorLabel approvalId before after } } }";
+
+#[tokio::test]
+async fn suspend_resume_terminate_with_four_eyes() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 1).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    let support = s.as_role("sakura-mobile", "support").await;
+    // Still active while the request waits; the order is held with the reason.
+    let line = admin.ok(LINE, json!({ "l": l.line })).await;
+    assert_eq!(line["line"]["status"], "ACTIVE");
+    let order = admin
+        .ok(
+            "query($o: ID!) { order(id: $o) { status holdReason approvalId } }",
+            json!({ "o": l.suspend_order }),
+        )
+        .await;
+    assert_eq!(order["order"]["status"], "HELD");
+    assert!(
+        order["order"]["holdReason"]
+            .as_str()
+            .expect("reason")
+            .contains("approval")
+    );
+    // The requester's role may not approve; nobody approves their own request.
+    assert_eq!(code(&support.gql("mutation($a: ID!) { approvalApprove(input: {id: $a}) { approvalRequest { status } } }", json!({ "a": l.approval })).await).as_deref(), Some("FORBIDDEN"));
+    let own = admin.ok("mutation($l: ID!) { lineTerminate(input: {lineId: $l, reason: \"fraud\"}) { approvalRequest { id } } }", json!({ "l": l.line })).await;
+    let own_id = own["lineTerminate"]["approvalRequest"]["id"].clone();
+    let self_approve = admin
+        .gql(
+            "mutation($a: ID!) { approvalApprove(input: {id: $a}) { approvalRequest { status } } }",
+            json!({ "a": own_id }),
+        )
+        .await;
+    assert_eq!(
+        code(&self_approve).as_deref(),
+        Some("FORBIDDEN"),
+        "{self_approve}"
+    );
+    s.as_role("sakura-mobile", "approver").await.ok("mutation($a: ID!) { approvalReject(input: {id: $a, note: \"customer only lost the phone\"}) { approvalRequest { status } } }", json!({ "a": own_id })).await;
+    // The queue shows the pending suspension.
+    let queue = s
+        .as_role("sakura-mobile", "approver")
+        .await
+        .ok(
+            "{ approvalRequests { edges { node { id action summary requestedBy } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        queue["approvalRequests"]["edges"][0]["node"]["action"],
+        "line.suspend"
+    );
+    assert!(
+        queue["approvalRequests"]["edges"][0]["node"]["summary"]
+            .as_str()
+            .expect("s")
+            .contains("lost phone")
+    );
+    // Approved: executed once, the line suspended (locally, and said so), audit links both people.
+    let done = approve(&s, "sakura-mobile", &l.approval).await;
+    assert_eq!(done["status"], "EXECUTED", "{done}");
+    let line = admin.ok(LINE, json!({ "l": l.line })).await["line"].clone();
+    assert_eq!(line["status"], "SUSPENDED");
+    assert_eq!(line["contract"]["status"], "SUSPENDED");
+    assert!(
+        line["statusReason"]
+            .as_str()
+            .expect("reason")
+            .contains("completed locally")
+    );
+    assert!(
+        line["provisioningJobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .any(|j| j["action"] == "suspend" && j["completedBy"] == "local")
+    );
+    let change = line["history"]
+        .as_array()
+        .expect("history")
+        .iter()
+        .find(|h| h["after"]["status"] == "suspended")
+        .expect("suspended in history")
+        .clone();
+    assert_eq!(change["approvalId"], json!(l.approval));
+    assert_eq!(
+        change["after"]["requested_by"],
+        "support@sakura-mobile.example"
+    );
+    assert_eq!(
+        change["after"]["approved_by"],
+        "approver@sakura-mobile.example"
+    );
+    assert_eq!(change["actorLabel"], "approver@sakura-mobile.example");
+    // Approving again: already executed.
+    let again = s
+        .as_role("sakura-mobile", "approver")
+        .await
+        .gql(
+            "mutation($a: ID!) { approvalApprove(input: {id: $a}) { approvalRequest { status } } }",
+            json!({ "a": l.approval }),
+        )
+        .await;
+    assert_eq!(code(&again).as_deref(), Some("CONFLICT"));
+    // Resume, then terminate: the number rests in quarantine, the SIM comes back.
+    let r = support
+        .ok(
+            "mutation($l: ID!) { lineResume(input: {lineId: $l}) { approvalRequest { id } } }",
+            json!({ "l": l.line }),
+        )
+        .await;
+    approve(
+        &s,
+        "sakura-mobile",
+        r["lineResume"]["approvalRequest"]["id"]
+            .as_str()
+            .expect("id"),
+    )
+    .await;
+    assert_eq!(
+        admin.ok(LINE, json!({ "l": l.line })).await["line"]["status"],
+        "ACTIVE"
+    );
+    let t = support.ok("mutation($l: ID!) { lineTerminate(input: {lineId: $l, reason: \"contract ended\"}) { approvalRequest { id } } }", json!({ "l": l.line })).await;
+    approve(
+        &s,
+        "sakura-mobile",
+        t["lineTerminate"]["approvalRequest"]["id"]
+            .as_str()
+            .expect("id"),
+    )
+    .await;
+    let line = admin.ok(LINE, json!({ "l": l.line })).await["line"].clone();
+    assert_eq!(line["status"], "TERMINATED");
+    assert_eq!(line["contract"]["status"], "TERMINATED");
+    assert_eq!(line["sim"]["status"], "RETURNED");
+    let nums = admin
+        .ok(
+            "{ numbers(status: QUARANTINED) { msisdn quarantineUntil } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(nums["numbers"][0]["msisdn"], l.msisdn);
+    // A terminated line cannot be suspended: asked, it is refused at once.
+    let late = support.gql("mutation($l: ID!) { lineSuspend(input: {lineId: $l, reason: \"x\"}) { order { id } } }", json!({ "l": l.line })).await;
+    assert_eq!(code(&late).as_deref(), Some("CONFLICT"));
+    // Everything is in the audit chain and it verifies.
+    assert_eq!(
+        s.as_role("sakura-mobile", "auditor")
+            .await
+            .ok("{ auditVerify { ok } }", json!({}))
+            .await["auditVerify"]["ok"],
+        true
+    );
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE topic IN ('line.status_changed', 'approval.requested', 'order.completed', 'kyc.status_changed')")
+        .fetch_one(&env.admin)
+        .await
+        .expect("n");
+    assert!(events >= 10, "{events}");
+}
+
+#[tokio::test]
+async fn kyc_holds_activation_until_verified() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 2).await;
+    let sales = s.as_role("sakura-mobile", "sales").await;
+    let c = sales.ok("mutation { customerCreate(input: {kind: \"business\", name: \"Osaka Trading KK\", email: \"it@osaka-trading.example\"}) { customer { id kycStatus } } }", json!({})).await;
+    let cust = c["customerCreate"]["customer"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    assert_eq!(c["customerCreate"]["customer"]["kycStatus"], "NOT_STARTED");
+    let o = sales
+        .ok("mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { id status holdReason lineId } } }", json!({ "c": cust, "p": l.plan, "i": l.iccids[1] }))
+        .await;
+    let order = o["orderNewLine"]["order"].clone();
+    assert_eq!(order["status"], "HELD");
+    assert!(
+        order["holdReason"].as_str().expect("why").contains("KYC"),
+        "{order}"
+    );
+    assert!(order["lineId"].is_null());
+    sales
+        .ok(
+            "mutation($c: ID!) { kycSubmit(input: {customerId: $c}) { customer { kycStatus } } }",
+            json!({ "c": cust }),
+        )
+        .await;
+    let a = sales.ok("mutation($c: ID!) { kycVerify(input: {customerId: $c}) { approvalRequest { id status } } }", json!({ "c": cust })).await;
+    let kyc = s
+        .as_role("sakura-mobile", "approver")
+        .await
+        .ok(
+            "query($c: ID!) { customer(id: $c) { kycStatus } }",
+            json!({ "c": cust }),
+        )
+        .await;
+    assert_eq!(
+        kyc["customer"]["kycStatus"], "SUBMITTED",
+        "not verified until approved"
+    );
+    let done = approve(
+        &s,
+        "sakura-mobile",
+        a["kycVerify"]["approvalRequest"]["id"].as_str().expect("a"),
+    )
+    .await;
+    assert_eq!(done["result"]["releasedOrders"], 1);
+    let after = sales
+        .ok(
+            "query($o: ID!) { order(id: $o) { status line { status msisdn } } }",
+            json!({ "o": order["id"] }),
+        )
+        .await;
+    assert_eq!(after["order"]["status"], "COMPLETED");
+    assert_eq!(after["order"]["line"]["status"], "ACTIVE");
+}
+
+#[tokio::test]
+async fn concurrent_requests_and_approvals_cannot_both_win() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "fuji-telecom", 3).await;
+    let support = s.as_role("fuji-telecom", "support").await;
+    let admin = s.as_role("fuji-telecom", "tenant_admin").await;
+    // A suspension is already pending: a second request for it is a CONFLICT.
+    let q = "mutation($l: ID!) { lineSuspend(input: {lineId: $l, reason: \"again\"}) { approvalRequest { id } } }";
+    let (a, b) = tokio::join!(
+        support.gql(q, json!({ "l": l.line })),
+        admin.gql(q, json!({ "l": l.line }))
+    );
+    assert_eq!(code(&a).as_deref(), Some("CONFLICT"), "{a}");
+    assert_eq!(code(&b).as_deref(), Some("CONFLICT"), "{b}");
+    // Two approvers at once: one executes, the other is told it is already decided.
+    let approver = s.as_role("fuji-telecom", "approver").await;
+    let m = "mutation($a: ID!) { approvalApprove(input: {id: $a}) { approvalRequest { status } } }";
+    let (x, y) = tokio::join!(
+        approver.gql(m, json!({ "a": l.approval })),
+        admin.gql(m, json!({ "a": l.approval }))
+    );
+    let ok = [&x, &y].iter().filter(|r| code(r).is_none()).count();
+    let conflict = [&x, &y]
+        .iter()
+        .filter(|r| code(r).as_deref() == Some("CONFLICT"))
+        .count();
+    assert_eq!((ok, conflict), (1, 1), "{x} {y}");
+    let jobs: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM provisioning_jobs WHERE line_id = $1::uuid AND action = 'suspend'",
+    )
+    .bind(&l.line)
+    .fetch_one(&env.admin)
+    .await
+    .expect("n");
+    assert_eq!(jobs, 1, "the carrier is asked once");
+    // The database itself refuses a second live line on the same SIM or number.
+    let dup = sqlx::query("INSERT INTO lines (tenant_id, id, contract_id, customer_id, msisdn, sim_id, status) SELECT tenant_id, gen_random_uuid(), contract_id, customer_id, msisdn, sim_id, 'active' FROM lines WHERE id = $1::uuid")
+        .bind(&l.line)
+        .execute(&env.admin)
+        .await;
+    assert!(
+        dup.is_err_and(|e| e.to_string().contains("lines_one_live")),
+        "one live line per MSISDN/SIM is a constraint"
+    );
+}
+
+#[tokio::test]
+async fn identifiers_duplicates_masking_and_secrets() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 4).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    let mut bad = iccid(4, 90);
+    let last = bad.pop().expect("digit");
+    bad.push(if last == '0' { '1' } else { '0' });
+    let r = admin
+        .gql("mutation($i: [SimItem!]!) { simsAdd(input: {items: $i}) { added } }", json!({ "i": [{ "iccid": iccid(4, 91), "imsi": imsi(4, 91) }, { "iccid": bad, "imsi": "12345" }] }))
+        .await;
+    assert_eq!(code(&r).as_deref(), Some("VALIDATION"));
+    let fields: Vec<&str> = r["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .expect("f")
+        .iter()
+        .filter_map(|f| f["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["input.items[1].iccid", "input.items[1].imsi"]);
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .expect("m")
+            .contains("Luhn")
+    );
+    let dup = admin
+        .gql(
+            "mutation($i: [SimItem!]!) { simsAdd(input: {items: $i}) { added } }",
+            json!({ "i": [{ "iccid": l.iccids[0], "imsi": imsi(4, 92) }] }),
+        )
+        .await;
+    assert_eq!(code(&dup).as_deref(), Some("CONFLICT"));
+    assert!(
+        dup["errors"][0]["message"]
+            .as_str()
+            .expect("m")
+            .contains(&l.sim),
+        "names the existing SIM: {dup}"
+    );
+    let n = admin
+        .gql(
+            "mutation { numbersAdd(input: {items: [\"090-12ab-5678\"]}) { added } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        n["errors"][0]["extensions"]["field"],
+        "input.items[0].msisdn"
+    );
+    let imei = admin.gql("mutation { devicesAdd(input: {items: [{imei: \"490154203237519\", model: \"Pixel\"}]}) { added } }", json!({})).await;
+    assert_eq!(
+        code(&imei).as_deref(),
+        Some("VALIDATION"),
+        "bad IMEI check digit: {imei}"
+    );
+    admin.ok("mutation { devicesAdd(input: {items: [{imei: \"490154203237518\", model: \"Pixel 8\"}]}) { added } }", json!({})).await;
+    // Another tenant's duplicate is refused without naming it.
+    let fuji = s.as_role("fuji-telecom", "tenant_admin").await;
+    let hidden = fuji
+        .gql(
+            "mutation($i: [SimItem!]!) { simsAdd(input: {items: $i}) { added } }",
+            json!({ "i": [{ "iccid": l.iccids[2], "imsi": imsi(4, 93) }] }),
+        )
+        .await;
+    assert_eq!(code(&hidden).as_deref(), Some("CONFLICT"));
+    assert!(!hidden.to_string().contains(&l.sim), "{hidden}");
+    // Support sees masked identifiers; sales sees them in full; PIN/PUK only for the admin.
+    let q = "query($l: ID!) { line(id: $l) { sim { iccid imsi } } }";
+    let masked = s
+        .as_role("sakura-mobile", "support")
+        .await
+        .ok(q, json!({ "l": l.line }))
+        .await;
+    let shown = masked["line"]["sim"]["iccid"].as_str().expect("iccid");
+    assert!(
+        shown.contains("****")
+            && shown.ends_with(&l.iccids[0][l.iccids[0].len() - 4..])
+            && shown != l.iccids[0],
+        "{shown}"
+    );
+    let full = s
+        .as_role("sakura-mobile", "sales")
+        .await
+        .ok(q, json!({ "l": l.line }))
+        .await;
+    assert_eq!(full["line"]["sim"]["iccid"], l.iccids[0]);
+    let secrets = admin
+        .ok(
+            "query($s: ID!) { simSecrets(id: $s) { pin puk } }",
+            json!({ "s": l.sim }),
+        )
+        .await;
+    assert_eq!(
+        secrets["simSecrets"],
+        json!({ "pin": "1234", "puk": "12345678" })
+    );
+    for role in ["support", "auditor", "sales"] {
+        let denied = s
+            .as_role("sakura-mobile", role)
+            .await
+            .gql(
+                "query($s: ID!) { simSecrets(id: $s) { pin } }",
+                json!({ "s": l.sim }),
+            )
+            .await;
+        assert_eq!(code(&denied).as_deref(), Some("FORBIDDEN"), "{role}");
+    }
+    let code_read = admin
+        .ok(
+            "query($e: ID!) { esimActivationCode(id: $e) }",
+            json!({ "e": l.esim }),
+        )
+        .await;
+    assert_eq!(
+        code_read["esimActivationCode"],
+        "LPA:1$smdp.example.jp$ABC-123"
+    );
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT pin_enc FROM sims WHERE id = $1::uuid")
+        .bind(&l.sim)
+        .fetch_one(&env.admin)
+        .await
+        .expect("row");
+    assert!(
+        !stored.windows(4).any(|w| w == b"1234"),
+        "PIN encrypted at rest"
+    );
+    let log = s.as_role("sakura-mobile", "auditor").await.ok("{ auditLog(filter: {action: \"sim.secrets_read\"}) { edges { node { actorLabel } } } }", json!({})).await;
+    assert_eq!(
+        log["auditLog"]["edges"][0]["node"]["actorLabel"],
+        "admin@sakura-mobile.example"
+    );
+}
+
+#[tokio::test]
+async fn search_and_history_answer_the_phone_call() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 5).await;
+    let f = build(&s, "fuji-telecom", 6).await;
+    let support = s.as_role("sakura-mobile", "support").await;
+    let q = "query($q: String!) { search(query: $q) { kind id label status } }";
+    let digits = l.msisdn.trim_start_matches('+');
+    for form in [
+        l.msisdn.clone(),
+        digits.to_owned(),
+        format!("+{} {}-{}", &digits[..2], &digits[2..6], &digits[6..]),
+        format!("0{}", &digits[2..]),
+    ] {
+        let r = support.ok(q, json!({ "q": form })).await;
+        assert!(
+            r["search"]
+                .as_array()
+                .expect("hits")
+                .iter()
+                .any(|h| h["kind"] == "line" && h["id"] == json!(l.line)),
+            "{form}: {r}"
+        );
+    }
+    let by_name = support.ok(q, json!({ "q": "tanaka hanako 5" })).await;
+    assert!(
+        by_name["search"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .any(|h| h["kind"] == "customer" && h["id"] == json!(l.customer))
+    );
+    let by_iccid = support.ok(q, json!({ "q": &l.iccids[0][6..14] })).await;
+    let hit = by_iccid["search"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .find(|h| h["kind"] == "sim")
+        .expect("sim hit")
+        .clone();
+    assert!(
+        hit["label"].as_str().expect("label").contains('*'),
+        "support sees it masked: {hit}"
+    );
+    let fuji_hits = support.ok(q, json!({ "q": f.msisdn })).await;
+    assert_eq!(
+        fuji_hits["search"],
+        json!([]),
+        "another tenant's line is not found"
+    );
+    // Who suspended it and when, on which contract: from the line's history.
+    approve(&s, "sakura-mobile", &l.approval).await;
+    let h = support.ok("query($l: ID!) { history(targetType: \"line\", targetId: $l) { action actorLabel occurredAt after approvalId } line(id: $l) { contractId status } }", json!({ "l": l.line })).await;
+    let last = h["history"]
+        .as_array()
+        .expect("h")
+        .last()
+        .expect("entry")
+        .clone();
+    assert_eq!(last["after"]["status"], "suspended");
+    assert_eq!(
+        last["after"]["requested_by"],
+        "support@sakura-mobile.example"
+    );
+    assert_eq!(h["line"]["contractId"], json!(l.contract));
+    let bad = support.gql(q, json!({ "q": "x" })).await;
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "query");
+}
+
+#[tokio::test]
+async fn self_service_sees_only_its_own() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 7).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    let other = verified_customer(&s, "sakura-mobile", "Suzuki Ichiro", "090-7777-0000").await;
+    let o = admin.ok("mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { lineId } } }", json!({ "c": other, "p": l.plan, "i": l.iccids[3] })).await;
+    let other_line = o["orderNewLine"]["order"]["lineId"]
+        .as_str()
+        .expect("line")
+        .to_owned();
+    let mk = "mutation($e: String!, $r: String!, $c: ID, $l: ID) { userCreate(input: {email: $e, displayName: \"Self\", password: \"long-enough-password\", roles: [$r], customerId: $c, lineId: $l}) { user { id } } }";
+    admin
+        .ok(
+            mk,
+            json!({ "e": "boss@tanaka.example", "r": "customer_admin", "c": l.customer }),
+        )
+        .await;
+    admin.ok(mk, json!({ "e": "hanako@tanaka.example", "r": "customer_user", "c": l.customer, "l": l.line })).await;
+    let unlinked = admin
+        .gql(
+            mk,
+            json!({ "e": "x@tanaka.example", "r": "customer_user", "c": l.customer }),
+        )
+        .await;
+    assert_eq!(unlinked["errors"][0]["extensions"]["field"], "input.lineId");
+    let foreign = admin.gql(mk, json!({ "e": "y@tanaka.example", "r": "customer_user", "c": l.customer, "l": other_line })).await;
+    assert_eq!(foreign["errors"][0]["extensions"]["field"], "input.lineId");
+    let login = |e: &'static str| {
+        let base = s.base.clone();
+        async move {
+            let b =
+                tsunagi_tests::seed::login(&base, "sakura-mobile", e, "long-enough-password").await;
+            tsunagi_tests::Client::new(
+                &base,
+                b["data"]["login"]["accessToken"]
+                    .as_str()
+                    .map(str::to_owned),
+            )
+        }
+    };
+    let boss = login("boss@tanaka.example").await;
+    let hanako = login("hanako@tanaka.example").await;
+    let lines = boss
+        .ok("{ lines { edges { node { id msisdn } } } }", json!({}))
+        .await;
+    assert_eq!(lines["lines"]["edges"].as_array().expect("e").len(), 1);
+    assert_eq!(lines["lines"]["edges"][0]["node"]["id"], json!(l.line));
+    let nf = boss
+        .gql(
+            "query($l: ID!) { line(id: $l) { id } }",
+            json!({ "l": other_line }),
+        )
+        .await;
+    assert_eq!(
+        code(&nf).as_deref(),
+        Some("NOT_FOUND"),
+        "another customer's line"
+    );
+    let c = boss
+        .ok(
+            "query($c: ID!) { customer(id: $c) { name contracts { status } } }",
+            json!({ "c": l.customer }),
+        )
+        .await;
+    assert_eq!(c["customer"]["contracts"][0]["status"], "ACTIVE");
+    assert_eq!(
+        code(
+            &boss
+                .gql(
+                    "query($c: ID!) { customer(id: $c) { name } }",
+                    json!({ "c": other })
+                )
+                .await
+        )
+        .as_deref(),
+        Some("NOT_FOUND")
+    );
+    assert_eq!(
+        code(
+            &boss
+                .gql("{ customers { edges { node { id } } } }", json!({}))
+                .await
+        )
+        .as_deref(),
+        Some("FORBIDDEN")
+    );
+    // The customer user sees exactly their line and cannot ask for a suspension.
+    let mine = hanako
+        .ok("{ lines { edges { node { id } } } }", json!({}))
+        .await;
+    assert_eq!(mine["lines"]["edges"].as_array().expect("e").len(), 1);
+    let sus = hanako.gql("mutation($l: ID!) { lineSuspend(input: {lineId: $l, reason: \"travel\"}) { order { id } } }", json!({ "l": l.line })).await;
+    assert_eq!(code(&sus).as_deref(), Some("FORBIDDEN"));
+    // The customer admin may ask (resume after the pending suspension is decided): it becomes an approval request.
+    approve(&s, "sakura-mobile", &l.approval).await;
+    let req = boss.ok("mutation($l: ID!) { lineResume(input: {lineId: $l}) { order { status } approvalRequest { status requestedBy } } }", json!({ "l": l.line })).await;
+    assert_eq!(
+        req["lineResume"]["approvalRequest"]["requestedBy"],
+        "boss@tanaka.example"
+    );
+    assert_eq!(req["lineResume"]["order"]["status"], "HELD");
+    let term = boss.gql("mutation($l: ID!) { lineTerminate(input: {lineId: $l, reason: \"x\"}) { order { id } } }", json!({ "l": l.line })).await;
+    assert_eq!(code(&term).as_deref(), Some("FORBIDDEN"));
+    let intro = boss
+        .gql("{ __schema { queryType { name } } }", json!({}))
+        .await;
+    assert!(
+        intro.get("errors").is_some() || intro["data"]["__schema"].is_null(),
+        "no introspection for customers: {intro}"
+    );
+}
+
+#[tokio::test]
+async fn plan_changes_options_and_resellers() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 8).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    let p2 = admin
+        .ok("mutation { planCreate(input: {code: \"BIG-20G\", name: \"Big 20GB\", price: {monthlyFee: 4980, dataMb: 20480, voiceMin: 0, sms: 0, overageDataPerGb: 550, overageVoicePerMin: 22, overageSms: 3}}) { plan { id } } }", json!({}))
+        .await;
+    let p2 = p2["planCreate"]["plan"]["id"]
+        .as_str()
+        .expect("p2")
+        .to_owned();
+    let draft = admin.gql("query($c: ID!, $p: ID!) { planChangePreview(contractId: $c, planId: $p) { proration } }", json!({ "c": l.contract, "p": p2 })).await;
+    assert_eq!(
+        code(&draft).as_deref(),
+        Some("VALIDATION"),
+        "a draft plan is not sold"
+    );
+    admin
+        .ok(
+            "mutation($p: ID!) { planActivate(input: {id: $p, version: 1}) { plan { status } } }",
+            json!({ "p": p2 }),
+        )
+        .await;
+    let pv = admin.ok("query($c: ID!, $p: ID!) { planChangePreview(contractId: $c, planId: $p) { currentMonthlyFee newMonthlyFee daysRemaining daysInPeriod proration currency } }", json!({ "c": l.contract, "p": p2 })).await;
+    let pv = &pv["planChangePreview"];
+    let (rem, days) = (
+        pv["daysRemaining"].as_i64().expect("r"),
+        pv["daysInPeriod"].as_i64().expect("d"),
+    );
+    assert_eq!(
+        pv["proration"].as_i64().expect("p"),
+        (2000 * rem).div_euclid(days),
+        "rounded down by the tenant's rule"
+    );
+    assert_eq!(pv["currency"], "JPY");
+    let done = admin.ok("mutation($c: ID!, $p: ID!) { orderPlanChange(input: {contractId: $c, planId: $p}) { order { status kind } preview { proration } } }", json!({ "c": l.contract, "p": p2 })).await;
+    assert_eq!(done["orderPlanChange"]["order"]["status"], "COMPLETED");
+    let c = admin
+        .ok(
+            "query($c: ID!) { contract(id: $c) { planId optionIds } }",
+            json!({ "c": l.contract }),
+        )
+        .await;
+    assert_eq!(c["contract"]["planId"], json!(p2));
+    assert_eq!(
+        c["contract"]["optionIds"],
+        json!([]),
+        "the new plan does not allow the old option"
+    );
+    let not_allowed = admin.gql("mutation($c: ID!, $o: ID!) { orderOptionAdd(input: {contractId: $c, optionId: $o}) { order { id } } }", json!({ "c": l.contract, "o": l.option })).await;
+    assert_eq!(code(&not_allowed).as_deref(), Some("VALIDATION"));
+    // Retiring the old plan: no new sales, existing contracts unaffected.
+    admin
+        .ok(
+            "mutation($p: ID!) { planRetire(input: {id: $p, version: 2}) { plan { status } } }",
+            json!({ "p": l.plan }),
+        )
+        .await;
+    let cust = verified_customer(&s, "sakura-mobile", "Sato Jiro", "090-8888-0000").await;
+    let retired = admin.gql("mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { id } } }", json!({ "c": cust, "p": l.plan, "i": l.iccids[1] })).await;
+    assert_eq!(retired["errors"][0]["extensions"]["field"], "input.planId");
+    // The reseller sells its MVNO's active plans with its own stock, and cannot reprice them.
+    let kansai = s.as_role("kansai-connect", "tenant_admin").await;
+    let plans = kansai
+        .ok("{ plans(status: ACTIVE) { id code tenantId } }", json!({}))
+        .await;
+    assert!(
+        plans["plans"]
+            .as_array()
+            .expect("p")
+            .iter()
+            .any(|p| p["id"] == json!(p2)),
+        "{plans}"
+    );
+    kansai
+        .ok(
+            "mutation { numbersAdd(input: {items: [\"+817099000001\"]}) { added } }",
+            json!({}),
+        )
+        .await;
+    kansai
+        .ok(
+            "mutation($i: [SimItem!]!) { simsAdd(input: {items: $i}) { added } }",
+            json!({ "i": [{ "iccid": iccid(9, 1), "imsi": imsi(9, 1) }] }),
+        )
+        .await;
+    let kc = verified_customer(&s, "kansai-connect", "Kansai Customer", "090-9999-0000").await;
+    let ko = kansai.ok("mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { status line { msisdn } } } }", json!({ "c": kc, "p": p2, "i": iccid(9, 1) })).await;
+    assert_eq!(ko["orderNewLine"]["order"]["status"], "COMPLETED");
+    assert_eq!(
+        ko["orderNewLine"]["order"]["line"]["msisdn"],
+        msisdn(99, 1)
+    );
+    let reprice = kansai.gql("mutation($p: ID!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 1, dataMb: 1, voiceMin: 0, sms: 0, overageDataPerGb: 0, overageVoicePerMin: 0, overageSms: 0}}) { price { id } } }", json!({ "p": p2 })).await;
+    assert_eq!(code(&reprice).as_deref(), Some("FORBIDDEN"));
+    // The MVNO sees its reseller's line; the reseller never sees the MVNO's customers.
+    let mvno_view = admin
+        .ok(
+            "{ lines { edges { node { msisdn tenantId } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(mvno_view.to_string().contains("+817099000001"));
+    assert_eq!(
+        code(
+            &kansai
+                .gql(
+                    "query($c: ID!) { customer(id: $c) { id } }",
+                    json!({ "c": l.customer })
+                )
+                .await
+        )
+        .as_deref(),
+        Some("NOT_FOUND")
+    );
+}
