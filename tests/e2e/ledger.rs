@@ -682,10 +682,7 @@ async fn plan_changes_options_and_resellers() {
     let kc = verified_customer(&s, "kansai-connect", "Kansai Customer", "090-9999-0000").await;
     let ko = kansai.ok("mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { status line { msisdn } } } }", json!({ "c": kc, "p": p2, "i": iccid(9, 1) })).await;
     assert_eq!(ko["orderNewLine"]["order"]["status"], "COMPLETED");
-    assert_eq!(
-        ko["orderNewLine"]["order"]["line"]["msisdn"],
-        msisdn(99, 1)
-    );
+    assert_eq!(ko["orderNewLine"]["order"]["line"]["msisdn"], msisdn(99, 1));
     let reprice = kansai.gql("mutation($p: ID!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 1, dataMb: 1, voiceMin: 0, sms: 0, overageDataPerGb: 0, overageVoicePerMin: 0, overageSms: 0}}) { price { id } } }", json!({ "p": p2 })).await;
     assert_eq!(code(&reprice).as_deref(), Some("FORBIDDEN"));
     // The MVNO sees its reseller's line; the reseller never sees the MVNO's customers.
