@@ -306,3 +306,11 @@ CREATE INDEX approval_requests_open ON approval_requests (tenant_id, status, cre
 -- One open request per action and target: asking twice does not queue two suspensions.
 CREATE UNIQUE INDEX approval_requests_one_open ON approval_requests (tenant_id, action, target_id) WHERE status = 'pending';
 SELECT tsunagi_tenant_table('approval_requests');
+
+-- For the worker: which tenants have undecided approval requests past their time.
+CREATE FUNCTION tenants_with_overdue_approvals() RETURNS SETOF uuid
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
+    SELECT DISTINCT tenant_id FROM approval_requests WHERE status = 'pending' AND expires_at <= now()
+$$;
+REVOKE ALL ON FUNCTION tenants_with_overdue_approvals() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenants_with_overdue_approvals() TO tsunagi_app;

@@ -706,3 +706,85 @@ async fn plan_changes_options_and_resellers() {
         Some("NOT_FOUND")
     );
 }
+
+#[tokio::test]
+async fn line_detail_page_in_three_statements() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 16).await;
+    let support = s.as_role("sakura-mobile", "support").await;
+    let q = "query($l: ID!) { line(id: $l) { msisdn status contract { status planId } customer { name kycStatus } sim { iccid status } device { imei } plan { code name } history { action actorLabel occurredAt } } }";
+    // Warm the caches a first request fills (principal, the tenant's enforcer).
+    support.ok(q, json!({ "l": l.line })).await;
+    let (_, body, headers) = support.gql_with(q, json!({ "l": l.line }), &[]).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let d = &body["data"]["line"];
+    assert_eq!(d["customer"]["name"], l.customer_name);
+    assert_eq!(d["plan"]["code"], "BASIC-3G");
+    assert!(d["sim"]["iccid"].as_str().expect("iccid").contains('*'));
+    let history = d["history"].as_array().expect("history");
+    assert!(!history.is_empty() && history.len() <= 20);
+    let statements: u64 = headers
+        .get("x-sql-statements")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("statement count header");
+    assert!(
+        statements <= 3,
+        "the detail page took {statements} SQL statements"
+    );
+}
+
+#[tokio::test]
+async fn undecided_requests_expire_and_release_their_orders() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "fuji-telecom", 17).await;
+    sqlx::query(
+        "UPDATE approval_requests SET expires_at = now() - interval '1 minute' WHERE id = $1::uuid",
+    )
+    .bind(&l.approval)
+    .execute(&env.admin)
+    .await
+    .expect("age the request");
+    let late = approve_gql(&s, &l.approval).await;
+    assert_eq!(
+        code(&late).as_deref(),
+        Some("CONFLICT"),
+        "an expired request cannot be approved: {late}"
+    );
+    // The worker's activation, drained synchronously.
+    let n = tsunagi_app::approvals::expire_overdue(&env.running.app)
+        .await
+        .expect("expire");
+    assert_eq!(n, 1);
+    let admin = s.as_role("fuji-telecom", "tenant_admin").await;
+    let a = admin.ok("query($a: ID!, $o: ID!) { approvalRequest(id: $a) { status } order(id: $o) { status failure } line(id: $o) { id } }".replace("line(id: $o) { id }", "").as_str(), json!({ "a": l.approval, "o": l.suspend_order })).await;
+    assert_eq!(a["approvalRequest"]["status"], "EXPIRED");
+    assert_eq!(a["order"]["status"], "CANCELLED");
+    assert!(
+        a["order"]["failure"]
+            .as_str()
+            .expect("why")
+            .contains("expired")
+    );
+    assert_eq!(
+        tsunagi_app::approvals::expire_overdue(&env.running.app)
+            .await
+            .expect("again"),
+        0,
+        "idempotent"
+    );
+    // A new request for the same line may be filed now.
+    s.as_role("fuji-telecom", "support").await.ok("mutation($l: ID!) { lineSuspend(input: {lineId: $l, reason: \"again\"}) { approvalRequest { id } } }", json!({ "l": l.line })).await;
+}
+
+async fn approve_gql(s: &tsunagi_tests::Seeded, approval: &str) -> serde_json::Value {
+    s.as_role("fuji-telecom", "approver")
+        .await
+        .gql(
+            "mutation($a: ID!) { approvalApprove(input: {id: $a}) { approvalRequest { status } } }",
+            json!({ "a": approval }),
+        )
+        .await
+}

@@ -74,7 +74,42 @@ fn test(extra: &[String]) -> Result<(), String> {
         .args(["test", "--workspace"])
         .args(extra);
     s.apply_test_env(&mut cmd);
-    run(&mut cmd)
+    run_counting(&mut cmd)
+}
+
+/// Runs `cargo test`, passing its output through, and closes with one summary line over
+/// every test binary: `tests: N passed, M failed`.
+fn run_counting(cmd: &mut Command) -> Result<(), String> {
+    use std::io::{BufRead, BufReader, Write};
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    let (mut passed, mut failed) = (0u64, 0u64);
+    if let Some(out) = child.stdout.take() {
+        let mut stdout = std::io::stdout();
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("test result: ") {
+                let count = |word: &str| {
+                    rest.split(';').find_map(|part| {
+                        part.trim()
+                            .strip_suffix(word)
+                            .and_then(|n| n.trim().rsplit(' ').next()?.parse::<u64>().ok())
+                    })
+                };
+                passed += count("passed").unwrap_or(0);
+                failed += count("failed").unwrap_or(0);
+            }
+            let _ = writeln!(stdout, "{line}");
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    println!("tests: {passed} passed, {failed} failed");
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
 }
 
 fn bench(extra: &[String]) -> Result<(), String> {

@@ -1,7 +1,7 @@
 //! API keys for machine clients: created with roles (shown once), listed, revoked.
 
 use crate::auth::{cache, tokens};
-use crate::record::record;
+use crate::record::{record, record_event};
 use crate::users::validate_roles;
 use crate::{App, Ctx};
 use chrono::{DateTime, Utc};
@@ -48,11 +48,11 @@ pub async fn api_key_create(
         },
     )
     .await?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("api_key.create", "api_key", id).after(&key),
-        None,
+        "api_key.created",
     )
     .await?;
     tx.commit().await?;

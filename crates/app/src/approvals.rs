@@ -334,3 +334,68 @@ pub async fn approval_get(app: &App, ctx: &Ctx, id: Uuid) -> Result<ApprovalRequ
     tx.commit().await?;
     Ok(r)
 }
+
+/// Worker activation: expires undecided requests past their time, in every tenant, and
+/// cancels the orders they held. Returns how many expired.
+pub async fn expire_overdue(app: &App) -> Result<usize> {
+    let mut n = 0;
+    for tenant in repo::tenants_with_overdue(&app.db).await? {
+        let Some(t) =
+            tsunagi_db::repo::tenants::auth_tenant(&app.db, tsunagi_core::TenantId(tenant)).await?
+        else {
+            continue;
+        };
+        let ctx = Ctx::new(
+            tsunagi_core::Principal {
+                tenant_id: t.id,
+                tenant_slug: t.slug,
+                tenant_kind: t.kind,
+                visible_tenants: t.visible,
+                actor: tsunagi_core::Actor::System {
+                    label: "system:approval-expiry".into(),
+                },
+                roles: vec![],
+                customer: None,
+            },
+            None,
+        );
+        let mut tx = app.tx(&ctx).await?;
+        for mut a in repo::overdue_lock(&mut tx).await? {
+            a.status = ApprovalState::Pending
+                .transition(ApprovalState::Expired)?
+                .as_str()
+                .into();
+            a.decided_at = Some(Utc::now());
+            let a = repo::approval_update(&mut tx, &a).await?;
+            if let Ok(Command::LineOperation { order_id, .. }) =
+                serde_json::from_value::<Command>(a.command.clone())
+            {
+                crate::orders::order_cancel_in(
+                    &mut tx,
+                    &ctx,
+                    order_id,
+                    "approval request expired undecided",
+                )
+                .await?;
+            }
+            let ev = DomainEvent::new(
+                ctx.principal.tenant_id,
+                "approval.expired",
+                "approval",
+                a.id,
+                json!({ "approval": &a }),
+            );
+            record(
+                &mut tx,
+                &ctx,
+                AuditEntry::new("approval.expire", "approval", a.id)
+                    .after(json!({ "expiresAt": a.expires_at })),
+                Some(ev),
+            )
+            .await?;
+            n += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(n)
+}

@@ -2,7 +2,7 @@
 //! price version says when it reaches existing contracts: immediately or at the end of the
 //! current term. Resellers sell their MVNO's active plans.
 
-use crate::record::record;
+use crate::record::{record, record_event};
 use crate::{App, Ctx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -116,7 +116,7 @@ pub async fn plan_create(
     for (i, o) in allowed_options.iter().enumerate() {
         v.check(
             found.iter().any(|f| f.id == *o),
-            &format!("input.allowedOptions[{i}]"),
+            &format!("input.allowedOptionIds[{i}]"),
             "no such option",
         );
     }
@@ -127,12 +127,12 @@ pub async fn plan_create(
     let plan =
         repo::plan_insert(&mut tx, Uuid::now_v7(), code, name.trim(), &allowed_options).await?;
     let p = insert_price(&mut tx, plan.id, &currency, &price).await?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("plan.create", "plan", plan.id)
             .after(json!({ "plan": &plan, "price": &p })),
-        None,
+        "plan.created",
     )
     .await?;
     tx.commit().await?;
@@ -277,11 +277,11 @@ pub async fn option_create(
         monthly_fee,
     )
     .await?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("option.create", "option", o.id).after(&o),
-        None,
+        "option.created",
     )
     .await?;
     tx.commit().await?;

@@ -1,6 +1,7 @@
 //! Secrets at rest (SIM PIN/PUK, eSIM activation codes): AES-256-GCM with a key held
 //! outside the database. Each ciphertext is bound (as associated data) to its tenant and
-//! purpose, so a value copied to another row or tenant does not decrypt.
+//! purpose, so a value copied to another tenant or into another kind of secret does not
+//! decrypt.
 //! Layout: version byte (1) ‖ 96-bit random nonce ‖ ciphertext ‖ tag.
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};

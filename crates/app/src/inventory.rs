@@ -3,7 +3,7 @@
 //! a duplicate names the existing object when the caller may see it. Identifiers are masked
 //! for roles without `identifier:unmask`; secrets need `inventory_secret:read`.
 
-use crate::record::record;
+use crate::record::{record, record_event};
 use crate::{App, Ctx};
 use serde_json::json;
 use tsunagi_core::identifiers::{Iccid, Imei, Imsi, Msisdn};
@@ -111,12 +111,12 @@ pub async fn numbers_add(app: &App, ctx: &Ctx, msisdns: &[String]) -> Result<u64
     let n = repo::numbers_insert(&mut tx, &parsed)
         .await
         .map_err(hidden_duplicate("number"))?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("inventory.numbers_add", "number_batch", Uuid::now_v7())
             .after(json!({ "count": n, "first": parsed.first(), "last": parsed.last() })),
-        None,
+        "inventory.numbers_added",
     )
     .await?;
     tx.commit().await?;
@@ -190,12 +190,12 @@ pub async fn sims_add(app: &App, ctx: &Ctx, items: &[SimInput]) -> Result<u64> {
     let n = repo::sims_insert(&mut tx, &sims)
         .await
         .map_err(hidden_duplicate("SIM"))?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("inventory.sims_add", "sim_batch", Uuid::now_v7())
             .after(json!({ "count": n })),
-        None,
+        "inventory.sims_added",
     )
     .await?;
     tx.commit().await?;
@@ -243,12 +243,12 @@ pub async fn esims_add(app: &App, ctx: &Ctx, items: &[(String, String, String)])
     let n = repo::esims_insert(&mut tx, &rows)
         .await
         .map_err(hidden_duplicate("eSIM profile"))?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("inventory.esims_add", "esim_batch", Uuid::now_v7())
             .after(json!({ "count": n })),
-        None,
+        "inventory.esim_profiles_added",
     )
     .await?;
     tx.commit().await?;
@@ -285,12 +285,12 @@ pub async fn devices_add(app: &App, ctx: &Ctx, items: &[(String, String)]) -> Re
     let imeis: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
     check_unique(&mut tx, Table::DevicesImei, "IMEI", "imei", &imeis).await?;
     let n = repo::devices_insert(&mut tx, &rows).await?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("inventory.devices_add", "device_batch", Uuid::now_v7())
             .after(json!({ "count": n })),
-        None,
+        "inventory.devices_added",
     )
     .await?;
     tx.commit().await?;
@@ -338,6 +338,14 @@ pub async fn device_list(app: &App, ctx: &Ctx, page: Page) -> Result<Vec<Device>
     app.authz.check(&ctx.principal, "inventory", "read").await?;
     let mut tx = app.tx(ctx).await?;
     let r = repo::device_list(&mut tx, page).await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+pub async fn device_get(app: &App, ctx: &Ctx, id: Uuid) -> Result<Device> {
+    app.authz.check(&ctx.principal, "inventory", "read").await?;
+    let mut tx = app.tx(ctx).await?;
+    let r = repo::device_get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(r)
 }

@@ -110,3 +110,48 @@ pub async fn line_jobs(app: &App, ctx: &Ctx, line: Uuid) -> Result<Vec<Provision
     tx.commit().await?;
     Ok(r)
 }
+
+/// A line's detail page in one read: the line, contract, customer, SIM, device, plan and
+/// the last 20 history entries, with what the caller may see of each.
+pub struct LineDetailView {
+    pub detail: repo::LineDetail,
+    pub can_read_customer: bool,
+    pub can_read_stock: bool,
+    pub can_read_history: bool,
+    pub unmask: bool,
+}
+
+pub async fn line_detail(app: &App, ctx: &Ctx, id: Uuid) -> Result<LineDetailView> {
+    let f = scoped(
+        app,
+        ctx,
+        "line",
+        LineFilter {
+            line_id: Some(id),
+            ..Default::default()
+        },
+    )
+    .await?;
+    let p = &ctx.principal;
+    let can_read_customer = p.is_customer() || app.authz.allowed(p, "customer", "read").await?;
+    let can_read_stock = app.authz.allowed(p, "inventory", "read").await?;
+    let can_read_history = app.authz.allowed(p, "history", "read").await?;
+    let unmask = crate::inventory::can_unmask(app, ctx).await?;
+    let mut tx = app.tx(ctx).await?;
+    let detail = repo::line_detail(&mut tx, id)
+        .await?
+        .ok_or(Error::not_found("line"))?;
+    tx.commit().await?;
+    if f.customer_id.is_some_and(|c| c != detail.line.customer_id)
+        || f.line_id.is_some_and(|l| l != id)
+    {
+        return Err(Error::not_found("line"));
+    }
+    Ok(LineDetailView {
+        detail,
+        can_read_customer,
+        can_read_stock,
+        can_read_history,
+        unmask,
+    })
+}

@@ -2,7 +2,7 @@
 //! on an object, or define a role that inherits another. Changes reach every replica's
 //! enforcer through NOTIFY.
 
-use crate::record::record;
+use crate::record::record_event;
 use crate::{App, Ctx};
 use tsunagi_authz::roles::{is_default_role, valid_role_name};
 use tsunagi_core::{PolicyId, Result, Validator};
@@ -93,11 +93,11 @@ pub async fn policy_add(app: &App, ctx: &Ctx, p: PolicyAdd) -> Result<PolicyRule
         &effect,
     )
     .await?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("policy.create", "policy", rule.id).after(&rule),
-        None,
+        "policy.changed",
     )
     .await?;
     tx.commit().await?;
@@ -109,11 +109,11 @@ pub async fn policy_remove(app: &App, ctx: &Ctx, id: PolicyId) -> Result<PolicyR
     app.authz.check(&ctx.principal, "policy", "delete").await?;
     let mut tx = app.tx(ctx).await?;
     let rule = policies::policy_delete(&mut tx, id).await?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("policy.delete", "policy", id).before(&rule),
-        None,
+        "policy.changed",
     )
     .await?;
     tx.commit().await?;

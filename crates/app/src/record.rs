@@ -25,3 +25,22 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+/// Records the change and announces it with an event derived from the audit entry: the
+/// entry's target is the aggregate, its before/after the payload.
+pub async fn record_event(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    entry: AuditEntry,
+    topic: &str,
+) -> Result<()> {
+    let payload = serde_json::json!({ "before": entry.before, "after": entry.after });
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        topic,
+        entry.target_type.clone(),
+        entry.target_id.clone(),
+        payload,
+    );
+    record(tx, ctx, entry, Some(ev)).await
+}

@@ -220,6 +220,24 @@ pub async fn user_update(
         validate_roles(&mut tx, ctx.principal.tenant_kind, "input.roles", r).await?;
     }
     let before = users::user_lock(&mut tx, id).await?;
+    if let Some(r) = &input.roles {
+        let customer = r
+            .iter()
+            .filter(|x| *x == "customer_admin" || *x == "customer_user")
+            .count();
+        let mut v = Validator::new();
+        v.check(
+            customer == 0 || customer == r.len(),
+            "input.roles",
+            "customer roles cannot be combined with staff roles",
+        );
+        v.check(
+            before.customer_id.is_none() || customer == r.len(),
+            "input.roles",
+            "this login belongs to a customer; it can only hold customer roles",
+        );
+        v.finish()?;
+    }
     let roles = input.roles.clone().unwrap_or_else(|| before.roles.clone());
     let status = input
         .status

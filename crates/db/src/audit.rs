@@ -64,7 +64,7 @@ impl AuditActor {
     }
 }
 
-#[derive(Debug, Clone, FromRow, serde::Serialize)]
+#[derive(Debug, Clone, FromRow, serde::Serialize, serde::Deserialize)]
 pub struct AuditRecord {
     pub tenant_id: Uuid,
     pub seq: i64,
@@ -80,10 +80,16 @@ pub struct AuditRecord {
     pub after: Option<Value>,
     pub request_id: Option<String>,
     pub approval_id: Option<Uuid>,
-    #[serde(skip)]
+    #[serde(skip_serializing, default, deserialize_with = "hex_bytes")]
     pub prev_hash: Vec<u8>,
-    #[serde(skip)]
+    #[serde(skip_serializing, default, deserialize_with = "hex_bytes")]
     pub hash: Vec<u8>,
+}
+
+/// Hashes arrive as hex text when a record is read back as JSON (`encode(hash, 'hex')`).
+fn hex_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<u8>, D::Error> {
+    let s: String = serde::Deserialize::deserialize(d)?;
+    hex::decode(s).map_err(serde::de::Error::custom)
 }
 
 /// The hash of the first record's predecessor.

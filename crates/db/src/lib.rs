@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod outbox;
 pub mod pool;
 pub mod repo;
+pub mod stats;
 pub mod tx;
 
 pub use error::on_constraint;

@@ -72,6 +72,7 @@ impl TenantTx {
             .begin_with(sqlx::AssertSqlSafe(sql))
             .await
             .map_err(|e| Error::unavailable(format!("database: {e}")))?;
+        crate::stats::count();
         Ok(Self { tx, scope })
     }
 
@@ -93,7 +94,9 @@ impl TenantTx {
         &self.scope
     }
 
+    /// The connection, for one statement (each call is counted as one).
     pub fn conn(&mut self) -> &mut PgConnection {
+        crate::stats::count();
         &mut self.tx
     }
 
@@ -145,6 +148,7 @@ impl TenantTx {
     }
 
     pub async fn commit(self) -> Result<()> {
+        crate::stats::count();
         self.tx.commit().await.map_err(|e| {
             if crate::error::is_retryable(&e) {
                 Error::conflict("the change collided with a concurrent one; retry")

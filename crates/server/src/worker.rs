@@ -17,11 +17,34 @@ pub async fn purge_idempotency_keys(app: &App) {
     }
 }
 
+/// Expires undecided approval requests past their time (and cancels their held orders).
+pub async fn expire_approvals(app: &App) {
+    match tsunagi_app::approvals::expire_overdue(app).await {
+        Ok(n) if n > 0 => tracing::info!(expired = n, "approval requests expired"),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e.detail(), "approval expiry failed; next activation retries")
+        }
+    }
+}
+
 pub async fn run(app: App) {
-    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    let mut minute = tokio::time::interval(Duration::from_secs(60));
+    let mut ticks: u64 = 0;
     loop {
-        tick.tick().await;
-        let span = tracing::info_span!("job", job = "idempotency_purge");
-        tracing::Instrument::instrument(purge_idempotency_keys(&app), span).await;
+        minute.tick().await;
+        tracing::Instrument::instrument(
+            expire_approvals(&app),
+            tracing::info_span!("job", job = "approval_expiry"),
+        )
+        .await;
+        if ticks.is_multiple_of(5) {
+            tracing::Instrument::instrument(
+                purge_idempotency_keys(&app),
+                tracing::info_span!("job", job = "idempotency_purge"),
+            )
+            .await;
+        }
+        ticks += 1;
     }
 }

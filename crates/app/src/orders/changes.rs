@@ -3,7 +3,7 @@
 
 use super::new_line::check_options;
 use super::{order_move, order_open, provision};
-use crate::record::record;
+use crate::record::{record, record_event};
 use crate::{App, Ctx};
 use chrono::{Datelike, Utc};
 use serde::Serialize;
@@ -229,13 +229,13 @@ pub async fn order_option_change(
         c.option_ids.retain(|x| *x != option_id);
     }
     let c = contracts::contract_update(&mut tx, &c).await?;
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new(&format!("contract.{kind}"), "contract", c.id)
             .before(json!({ "optionIds": before }))
             .after(json!({ "optionIds": c.option_ids })),
-        None,
+        "contract.options_changed",
     )
     .await?;
     let o = order_move(&mut tx, ctx, o, OrderState::Completed, None).await?;
@@ -258,12 +258,17 @@ pub async fn order_sim_swap(
         SimState::Returned | SimState::Faulty | SimState::Lost
     ) {
         return Err(Error::invalid(
-            "input.oldSimState",
+            "input.oldSimStatus",
             "must be returned, faulty or lost",
         ));
     }
     let mut tx = app.tx(ctx).await?;
     let mut line = contracts::line_lock(&mut tx, line_id).await?;
+    if line.esim_id.is_some() {
+        return Err(Error::conflict(
+            "this line runs on an eSIM profile; a SIM swap applies to physical SIMs",
+        ));
+    }
     if !matches!(
         LineState::from_db(&line.status)?,
         LineState::Active | LineState::Suspended

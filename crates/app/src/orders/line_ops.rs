@@ -5,7 +5,7 @@
 
 use super::{LOCAL_NOTE, order_move, order_open, provision};
 use crate::approvals::{self, ApprovalLink, Command};
-use crate::record::record;
+use crate::record::{record, record_event};
 use crate::{App, Ctx};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -219,13 +219,13 @@ async fn settle_resources(tx: &mut TenantTx, ctx: &Ctx, line: &Line, op: LineOp)
     }
     c.status = s.as_str().into();
     let c = contracts::contract_update(tx, &c).await?;
-    record(
+    record_event(
         tx,
         ctx,
         AuditEntry::new("contract.status_change", "contract", c.id)
             .before(json!({ "status": from.as_str() }))
             .after(json!({ "status": c.status })),
-        None,
+        "contract.status_changed",
     )
     .await?;
     if op == LineOp::Terminate {

@@ -15,7 +15,7 @@ pub use changes::{
 pub use line_ops::{LineOp, line_op_execute, line_op_request};
 pub use new_line::{NewLine, order_new_line, release_kyc_held};
 
-use crate::record::record;
+use crate::record::{record, record_event};
 use crate::{App, Ctx};
 use chrono::Utc;
 use serde_json::{Value, json};
@@ -59,11 +59,11 @@ pub(crate) async fn order_open(
         },
     )
     .await?;
-    record(
+    record_event(
         tx,
         ctx,
         AuditEntry::new("order.create", "order", o.id).after(&o),
-        None,
+        "order.acknowledged",
     )
     .await?;
     Ok(o)

@@ -5,7 +5,7 @@
 
 use super::line_ops::set_line_state;
 use super::{LOCAL_NOTE, order_move, order_open, provision};
-use crate::record::record;
+use crate::record::{record, record_event};
 use crate::{App, Ctx};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -219,11 +219,11 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
         },
     )
     .await?;
-    record(
+    record_event(
         tx,
         ctx,
         AuditEntry::new("contract.create", "contract", contract.id).after(&contract),
-        None,
+        "contract.created",
     )
     .await?;
     let line = contracts::line_insert(
@@ -274,12 +274,12 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
             .into();
         c.started_at = Some(Utc::now());
         let c = contracts::contract_update(tx, &c).await?;
-        record(
+        record_event(
             tx,
             ctx,
             AuditEntry::new("contract.status_change", "contract", c.id)
                 .after(json!({ "status": c.status })),
-            None,
+            "contract.status_changed",
         )
         .await?;
         return order_move(tx, ctx, order, OrderState::Completed, None).await;

@@ -94,17 +94,31 @@ pub async fn approval_update(tx: &mut TenantTx, a: &ApprovalRequest) -> Result<A
     .await?)
 }
 
+/// Tenants with undecided requests past their time (across tenants, for the worker).
+pub async fn tenants_with_overdue(db: &crate::Db) -> Result<Vec<Uuid>> {
+    Ok(
+        sqlx::query_scalar("SELECT tenants_with_overdue_approvals()")
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// The transaction tenant's overdue requests, locked.
+pub async fn overdue_lock(tx: &mut TenantTx) -> Result<Vec<ApprovalRequest>> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM approval_requests WHERE tenant_id = $1 AND status = 'pending' AND expires_at <= now() ORDER BY created_at FOR UPDATE SKIP LOCKED",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 pub async fn approval_list(
     tx: &mut TenantTx,
     status: Option<&str>,
     page: Page,
 ) -> Result<Vec<ApprovalRequest>> {
     let tenant = tx.tenant_id().as_uuid();
-    // Undecided requests past their time are expired on the way (the worker does it too).
-    sqlx::query("UPDATE approval_requests SET status = 'expired', version = version + 1 WHERE tenant_id = $1 AND status = 'pending' AND expires_at <= now()")
-        .bind(tenant)
-        .execute(tx.conn())
-        .await?;
     Ok(sqlx::query_as(
         "SELECT * FROM approval_requests WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::uuid IS NULL OR id > $3) ORDER BY id LIMIT $4",
     )

@@ -9,7 +9,7 @@ use sqlx::FromRow;
 use tsunagi_core::{Error, Result};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
 pub struct Plan {
     pub tenant_id: Uuid,
     pub id: Uuid,

@@ -9,7 +9,7 @@ use sqlx::FromRow;
 use tsunagi_core::{Error, Result};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
 pub struct Contract {
     pub tenant_id: Uuid,
     pub id: Uuid,
@@ -26,7 +26,7 @@ pub struct Contract {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
 pub struct Line {
     pub tenant_id: Uuid,
     pub id: Uuid,
@@ -192,4 +192,47 @@ pub async fn line_update(tx: &mut TenantTx, l: &Line) -> Result<Line> {
     .fetch_one(tx.conn())
     .await
     .map_err(on_constraint("lines_one_live_sim", || Error::conflict("this SIM is already on a live line")))
+}
+
+/// Everything a line's detail page shows, read in one statement.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct LineDetail {
+    pub line: Line,
+    pub contract: Contract,
+    pub customer: super::customers::Customer,
+    pub sim: Option<super::inventory::Sim>,
+    pub device: Option<super::inventory::Device>,
+    pub plan: super::catalog::Plan,
+    /// The newest 20 audit records of the line, oldest first.
+    pub history: Vec<crate::audit::AuditRecord>,
+}
+
+pub async fn line_detail(tx: &mut TenantTx, id: Uuid) -> Result<Option<LineDetail>> {
+    let v: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT jsonb_build_object( \
+            'line', to_jsonb(l), 'contract', to_jsonb(c), 'customer', to_jsonb(cu), \
+            'sim', CASE WHEN s.id IS NULL THEN NULL ELSE to_jsonb(s) - 'pin_enc' - 'puk_enc' \
+                   || jsonb_build_object('pin_enc', CASE WHEN s.pin_enc IS NULL THEN NULL ELSE '[]'::jsonb END) END, \
+            'device', CASE WHEN d.id IS NULL THEN NULL ELSE to_jsonb(d) END, \
+            'plan', to_jsonb(p), \
+            'history', coalesce((SELECT jsonb_agg(to_jsonb(a) - 'hash' - 'prev_hash' \
+                    || jsonb_build_object('hash', encode(a.hash, 'hex'), 'prev_hash', encode(a.prev_hash, 'hex')) ORDER BY a.seq) \
+                FROM (SELECT * FROM audit_log WHERE tenant_id = l.tenant_id AND target_type = 'line' AND target_id = l.id::text \
+                      ORDER BY seq DESC LIMIT 20) a), '[]'::jsonb)) \
+         FROM lines l \
+         JOIN contracts c ON c.tenant_id = l.tenant_id AND c.id = l.contract_id \
+         JOIN customers cu ON cu.tenant_id = l.tenant_id AND cu.id = l.customer_id \
+         JOIN plans p ON p.id = c.plan_id \
+         LEFT JOIN sims s ON s.tenant_id = l.tenant_id AND s.id = l.sim_id \
+         LEFT JOIN devices d ON d.tenant_id = l.tenant_id AND d.id = l.device_id \
+         WHERE l.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    v.map(|v| {
+        serde_json::from_value(v)
+            .map_err(|e| tsunagi_core::Error::internal(format!("line detail: {e}")))
+    })
+    .transpose()
 }

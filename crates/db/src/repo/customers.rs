@@ -8,7 +8,7 @@ use sqlx::FromRow;
 use tsunagi_core::Result;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
 pub struct Customer {
     pub tenant_id: Uuid,
     pub id: Uuid,

@@ -20,15 +20,15 @@ pub struct Number {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
 pub struct Sim {
     pub tenant_id: Uuid,
     pub id: Uuid,
     pub iccid: String,
     pub imsi: String,
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub pin_enc: Option<Vec<u8>>,
-    #[serde(skip)]
+    #[serde(skip_serializing, default)]
     pub puk_enc: Option<Vec<u8>>,
     pub status: String,
     pub version: i32,
@@ -50,7 +50,7 @@ pub struct Esim {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
 pub struct Device {
     pub tenant_id: Uuid,
     pub id: Uuid,

@@ -90,10 +90,10 @@ impl LineQuery {
     /// A line you can see (a customer user: only their own).
     async fn line(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Line> {
         let (app, c) = app_ctx(ctx)?;
-        lines::line_get(app, &c, parse_id(&id, "id")?)
+        lines::line_detail(app, &c, parse_id(&id, "id")?)
             .await
             .gql()
-            .map(Line)
+            .map(Line::detailed)
     }
     async fn lines(
         &self,
@@ -115,7 +115,7 @@ impl LineQuery {
             ..Default::default()
         };
         let rows = lines::line_list(app, &c, f, page).await.gql()?;
-        Ok(forward_connection(rows, page, |r| r.id, Line))
+        Ok(forward_connection(rows, page, |r| r.id, Line::plain))
     }
     async fn contract(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Contract> {
         let (app, c) = app_ctx(ctx)?;

@@ -74,11 +74,30 @@ impl Contract {
         )
         .await
         .gql()?;
-        Ok(rows.into_iter().map(Line).collect())
+        Ok(rows.into_iter().map(Line::plain).collect())
     }
 }
 
-pub struct Line(pub contracts::Line);
+/// A line; when read through `line(id)`, its related objects come preloaded in one read.
+pub struct Line(
+    pub contracts::Line,
+    pub Option<std::sync::Arc<tsunagi_app::lines::LineDetailView>>,
+);
+
+impl Line {
+    pub fn plain(row: contracts::Line) -> Self {
+        Self(row, None)
+    }
+    pub fn detailed(v: tsunagi_app::lines::LineDetailView) -> Self {
+        Self(v.detail.line.clone(), Some(std::sync::Arc::new(v)))
+    }
+}
+
+fn forbidden(what: &str) -> async_graphql::Error {
+    crate::to_gql(tsunagi_core::Error::forbidden(format!(
+        "your roles do not allow reading {what}"
+    )))
+}
 
 #[Object]
 impl Line {
@@ -106,6 +125,9 @@ impl Line {
         id(self.0.customer_id)
     }
     async fn contract(&self, ctx: &Context<'_>) -> async_graphql::Result<Contract> {
+        if let Some(p) = &self.1 {
+            return Ok(Contract(p.detail.contract.clone()));
+        }
         let (app, c) = app_ctx(ctx)?;
         tsunagi_app::lines::contract_get(app, &c, self.0.contract_id)
             .await
@@ -113,19 +135,75 @@ impl Line {
             .map(Contract)
     }
     async fn customer(&self, ctx: &Context<'_>) -> async_graphql::Result<super::ledger::Customer> {
+        if let Some(p) = &self.1 {
+            return if p.can_read_customer {
+                Ok(super::ledger::Customer(p.detail.customer.clone()))
+            } else {
+                Err(forbidden("customers"))
+            };
+        }
         let (app, c) = app_ctx(ctx)?;
         tsunagi_app::customers::customer_get(app, &c, self.0.customer_id)
             .await
             .gql()
             .map(super::ledger::Customer)
     }
+    /// The plan the line's contract is on.
+    async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<super::ledger::Plan> {
+        if let Some(p) = &self.1 {
+            return Ok(super::ledger::Plan(p.detail.plan.clone()));
+        }
+        let (app, c) = app_ctx(ctx)?;
+        let contract = tsunagi_app::lines::contract_get(app, &c, self.0.contract_id)
+            .await
+            .gql()?;
+        tsunagi_app::catalog::plan_get(app, &c, contract.plan_id)
+            .await
+            .gql()
+            .map(|(p, _)| super::ledger::Plan(p))
+    }
+    async fn device(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Device>> {
+        if let Some(p) = &self.1 {
+            return Ok(p
+                .detail
+                .device
+                .clone()
+                .filter(|_| p.can_read_stock)
+                .map(|row| Device {
+                    row,
+                    unmask: p.unmask,
+                }));
+        }
+        let Some(d) = self.0.device_id else {
+            return Ok(None);
+        };
+        let (app, c) = app_ctx(ctx)?;
+        match tsunagi_app::inventory::device_get(app, &c, d).await {
+            Ok(row) => Ok(Some(Device {
+                row,
+                unmask: unmask(ctx).await?,
+            })),
+            Err(tsunagi_core::Error::Forbidden { .. }) => Ok(None),
+            Err(e) => Err(crate::to_gql(e)),
+        }
+    }
     async fn sim(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Sim>> {
+        if let Some(p) = &self.1 {
+            return Ok(p
+                .detail
+                .sim
+                .clone()
+                .filter(|_| p.can_read_stock)
+                .map(|row| Sim {
+                    row,
+                    unmask: p.unmask,
+                }));
+        }
         let Some(sim) = self.0.sim_id else {
             return Ok(None);
         };
         let (app, c) = app_ctx(ctx)?;
-        let row = tsunagi_app::inventory::sim_get(app, &c, sim).await;
-        match row {
+        match tsunagi_app::inventory::sim_get(app, &c, sim).await {
             Ok(row) => Ok(Some(Sim {
                 row,
                 unmask: unmask(ctx).await?,
@@ -150,8 +228,16 @@ impl Line {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-    /// Who did what to this line, when, why and under which approval (oldest first).
+    /// Who did what to this line, when, why and under which approval (the last 200, oldest
+    /// first; the last 20 when the line was read with `line(id)`).
     async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AuditRecord>> {
+        if let Some(p) = &self.1 {
+            return if p.can_read_history {
+                Ok(p.detail.history.iter().cloned().map(AuditRecord).collect())
+            } else {
+                Err(forbidden("history"))
+            };
+        }
         let (app, c) = app_ctx(ctx)?;
         let r = tsunagi_app::history::history(app, &c, "line", &self.0.id.to_string(), 200)
             .await
@@ -339,7 +425,7 @@ impl Order {
         tsunagi_app::lines::line_get(app, &c, l)
             .await
             .gql()
-            .map(|l| Some(Line(l)))
+            .map(|l| Some(Line::plain(l)))
     }
 }
 

@@ -174,10 +174,13 @@ pub async fn graphql(
         principal,
         request_id: rid.0.to_string(),
     });
-    let response = s.schema.execute(request).await;
+    let (response, statements) = tsunagi_db::stats::counting(s.schema.execute(request)).await;
+    let statements = HeaderValue::from(statements);
     if response.errors.is_empty() && idem.is_none() {
         // The common case: nothing to rewrite or store, serialise once.
-        return axum::Json(response).into_response();
+        let mut res = axum::Json(response).into_response();
+        res.headers_mut().insert("x-sql-statements", statements);
+        return res;
     }
     let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({ "errors": [{ "message": "internal error", "extensions": { "code": "INTERNAL" } }] }));
     ensure_codes(&mut body);
@@ -192,5 +195,7 @@ pub async fn graphql(
             tracing::error!(error = %e.detail(), "idempotency: could not store the response");
         }
     }
-    axum::Json(body).into_response()
+    let mut res = axum::Json(body).into_response();
+    res.headers_mut().insert("x-sql-statements", statements);
+    res
 }
