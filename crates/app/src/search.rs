@@ -10,8 +10,8 @@ use tsunagi_db::repo::search::{self as repo, Hit};
 pub async fn search(app: &App, ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Hit>> {
     app.authz.check(&ctx.principal, "search", "read").await?;
     let q = query.trim();
-    if q.chars().count() < 2 {
-        return Err(Error::invalid("query", "must have at least 2 characters"));
+    if q.chars().count() < 3 {
+        return Err(Error::invalid("query", "must have at least 3 characters"));
     }
     let digits = Msisdn::search_digits(q).filter(|d| d.len() >= 3);
     let unmask = crate::inventory::can_unmask(app, ctx).await?;

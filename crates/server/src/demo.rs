@@ -135,10 +135,16 @@ pub async fn seed(cfg: &Config, app: &App) -> Result<()> {
     Ok(())
 }
 
+/// The demo's seed plus ledger data (catalog, stock, customers, lines, approvals).
+pub async fn seed_with_ledger(cfg: &Config, app: &App) -> Result<()> {
+    seed(cfg, app).await?;
+    crate::demo_ledger::seed(app).await
+}
+
 pub async fn run(cfg: &Config) -> Result<()> {
     migrate(cfg).await?;
     let app = crate::connect(cfg).await?;
-    seed(cfg, &app).await?;
+    seed_with_ledger(cfg, &app).await?;
     let running = crate::start(cfg).await?;
     let url = format!("http://{}", running.addr);
     println!();
@@ -157,6 +163,18 @@ pub async fn run(cfg: &Config) -> Result<()> {
     println!("Users per tenant: {}", roles.join(", "));
     println!(
         "Then send header  Authorization: Bearer <accessToken>  and ask  {{ viewer {{ tenantSlug roles }} }}"
+    );
+    println!(
+        "sakura-mobile has a ledger: plans, stock, customers with lines, a held order, a pending approval."
+    );
+    println!(
+        "  Try {{ search(query: \"tanaka\") {{ kind label status }} }} as support@sakura-mobile.example, or"
+    );
+    println!(
+        "  {{ approvalRequests {{ edges {{ node {{ id summary }} }} }} }} as approver@sakura-mobile.example."
+    );
+    println!(
+        "  Self-service: boss@osaka-trading.example (customer admin), hanako@tanaka.example (customer user)."
     );
     println!("Press Ctrl-C to stop.");
     let worker = tokio::spawn(crate::worker::run(running.app.clone()));

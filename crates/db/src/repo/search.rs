@@ -41,7 +41,7 @@ pub async fn search(
     let plike = phone.map(|d| format!("%{d}%"));
     Ok(sqlx::query_as(
         "(SELECT 'customer' AS kind, id, tenant_id, name AS label, kyc_status AS status, 'text' AS matched FROM customers \
-            WHERE lower(name) LIKE $1 OR lower(coalesce(email, '')) LIKE $1 OR ($4::text IS NOT NULL AND phone LIKE $4) LIMIT $3) \
+            WHERE lower(name) LIKE $1 OR lower(email) LIKE $1 OR ($4::text IS NOT NULL AND phone LIKE $4) LIMIT $3) \
          UNION ALL (SELECT 'line', id, tenant_id, msisdn, status, 'msisdn' FROM lines WHERE $4::text IS NOT NULL AND msisdn LIKE $4 LIMIT $3) \
          UNION ALL (SELECT 'sim', id, tenant_id, iccid, status, CASE WHEN iccid LIKE $2 THEN 'iccid' ELSE 'imsi' END FROM sims \
             WHERE $2::text IS NOT NULL AND (iccid LIKE $2 OR imsi LIKE $2) LIMIT $3) \
