@@ -13,6 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tsunagi_tests::TestEnv;
+use tsunagi_tests::load::{open_loop, phase};
 
 const QUERY: &str = r#"{"query":"{ viewer { tenantSlug roles user { email } } }"}"#;
 
@@ -128,85 +129,12 @@ async fn saturate(base: &str, token: &str, workers: usize, d: Duration) -> f64 {
     total as f64 / d.as_secs_f64()
 }
 
-struct Open {
-    achieved: f64,
-    errors: u64,
-    p50: Duration,
-    p99: Duration,
-    p999: Duration,
-}
-
-/// Open loop at `rate` per second for `d`; latency from each request's scheduled time, so
-/// a server that falls behind shows its queue. At most 256 requests are in flight (a client's
-/// connection budget); a request waiting for a slot is already late and counted so.
-async fn fixed_rate(base: &str, token: &str, rate: f64, d: Duration) -> Open {
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .build()
-        .unwrap_or_default();
-    let url = Arc::new(format!("{base}/graphql"));
-    let token = Arc::new(token.to_owned());
-    let slots = Arc::new(tokio::sync::Semaphore::new(256));
-    let start = Instant::now();
-    let n = (rate * d.as_secs_f64()) as u64;
-    let interval = Duration::from_secs_f64(1.0 / rate);
-    let mut tasks = Vec::with_capacity(n as usize);
-    for i in 0..n {
-        let scheduled = start + interval.mul_f64(i as f64);
-        tokio::time::sleep_until(scheduled.into()).await;
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            break;
-        };
-        let (http, url, token) = (http.clone(), url.clone(), token.clone());
-        tasks.push(tokio::spawn(async move {
-            let ok = one(&http, &url, &token).await;
-            drop(permit);
-            (ok, scheduled.elapsed())
-        }));
-    }
-    let mut lat = Vec::with_capacity(tasks.len());
-    let mut errors = 0;
-    for t in tasks {
-        if let Ok((ok, l)) = t.await {
-            if !ok {
-                errors += 1;
-            }
-            lat.push(l);
-        }
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    lat.sort();
-    let q = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
-    Open {
-        achieved: (lat.len() as u64 - errors) as f64 / elapsed,
-        errors,
-        p50: q(0.50),
-        p99: q(0.99),
-        p999: q(0.999),
-    }
-}
-
-fn report(label: &str, rate: f64, o: &Open) {
-    println!(
-        "viewer at a fixed {rate:.0}/s ({label}): achieved {:.0}/s, errors {}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
-        o.achieved,
-        o.errors,
-        o.p50.as_secs_f64() * 1e3,
-        o.p99.as_secs_f64() * 1e3,
-        o.p999.as_secs_f64() * 1e3
-    );
-}
-
 fn main() -> anyhow::Result<()> {
     if std::env::args().any(|a| a == "--list") {
         println!("viewer: bench");
         return Ok(());
     }
-    let d = Duration::from_secs(secs());
+    let d = phase();
     let admin_base = tsunagi_tests::admin_base_url();
     println!("== pgbench -S (select-only, 16 clients, {} s)", d.as_secs());
     let pg = pgbench(&admin_base)?;
@@ -241,17 +169,29 @@ fn main() -> anyhow::Result<()> {
         );
         drop(bypass);
 
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(256)
+            .build()?;
+        let url = Arc::new(format!("{}/graphql", rls.base));
+        let token = Arc::new(token);
+        let run = |rate: f64| {
+            let (http, url, token) = (http.clone(), url.clone(), token.clone());
+            open_loop(rate, d, move |_| {
+                let (http, url, token) = (http.clone(), url.clone(), token.clone());
+                async move { one(&http, &url, &token).await }
+            })
+        };
         let half = (sat_rls / 2.0).max(100.0);
-        report(
-            "half of saturation",
-            half,
-            &fixed_rate(&rls.base, &token, half, d).await,
+        println!(
+            "{}",
+            run(half).await.line("viewer (half of saturation)", half)
         );
         let quarter_pg = (pg / 4.0).max(100.0);
-        report(
-            "a quarter of pgbench, the target",
-            quarter_pg,
-            &fixed_rate(&rls.base, &token, quarter_pg, d).await,
+        println!(
+            "{}",
+            run(quarter_pg)
+                .await
+                .line("viewer (a quarter of pgbench, the target)", quarter_pg)
         );
         println!(
             "ratio viewer saturation / pgbench select-only: {:.2}",

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod ledger;
+pub mod load;
 pub mod seed;
 
 use anyhow::{Context, Result};

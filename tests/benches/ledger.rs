@@ -1,0 +1,152 @@
+//! The ledger at scale: 1,000,000 lines, 1,000,000 SIMs and 500,000 customers across 20
+//! tenants, seeded with SQL (as the superuser; identifiers are well-formed but ICCID check
+//! digits are not computed for bench data). Then, over HTTP on loopback as a support user:
+//!
+//! 1. search at a fixed arrival rate: an MSISDN lookup, an ICCID lookup and a name prefix
+//!    search — p50/p99 each (target p99 < 20 ms);
+//! 2. suspend/resume orders end to end, approval included (request by support, approval by
+//!    the approver): orders per second, and SQL statements per order.
+//!
+//! Run: `cargo xtask bench --bench ledger` (BENCH_SECS lengthens each phase).
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Instant;
+use tsunagi_tests::load::{open_loop, phase};
+use tsunagi_tests::{Client, TestEnv};
+
+const SURNAMES: &str = "'Sato','Suzuki','Takahashi','Tanaka','Watanabe','Ito','Yamamoto','Nakamura','Kobayashi','Kato','Yoshida','Yamada','Sasaki','Yamaguchi','Matsumoto','Inoue','Kimura','Hayashi','Shimizu','Yamazaki','Mori','Abe','Ikeda','Hashimoto','Yamashita','Ishikawa','Nakajima','Maeda','Fujita','Ogawa','Goto','Okada','Hasegawa','Murakami','Kondo','Ishii','Saito','Sakamoto','Endo','Aoki'";
+const GIVEN: &str = "'Hanako','Taro','Yuki','Haruto','Sota','Yui','Aoi','Ren','Mio','Riku','Hina','Minato','Sakura','Yuto','Mei','Kaito','Rin','Hiroto','Akari','Itsuki','Yuna','Daiki','Koharu','Sora','Saki','Takumi','Nanami','Kenta','Ayaka','Shota'";
+
+async fn bulk_seed(env: &TestEnv) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let steps: Vec<String> = vec![
+        "INSERT INTO tenants (id, parent_id, slug, name, kind) SELECT gen_random_uuid(), (SELECT id FROM tenants WHERE kind = 'platform'), 'bench-' || lpad(g::text, 2, '0'), 'Bench ' || g, 'mvno' FROM generate_series(1, 16) g".into(),
+        "CREATE TABLE bench_tenants AS SELECT id, (row_number() OVER (ORDER BY slug))::int - 1 AS idx FROM tenants WHERE kind <> 'platform'".into(),
+        "INSERT INTO plans (tenant_id, id, code, name, status) SELECT id, md5(id::text || 'plan')::uuid, 'BENCH', 'Bench plan', 'active' FROM bench_tenants".into(),
+        "INSERT INTO plan_prices (tenant_id, id, plan_id, currency, monthly_fee, data_mb, voice_min, sms, overage_data_per_gb, overage_voice_per_min, overage_sms, valid_from, applies) \
+         SELECT id, md5(id::text || 'price')::uuid, md5(id::text || 'plan')::uuid, 'JPY', 2980, 3072, 0, 0, 550, 22, 3, now() - interval '1 year', 'immediately' FROM bench_tenants".into(),
+        format!("INSERT INTO customers (tenant_id, id, kind, name, email, phone, kyc_status) \
+         SELECT b.id, md5(b.id::text || 'c' || g)::uuid, 'individual', (ARRAY[{SURNAMES}])[1 + g % 40] || ' ' || (ARRAY[{GIVEN}])[1 + (g / 40) % 30] || ' ' || g, \
+                'c' || g || '.' || b.idx || '@example.jp', '8180' || lpad(b.idx::text, 2, '0') || lpad(g::text, 6, '0'), 'verified' \
+         FROM bench_tenants b, generate_series(1, 25000) g"),
+        "INSERT INTO numbers (tenant_id, msisdn, status) SELECT b.id, '8170' || lpad(b.idx::text, 2, '0') || lpad(g::text, 6, '0'), 'assigned' FROM bench_tenants b, generate_series(1, 50000) g".into(),
+        "INSERT INTO sims (tenant_id, id, iccid, imsi, status) SELECT b.id, md5(b.id::text || 's' || g)::uuid, '898120' || lpad(b.idx::text, 2, '0') || lpad(g::text, 11, '0'), \
+         '44011' || lpad(b.idx::text, 2, '0') || lpad(g::text, 8, '0'), 'assigned' FROM bench_tenants b, generate_series(1, 50000) g".into(),
+        "INSERT INTO contracts (tenant_id, id, customer_id, plan_id, plan_price_id, status, started_at) SELECT b.id, md5(b.id::text || 'k' || g)::uuid, \
+         md5(b.id::text || 'c' || (1 + (g - 1) % 25000))::uuid, md5(b.id::text || 'plan')::uuid, md5(b.id::text || 'price')::uuid, 'active', now() FROM bench_tenants b, generate_series(1, 50000) g".into(),
+        "INSERT INTO lines (tenant_id, id, contract_id, customer_id, msisdn, sim_id, status) SELECT b.id, md5(b.id::text || 'l' || g)::uuid, md5(b.id::text || 'k' || g)::uuid, \
+         md5(b.id::text || 'c' || (1 + (g - 1) % 25000))::uuid, '8170' || lpad(b.idx::text, 2, '0') || lpad(g::text, 6, '0'), md5(b.id::text || 's' || g)::uuid, 'active' \
+         FROM bench_tenants b, generate_series(1, 50000) g".into(),
+        "ANALYZE".into(),
+    ];
+    for s in steps {
+        sqlx::query(sqlx::AssertSqlSafe(s))
+            .execute(&env.admin)
+            .await?;
+    }
+    let counts: (i64, i64, i64, i64) = sqlx::query_as("SELECT (SELECT count(*) FROM lines), (SELECT count(*) FROM sims), (SELECT count(*) FROM customers), (SELECT count(DISTINCT tenant_id) FROM lines)")
+        .fetch_one(&env.admin)
+        .await?;
+    println!(
+        "seeded {} lines, {} SIMs, {} customers in {} tenants in {:.0} s",
+        counts.0,
+        counts.1,
+        counts.2,
+        counts.3,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn ok(v: &Value) -> bool {
+    v.get("errors").is_none_or(Value::is_null)
+}
+
+fn main() -> anyhow::Result<()> {
+    if std::env::args().any(|a| a == "--list") {
+        println!("ledger: bench");
+        return Ok(());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let env = TestEnv::start_with(&[("TSUNAGI_RATE_LIMIT__ENABLED", "false"), ("TSUNAGI_TELEMETRY__LOG_LEVEL", "error"), ("TSUNAGI_DATABASE__MAX_CONNECTIONS", "16")]).await?;
+        let s = env.seed().await?;
+        bulk_seed(&env).await?;
+        let idx: i32 = sqlx::query_scalar("SELECT idx FROM bench_tenants b JOIN tenants t ON t.id = b.id WHERE t.slug = 'sakura-mobile'").fetch_one(&env.admin).await?;
+        let support = s.as_role("sakura-mobile", "support").await;
+        let approver = s.as_role("sakura-mobile", "approver").await;
+        let d = phase();
+        let rate = 100.0;
+        let q = "query($q: String!) { search(query: $q) { kind id label } }";
+        let kinds: [(&str, Arc<dyn Fn(u64) -> String + Send + Sync>); 3] = [
+            ("MSISDN lookup", Arc::new(move |i| format!("+8170{idx:02}{:06}", 1 + (i * 7919) % 50000))),
+            ("ICCID lookup", Arc::new(move |i| format!("898120{idx:02}{:011}", 1 + (i * 7919) % 50000))),
+            ("name prefix search", Arc::new(|i| ["sato", "tanaka", "yamamoto", "kobayashi", "watanabe"][(i % 5) as usize].to_owned())),
+        ];
+        for (label, make) in kinds {
+            support.ok(q, json!({ "q": make(0) })).await;
+            let c = support.clone();
+            let r = open_loop(rate, d, move |i| {
+                let (c, v) = (c.clone(), make(i));
+                async move { ok(&c.gql(q, json!({ "q": v })).await) }
+            })
+            .await;
+            println!("{}", r.line(&format!("search, {label}"), rate));
+        }
+        orders(&support, &approver, &env, idx).await
+    })
+}
+
+/// Suspend then resume N lines, each order requested and approved over HTTP.
+async fn orders(
+    support: &Client,
+    approver: &Client,
+    env: &TestEnv,
+    _idx: i32,
+) -> anyhow::Result<()> {
+    let lines: Vec<String> = sqlx::query_scalar("SELECT l.id::text FROM lines l JOIN tenants t ON t.id = l.tenant_id WHERE t.slug = 'sakura-mobile' ORDER BY l.id LIMIT 400")
+        .fetch_all(&env.admin)
+        .await?;
+    let workers = 8;
+    for (op, m) in [("suspend", "lineSuspend"), ("resume", "lineResume")] {
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..workers {
+            let (support, approver) = (support.clone(), approver.clone());
+            let mine: Vec<String> = lines.iter().skip(w).step_by(workers).cloned().collect();
+            tasks.push(tokio::spawn(async move {
+                let (mut done, mut statements) = (0u64, 0u64);
+                for line in mine {
+                    let (_, req, h1) = support
+                        .gql_with(&format!("mutation($l: ID!) {{ {m}(input: {{lineId: $l, reason: \"bench\"}}) {{ approvalRequest {{ id }} }} }}"), json!({ "l": line }), &[])
+                        .await;
+                    let Some(a) = req["data"][m]["approvalRequest"]["id"].as_str() else { continue };
+                    let (_, res, h2) = approver.gql_with("mutation($a: ID!) { approvalApprove(input: {id: $a}) { approvalRequest { status } } }", json!({ "a": a }), &[]).await;
+                    if res["data"]["approvalApprove"]["approvalRequest"]["status"] == "EXECUTED" {
+                        done += 1;
+                        for h in [h1, h2] {
+                            statements += h.get("x-sql-statements").and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+                        }
+                    }
+                }
+                (done, statements)
+            }));
+        }
+        let (mut done, mut statements) = (0, 0);
+        for t in tasks {
+            let (d, s) = t.await?;
+            done += d;
+            statements += s;
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "{op} orders end to end (request + approval, {workers} concurrent): {done} in {secs:.1} s = {:.0} orders/s, {:.1} SQL statements per order",
+            done as f64 / secs,
+            statements as f64 / done.max(1) as f64
+        );
+    }
+    Ok(())
+}

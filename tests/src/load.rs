@@ -1,0 +1,87 @@
+//! Load generation for the HTTP benchmarks: an open loop at a fixed arrival rate, with
+//! latency measured from each request's scheduled time (so a server that falls behind shows
+//! its queue rather than hiding it) and at most 256 requests in flight.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct Open {
+    pub achieved: f64,
+    pub errors: u64,
+    pub p50: Duration,
+    pub p99: Duration,
+    pub p999: Duration,
+}
+
+impl Open {
+    pub fn line(&self, label: &str, rate: f64) -> String {
+        format!(
+            "{label} at a fixed {rate:.0}/s: achieved {:.0}/s, errors {}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms",
+            self.achieved,
+            self.errors,
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.p999.as_secs_f64() * 1e3
+        )
+    }
+}
+
+/// Calls `request(i)` at `rate` per second for `d`; `request` answers whether it succeeded.
+pub async fn open_loop<F, Fut>(rate: f64, d: Duration, request: F) -> Open
+where
+    F: Fn(u64) -> Fut,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    let slots = Arc::new(tokio::sync::Semaphore::new(256));
+    let start = Instant::now();
+    let n = (rate * d.as_secs_f64()) as u64;
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let mut tasks = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let scheduled = start + interval.mul_f64(i as f64);
+        tokio::time::sleep_until(scheduled.into()).await;
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            break;
+        };
+        let fut = request(i);
+        tasks.push(tokio::spawn(async move {
+            let ok = fut.await;
+            drop(permit);
+            (ok, scheduled.elapsed())
+        }));
+    }
+    let mut lat = Vec::with_capacity(tasks.len());
+    let mut errors = 0;
+    for t in tasks {
+        if let Ok((ok, l)) = t.await {
+            errors += u64::from(!ok);
+            lat.push(l);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    lat.sort();
+    let q = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    Open {
+        achieved: (lat.len() as u64 - errors) as f64 / elapsed,
+        errors,
+        p50: q(0.50),
+        p99: q(0.99),
+        p999: q(0.999),
+    }
+}
+
+/// BENCH_SECS (default 10): the length of each measured phase.
+pub fn phase() -> Duration {
+    Duration::from_secs(
+        std::env::var("BENCH_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(10),
+    )
+}
