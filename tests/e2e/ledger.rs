@@ -440,7 +440,17 @@ async fn search_and_history_answer_the_phone_call() {
             .iter()
             .any(|h| h["kind"] == "customer" && h["id"] == json!(l.customer))
     );
-    let by_iccid = support.ok(q, json!({ "q": &l.iccids[0][6..14] })).await;
+    let tail = &l.iccids[0][l.iccids[0].len() - 6..];
+    let by_tail = support.ok(q, json!({ "q": tail })).await;
+    assert!(
+        by_tail["search"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .any(|h| h["kind"] == "sim"),
+        "the last digits on the card find the SIM: {by_tail}"
+    );
+    let by_iccid = support.ok(q, json!({ "q": &l.iccids[0][..12] })).await;
     let hit = by_iccid["search"]
         .as_array()
         .expect("hits")
@@ -641,6 +651,33 @@ async fn plan_changes_options_and_resellers() {
         c["contract"]["optionIds"],
         json!([]),
         "the new plan does not allow the old option"
+    );
+    // A price change that applies immediately moves existing contracts; next_term waits.
+    let np = admin
+        .ok("mutation($p: ID!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 4480, dataMb: 20480, voiceMin: 0, sms: 0, overageDataPerGb: 550, overageVoicePerMin: 22, overageSms: 3}}) { price { id applies } } }", json!({ "p": p2 }))
+        .await;
+    let moved = admin
+        .ok(
+            "query($c: ID!) { contract(id: $c) { planPriceId } }",
+            json!({ "c": l.contract }),
+        )
+        .await;
+    assert_eq!(
+        moved["contract"]["planPriceId"],
+        np["planPriceAdd"]["price"]["id"]
+    );
+    admin
+        .ok("mutation($p: ID!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 3980, dataMb: 20480, voiceMin: 0, sms: 0, overageDataPerGb: 550, overageVoicePerMin: 22, overageSms: 3, applies: \"next_term\"}}) { price { id } } }", json!({ "p": p2 }))
+        .await;
+    let kept = admin
+        .ok(
+            "query($c: ID!) { contract(id: $c) { planPriceId } }",
+            json!({ "c": l.contract }),
+        )
+        .await;
+    assert_eq!(
+        kept["contract"]["planPriceId"], np["planPriceAdd"]["price"]["id"],
+        "next_term does not move the contract now"
     );
     let not_allowed = admin.gql("mutation($c: ID!, $o: ID!) { orderOptionAdd(input: {contractId: $c, optionId: $o}) { order { id } } }", json!({ "c": l.contract, "o": l.option })).await;
     assert_eq!(code(&not_allowed).as_deref(), Some("VALIDATION"));

@@ -171,6 +171,13 @@ pub async fn plan_price_add(
     }
     let currency = last.map(|l| l.currency).unwrap_or_else(|| "JPY".into());
     let p = insert_price(&mut tx, plan_id, &currency, &price).await?;
+    // `immediately`: existing contracts move to this version now (when it is already in
+    // force); `next_term` versions are picked up at each contract's next billing period.
+    let moved = if p.applies == "immediately" && p.valid_from <= Utc::now() {
+        repo::contracts_move_to_price(&mut tx, plan_id, p.id).await?
+    } else {
+        0
+    };
     let ev = DomainEvent::new(
         ctx.principal.tenant_id,
         "plan.price_changed",
@@ -181,7 +188,8 @@ pub async fn plan_price_add(
     record(
         &mut tx,
         ctx,
-        AuditEntry::new("plan.price_add", "plan", plan_id).after(&p),
+        AuditEntry::new("plan.price_add", "plan", plan_id)
+            .after(json!({ "price": &p, "contractsMoved": moved })),
         Some(ev),
     )
     .await?;

@@ -1,6 +1,6 @@
 //! One search field over customers, lines, SIMs, eSIM profiles and devices, for staff. A
 //! phone or MSISDN matches with or without '+', spaces or hyphens; identifiers match
-//! partially; results respect the tenant (RLS) and masking.
+//! by their first or last digits; results respect the tenant (RLS) and masking.
 
 use crate::{App, Ctx};
 use tsunagi_core::identifiers::{Iccid, Imei, Imsi, Msisdn};

@@ -20,9 +20,9 @@ pub struct Hit {
     pub matched: String,
 }
 
-/// `text` matches names and e-mails (case-insensitive, substring); `phone` (the input's
-/// digits in international form) matches MSISDNs and phones; `digits` (as typed) matches
-/// ICCID, IMSI and IMEI; all by substring.
+/// `text` matches names and e-mails (case-insensitive, anywhere); `phone` (the input's
+/// digits in international form) matches MSISDNs and phones from the start, `digits` (as
+/// typed) matches MSISDNs from the end and ICCID, IMSI and IMEI from the start or the end.
 pub async fn search(
     tx: &mut TenantTx,
     text: &str,
@@ -37,21 +37,23 @@ pub async fn search(
             .replace('%', "\\%")
             .replace('_', "\\_")
     );
-    let dlike = digits.map(|d| format!("%{d}%"));
-    let plike = phone.map(|d| format!("%{d}%"));
+
     Ok(sqlx::query_as(
         "(SELECT 'customer' AS kind, id, tenant_id, name AS label, kyc_status AS status, 'text' AS matched FROM customers \
-            WHERE lower(name) LIKE $1 OR lower(email) LIKE $1 OR ($4::text IS NOT NULL AND phone LIKE $4) LIMIT $3) \
-         UNION ALL (SELECT 'line', id, tenant_id, msisdn, status, 'msisdn' FROM lines WHERE $4::text IS NOT NULL AND msisdn LIKE $4 LIMIT $3) \
-         UNION ALL (SELECT 'sim', id, tenant_id, iccid, status, CASE WHEN iccid LIKE $2 THEN 'iccid' ELSE 'imsi' END FROM sims \
-            WHERE $2::text IS NOT NULL AND (iccid LIKE $2 OR imsi LIKE $2) LIMIT $3) \
-         UNION ALL (SELECT 'esim', id, tenant_id, iccid, status, 'iccid' FROM esim_profiles WHERE $2::text IS NOT NULL AND iccid LIKE $2 LIMIT $3) \
-         UNION ALL (SELECT 'device', id, tenant_id, imei, status, 'imei' FROM devices WHERE $2::text IS NOT NULL AND imei LIKE $2 LIMIT $3)",
+            WHERE lower(name) LIKE $1 OR lower(email) LIKE $1 OR ($4::text IS NOT NULL AND phone LIKE $4 || '%') LIMIT $3) \
+         UNION ALL (SELECT 'line', id, tenant_id, msisdn, status, 'msisdn' FROM lines WHERE $4::text IS NOT NULL \
+            AND (msisdn LIKE $4 || '%' OR reverse(msisdn) LIKE reverse($2) || '%') LIMIT $3) \
+         UNION ALL (SELECT 'sim', id, tenant_id, iccid, status, CASE WHEN imsi LIKE $2 || '%' THEN 'imsi' ELSE 'iccid' END FROM sims \
+            WHERE $2::text IS NOT NULL AND (iccid LIKE $2 || '%' OR reverse(iccid) LIKE reverse($2) || '%' OR imsi LIKE $2 || '%') LIMIT $3) \
+         UNION ALL (SELECT 'esim', id, tenant_id, iccid, status, 'iccid' FROM esim_profiles WHERE $2::text IS NOT NULL \
+            AND (iccid LIKE $2 || '%' OR reverse(iccid) LIKE reverse($2) || '%') LIMIT $3) \
+         UNION ALL (SELECT 'device', id, tenant_id, imei, status, 'imei' FROM devices WHERE $2::text IS NOT NULL \
+            AND (imei LIKE $2 || '%' OR reverse(imei) LIKE reverse($2) || '%') LIMIT $3)",
     )
     .bind(like)
-    .bind(dlike)
+    .bind(digits)
     .bind(limit)
-    .bind(plike)
+    .bind(phone)
     .fetch_all(tx.conn())
     .await?)
 }
