@@ -59,6 +59,9 @@ async fn bulk_seed(env: &TestEnv) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Makes the i-th search input of a scenario.
+type QueryGen = Arc<dyn Fn(u64) -> String + Send + Sync>;
+
 fn ok(v: &Value) -> bool {
     v.get("errors").is_none_or(Value::is_null)
 }
@@ -81,7 +84,7 @@ fn main() -> anyhow::Result<()> {
         let d = phase();
         let rate = 100.0;
         let q = "query($q: String!) { search(query: $q) { kind id label } }";
-        let kinds: [(&str, Arc<dyn Fn(u64) -> String + Send + Sync>); 3] = [
+        let kinds: [(&str, QueryGen); 3] = [
             ("MSISDN lookup", Arc::new(move |i| format!("+8170{idx:02}{:06}", 1 + (i * 7919) % 50000))),
             ("ICCID lookup", Arc::new(move |i| format!("898120{idx:02}{:011}", 1 + (i * 7919) % 50000))),
             ("name prefix search", Arc::new(|i| ["sato", "tanaka", "yamamoto", "kobayashi", "watanabe"][(i % 5) as usize].to_owned())),
