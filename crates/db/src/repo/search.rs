@@ -38,22 +38,18 @@ pub async fn search(
             .replace('_', "\\_")
     );
 
-    Ok(sqlx::query_as(
-        "(SELECT 'customer' AS kind, id, tenant_id, name AS label, kyc_status AS status, 'text' AS matched FROM customers \
-            WHERE lower(name) LIKE $1 OR lower(email) LIKE $1 OR ($4::text IS NOT NULL AND phone LIKE $4 || '%') LIMIT $3) \
-         UNION ALL (SELECT 'line', id, tenant_id, msisdn, status, 'msisdn' FROM lines WHERE $4::text IS NOT NULL \
-            AND (msisdn LIKE $4 || '%' OR reverse(msisdn) LIKE reverse($2) || '%') LIMIT $3) \
-         UNION ALL (SELECT 'sim', id, tenant_id, iccid, status, CASE WHEN imsi LIKE $2 || '%' THEN 'imsi' ELSE 'iccid' END FROM sims \
-            WHERE $2::text IS NOT NULL AND (iccid LIKE $2 || '%' OR reverse(iccid) LIKE reverse($2) || '%' OR imsi LIKE $2 || '%') LIMIT $3) \
-         UNION ALL (SELECT 'esim', id, tenant_id, iccid, status, 'iccid' FROM esim_profiles WHERE $2::text IS NOT NULL \
-            AND (iccid LIKE $2 || '%' OR reverse(iccid) LIKE reverse($2) || '%') LIMIT $3) \
-         UNION ALL (SELECT 'device', id, tenant_id, imei, status, 'imei' FROM devices WHERE $2::text IS NOT NULL \
-            AND (imei LIKE $2 || '%' OR reverse(imei) LIKE reverse($2) || '%') LIMIT $3)",
+    // Digits alone are not a name: they search numbers and identifiers only.
+    let text = (!text
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c)))
+    .then_some(like);
+    Ok(
+        sqlx::query_as("SELECT * FROM ledger_search($1, $2, $3, $4::integer)")
+            .bind(text)
+            .bind(digits)
+            .bind(phone)
+            .bind(limit)
+            .fetch_all(tx.conn())
+            .await?,
     )
-    .bind(like)
-    .bind(digits)
-    .bind(limit)
-    .bind(phone)
-    .fetch_all(tx.conn())
-    .await?)
 }
