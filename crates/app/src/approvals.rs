@@ -162,15 +162,7 @@ pub async fn approval_approve(
     let now = Utc::now();
     match execute(app, &mut tx, ctx, &link, cmd.clone()).await {
         Ok(result) => {
-            a.status = ApprovalState::Pending
-                .transition(ApprovalState::Approved)?
-                .transition(ApprovalState::Executed)?
-                .as_str()
-                .into();
-            a.decided_by = Some(ctx.principal.actor.id());
-            a.decided_by_label = Some(ctx.principal.actor.label());
-            a.decision_note = note;
-            a.decided_at = Some(now);
+            decide(&mut a, ctx, ApprovalState::Executed, note, now)?;
             a.executed_at = Some(Utc::now());
             a.result = Some(result);
             let a = repo::approval_update(&mut tx, &a).await?;
@@ -199,14 +191,7 @@ pub async fn approval_approve(
             let failure = e.public_message();
             let mut tx = app.tx(ctx).await?;
             let mut a = decidable(&mut tx, ctx, id).await?;
-            a.status = ApprovalState::Approved
-                .transition(ApprovalState::Failed)?
-                .as_str()
-                .into();
-            a.decided_by = Some(ctx.principal.actor.id());
-            a.decided_by_label = Some(ctx.principal.actor.label());
-            a.decision_note = note;
-            a.decided_at = Some(now);
+            decide(&mut a, ctx, ApprovalState::Failed, note, now)?;
             a.failure = Some(failure.clone());
             let a = repo::approval_update(&mut tx, &a).await?;
             if let Command::LineOperation { order_id, .. } = cmd {
@@ -234,6 +219,30 @@ pub async fn approval_approve(
         }
         Err(e) => Err(e),
     }
+}
+
+/// Stamps the decision on a request: who, when, with which note.
+fn decide(
+    a: &mut ApprovalRequest,
+    ctx: &Ctx,
+    to: ApprovalState,
+    note: Option<String>,
+    at: chrono::DateTime<Utc>,
+) -> Result<()> {
+    let from = if to == ApprovalState::Rejected {
+        ApprovalState::Pending
+    } else {
+        ApprovalState::Approved
+    };
+    if from == ApprovalState::Approved {
+        ApprovalState::Pending.transition(ApprovalState::Approved)?;
+    }
+    a.status = from.transition(to)?.as_str().into();
+    a.decided_by = Some(ctx.principal.actor.id());
+    a.decided_by_label = Some(ctx.principal.actor.label());
+    a.decision_note = note;
+    a.decided_at = Some(at);
+    Ok(())
 }
 
 /// Locks a request that can still be decided by this principal.
@@ -275,14 +284,13 @@ pub async fn approval_reject(
     v.finish()?;
     let mut tx = app.tx(ctx).await?;
     let mut a = decidable(&mut tx, ctx, id).await?;
-    a.status = ApprovalState::Pending
-        .transition(ApprovalState::Rejected)?
-        .as_str()
-        .into();
-    a.decided_by = Some(ctx.principal.actor.id());
-    a.decided_by_label = Some(ctx.principal.actor.label());
-    a.decision_note = Some(note.clone());
-    a.decided_at = Some(Utc::now());
+    decide(
+        &mut a,
+        ctx,
+        ApprovalState::Rejected,
+        Some(note.clone()),
+        Utc::now(),
+    )?;
     let a = repo::approval_update(&mut tx, &a).await?;
     if let Ok(Command::LineOperation { order_id, .. }) =
         serde_json::from_value::<Command>(a.command.clone())

@@ -29,6 +29,16 @@ pub struct PriceInput {
     pub applies: String,
 }
 
+/// A catalog code: what sales and invoices show, unique per tenant.
+fn check_code(code: &str, v: &mut Validator) {
+    let ok = !code.is_empty()
+        && code.len() <= 40
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    v.check(ok, "input.code", "must be 1-40 of A-Z, a-z, 0-9, '-', '_'");
+}
+
 fn check_price(p: &PriceInput, prefix: &str, v: &mut Validator) {
     for (name, value) in [
         ("monthlyFee", p.monthly_fee),
@@ -94,15 +104,7 @@ pub async fn plan_create(
 ) -> Result<(Plan, PlanPrice)> {
     app.authz.check(&ctx.principal, "catalog", "create").await?;
     let mut v = Validator::new();
-    v.check(
-        !code.is_empty()
-            && code.len() <= 40
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-        "input.code",
-        "must be 1-40 of A-Z, a-z, 0-9, '-', '_'",
-    );
+    check_code(code, &mut v);
     v.check(
         !name.trim().is_empty() && name.len() <= 200,
         "input.name",
@@ -260,15 +262,7 @@ pub async fn option_create(
 ) -> Result<CatalogOption> {
     app.authz.check(&ctx.principal, "catalog", "create").await?;
     let mut v = Validator::new();
-    v.check(
-        !code.is_empty()
-            && code.len() <= 40
-            && code
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
-        "input.code",
-        "must be 1-40 of A-Z, a-z, 0-9, '-', '_'",
-    );
+    check_code(code, &mut v);
     v.check(!name.trim().is_empty(), "input.name", "must not be empty");
     v.check(monthly_fee >= 0, "input.monthlyFee", "must not be negative");
     v.finish()?;
