@@ -169,6 +169,10 @@ const BY_ID: &[(&str, &str)] = &[
         "search",
         "query($msisdn: String!) { search(query: $msisdn) { id label } }",
     ),
+    (
+        "esimProfileSetStatus",
+        "mutation($esim: ID!) { esimProfileSetStatus(input: {id: $esim, status: DELETED}) { esimProfile { id } } }",
+    ),
 ];
 
 /// Fields that act only on the caller's own tenant (no id to aim elsewhere): checked for role.

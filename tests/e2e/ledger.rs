@@ -381,6 +381,27 @@ async fn identifiers_duplicates_masking_and_secrets() {
             .await;
         assert_eq!(code(&denied).as_deref(), Some("FORBIDDEN"), "{role}");
     }
+    // The eSIM profile lifecycle, along its machine only.
+    let skip = admin.gql("mutation($e: ID!) { esimProfileSetStatus(input: {id: $e, status: INSTALLED}) { esimProfile { status } } }", json!({ "e": l.esim })).await;
+    assert_eq!(
+        code(&skip).as_deref(),
+        Some("CONFLICT"),
+        "available cannot jump to installed: {skip}"
+    );
+    let o = admin
+        .ok("mutation($c: ID!, $p: ID!) { orderNewLine(input: {customerId: $c, planId: $p}) { order { status line { esimProfileId sim { id } } } } }", json!({ "c": l.customer, "p": l.plan }))
+        .await;
+    let line = &o["orderNewLine"]["order"]["line"];
+    assert_eq!(
+        line["esimProfileId"],
+        json!(l.esim),
+        "without an ICCID the line gets an eSIM profile"
+    );
+    assert!(line["sim"].is_null());
+    for st in ["DOWNLOADED", "INSTALLED"] {
+        let r = admin.ok("mutation($e: ID!, $s: EsimStatus!) { esimProfileSetStatus(input: {id: $e, status: $s}) { esimProfile { status } } }", json!({ "e": l.esim, "s": st })).await;
+        assert_eq!(r["esimProfileSetStatus"]["esimProfile"]["status"], st);
+    }
     let code_read = admin
         .ok(
             "query($e: ID!) { esimActivationCode(id: $e) }",

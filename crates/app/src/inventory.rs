@@ -415,3 +415,29 @@ pub async fn esim_activation_code(app: &App, ctx: &Ctx, id: Uuid) -> Result<Stri
     tx.commit().await?;
     Ok(code)
 }
+
+/// Records what the SM-DP+ (or a person) reports about an eSIM profile: downloaded,
+/// installed, deleted — along the profile's state machine.
+pub async fn esim_set_status(
+    app: &App,
+    ctx: &Ctx,
+    id: Uuid,
+    to: tsunagi_core::states::EsimState,
+) -> Result<Esim> {
+    use tsunagi_core::states::{EsimState, StateMachine};
+    app.authz
+        .check(&ctx.principal, "inventory", "update")
+        .await?;
+    let mut tx = app.tx(ctx).await?;
+    let e = repo::esim_lock(&mut tx, id).await?;
+    let from = EsimState::from_db(&e.status)?;
+    from.transition(to)?;
+    repo::esim_set_status(&mut tx, id, to.as_str()).await?;
+    let entry = AuditEntry::new("esim.status_change", "esim", id)
+        .before(json!({ "status": from.as_str() }))
+        .after(json!({ "status": to.as_str() }));
+    crate::record::record_event(&mut tx, ctx, entry, "esim.status_changed").await?;
+    let e = repo::esim_get(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(e)
+}

@@ -250,6 +250,16 @@ pub async fn esim_get(tx: &mut TenantTx, id: Uuid) -> Result<Esim> {
     ok_or_not_found(s, "eSIM profile")
 }
 
+pub async fn esim_lock(tx: &mut TenantTx, id: Uuid) -> Result<Esim> {
+    let e =
+        sqlx::query_as("SELECT * FROM esim_profiles WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
+            .bind(tx.tenant_id().as_uuid())
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?;
+    ok_or_not_found(e, "eSIM profile")
+}
+
 pub async fn esim_pick(tx: &mut TenantTx) -> Result<Option<Esim>> {
     Ok(sqlx::query_as("SELECT * FROM esim_profiles WHERE tenant_id = $1 AND status = 'available' ORDER BY iccid LIMIT 1 FOR UPDATE SKIP LOCKED")
         .bind(tx.tenant_id().as_uuid())

@@ -3,7 +3,7 @@
 use crate::app_ctx;
 use crate::error::{GqlResult, parse_id};
 use crate::pagination::{IdCursor, forward_connection, forward_page};
-use crate::types::ledger::{NumberStatus, SimStatus};
+use crate::types::ledger::{EsimStatus, NumberStatus, SimStatus};
 use crate::types::ledger_lines::{Device, EsimProfile, Number, Sim};
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
@@ -51,6 +51,18 @@ pub struct DeviceItem {
 #[derive(InputObject)]
 pub struct DevicesAddInput {
     pub items: Vec<DeviceItem>,
+}
+
+#[derive(InputObject)]
+pub struct EsimProfileStatusInput {
+    pub id: ID,
+    /// DOWNLOADED, INSTALLED or DELETED (as the SM-DP+ reports); the profile's state machine decides.
+    pub status: EsimStatus,
+}
+
+#[derive(SimpleObject)]
+pub struct EsimProfilePayload {
+    pub esim_profile: EsimProfile,
 }
 
 #[derive(SimpleObject)]
@@ -224,5 +236,25 @@ impl InventoryMutation {
             input.items.into_iter().map(|d| (d.imei, d.model)).collect();
         let n = inventory::devices_add(app, &c, &items).await.gql()?;
         Ok(BatchPayload { added: n as i64 })
+    }
+    /// Moves an eSIM profile along its lifecycle (allocated → downloaded → installed → deleted).
+    async fn esim_profile_set_status(
+        &self,
+        ctx: &Context<'_>,
+        input: EsimProfileStatusInput,
+    ) -> async_graphql::Result<EsimProfilePayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let row = inventory::esim_set_status(
+            app,
+            &c,
+            parse_id(&input.id, "input.id")?,
+            input.status.into(),
+        )
+        .await
+        .gql()?;
+        let unmask = inventory::can_unmask(app, &c).await.gql()?;
+        Ok(EsimProfilePayload {
+            esim_profile: EsimProfile { row, unmask },
+        })
     }
 }
