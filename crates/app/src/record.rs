@@ -5,8 +5,7 @@
 use crate::Ctx;
 use tsunagi_core::{Result, events::DomainEvent};
 use tsunagi_db::TenantTx;
-use tsunagi_db::audit::{AuditActor, AuditEntry, audit_append};
-use tsunagi_db::outbox::outbox_push;
+use tsunagi_db::audit::{AuditActor, AuditEntry, audit_append_with_event};
 
 pub async fn record(
     tx: &mut TenantTx,
@@ -14,13 +13,11 @@ pub async fn record(
     entry: AuditEntry,
     event: Option<DomainEvent>,
 ) -> Result<()> {
-    if let Some(ev) = event {
-        outbox_push(tx, &ev, ctx.request_id.as_deref()).await?;
-    }
-    audit_append(
+    audit_append_with_event(
         tx,
         &AuditActor::of(&ctx.principal, ctx.request_id.as_deref()),
         entry,
+        event.as_ref(),
     )
     .await?;
     Ok(())

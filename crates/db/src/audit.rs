@@ -9,6 +9,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
+use tsunagi_core::events::DomainEvent;
 use tsunagi_core::{Error, Principal, Result, TenantId};
 use uuid::Uuid;
 
@@ -129,6 +130,23 @@ pub async fn audit_append(
     actor: &AuditActor,
     e: AuditEntry,
 ) -> Result<AuditRecord> {
+    audit_append_with_event(tx, actor, e, None).await
+}
+
+/// Appends the record and, in the same statement, the change's outbox event. Three
+/// statements in all: the chain lock, the last hash, the insert (the NOTIFY for live
+/// subscribers is a trigger).
+pub async fn audit_append_with_event(
+    tx: &mut TenantTx,
+    actor: &AuditActor,
+    e: AuditEntry,
+    event: Option<&DomainEvent>,
+) -> Result<AuditRecord> {
+    if event.is_some_and(|ev| ev.tenant_id != tx.tenant_id()) {
+        return Err(Error::internal(
+            "outbox event for another tenant than the transaction's",
+        ));
+    }
     let tenant = tx.tenant_id();
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1::text, 0))")
         .bind(tenant.as_uuid())
@@ -162,7 +180,9 @@ pub async fn audit_append(
     };
     rec.hash = record_hash(&rec).to_vec();
     sqlx::query(
-        "INSERT INTO audit_log (tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label, action, \
+        "WITH ev AS (INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload, request_id) \
+           SELECT $1, $17, $18, $19, $20, $21, $13 WHERE $17::uuid IS NOT NULL) \
+         INSERT INTO audit_log (tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label, action, \
          target_type, target_id, before, after, request_id, approval_id, prev_hash, hash) \
          VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
     )
@@ -182,12 +202,13 @@ pub async fn audit_append(
     .bind(rec.approval_id)
     .bind(&rec.prev_hash)
     .bind(&rec.hash)
+    .bind(event.map(|ev| ev.id.as_uuid()))
+    .bind(event.map(|ev| ev.topic.as_str()))
+    .bind(event.map(|ev| ev.aggregate_type.as_str()))
+    .bind(event.map(|ev| ev.aggregate_id.as_str()))
+    .bind(event.map(|ev| &ev.payload))
     .execute(tx.conn())
     .await?;
-    sqlx::query("SELECT pg_notify('tsunagi_audit', $1)")
-        .bind(format!("{}:{}", rec.tenant_id, rec.seq))
-        .execute(tx.conn())
-        .await?;
     Ok(rec)
 }
 
