@@ -6,6 +6,7 @@ mod auth;
 mod idempotency;
 mod isolation;
 mod ledger;
+mod ledger_reads;
 mod policies;
 mod ratelimit;
 mod rls;

@@ -10,6 +10,14 @@ use tsunagi_core::{Error, Result, TenantId};
 
 const VERSION: u8 = 1;
 
+/// The configured data key, or UNAVAILABLE when the deployment has none.
+pub fn data_key(app: &crate::App) -> Result<&DataKey> {
+    app.config
+        .data_key
+        .as_ref()
+        .ok_or_else(|| Error::unavailable("secrets.data_key is not configured"))
+}
+
 #[derive(Clone)]
 pub struct DataKey(Arc<LessSafeKey>);
 

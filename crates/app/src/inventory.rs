@@ -3,7 +3,7 @@
 //! a duplicate names the existing object when the caller may see it. Identifiers are masked
 //! for roles without `identifier:unmask`; secrets need `inventory_secret:read`.
 
-use crate::record::{record, record_event};
+use crate::record::record_event;
 use crate::{App, Ctx};
 use serde_json::json;
 use tsunagi_core::identifiers::{Iccid, Imei, Imsi, Msisdn};
@@ -132,13 +132,6 @@ pub struct SimInput {
     pub puk: Option<String>,
 }
 
-fn key(app: &App) -> Result<&crate::crypto::DataKey> {
-    app.config
-        .data_key
-        .as_ref()
-        .ok_or_else(|| Error::unavailable("secrets.data_key is not configured"))
-}
-
 pub async fn sims_add(app: &App, ctx: &Ctx, items: &[SimInput]) -> Result<u64> {
     app.authz
         .check(&ctx.principal, "inventory", "create")
@@ -171,7 +164,7 @@ pub async fn sims_add(app: &App, ctx: &Ctx, items: &[SimInput]) -> Result<u64> {
         }
     }
     finish(errors)?;
-    let k = key(app)?;
+    let k = crate::crypto::data_key(app)?;
     let mut sims = Vec::with_capacity(rows.len());
     for (iccid, imsi, pin, puk) in rows {
         sims.push(NewSim {
@@ -207,7 +200,7 @@ pub async fn esims_add(app: &App, ctx: &Ctx, items: &[(String, String, String)])
         .check(&ctx.principal, "inventory", "create")
         .await?;
     check_batch(items.len())?;
-    let k = key(app)?;
+    let k = crate::crypto::data_key(app)?;
     let tenant = ctx.principal.tenant_id;
     let mut errors = Vec::new();
     let mut rows = Vec::new();
@@ -356,64 +349,6 @@ pub async fn sim_get(app: &App, ctx: &Ctx, id: Uuid) -> Result<Sim> {
     let r = repo::sim_get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(r)
-}
-
-/// PIN and PUK of a SIM, decrypted, for roles allowed to see them; the reading is audited.
-pub async fn sim_secrets(
-    app: &App,
-    ctx: &Ctx,
-    id: Uuid,
-) -> Result<(Option<String>, Option<String>)> {
-    app.authz
-        .check(&ctx.principal, "inventory_secret", "read")
-        .await?;
-    let k = key(app)?;
-    let mut tx = app.tx(ctx).await?;
-    let s = repo::sim_get(&mut tx, id).await?;
-    let tenant = tsunagi_core::TenantId(s.tenant_id);
-    let pin = s
-        .pin_enc
-        .as_deref()
-        .map(|c| k.open(tenant, "sim.pin", c))
-        .transpose()?;
-    let puk = s
-        .puk_enc
-        .as_deref()
-        .map(|c| k.open(tenant, "sim.puk", c))
-        .transpose()?;
-    record(
-        &mut tx,
-        ctx,
-        AuditEntry::new("sim.secrets_read", "sim", id),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((pin, puk))
-}
-
-/// The activation code of an eSIM profile, for roles allowed to see it; audited.
-pub async fn esim_activation_code(app: &App, ctx: &Ctx, id: Uuid) -> Result<String> {
-    app.authz
-        .check(&ctx.principal, "inventory_secret", "read")
-        .await?;
-    let k = key(app)?;
-    let mut tx = app.tx(ctx).await?;
-    let e = repo::esim_get(&mut tx, id).await?;
-    let code = k.open(
-        tsunagi_core::TenantId(e.tenant_id),
-        "esim.activation_code",
-        &e.activation_code_enc,
-    )?;
-    record(
-        &mut tx,
-        ctx,
-        AuditEntry::new("esim.activation_code_read", "esim", id),
-        None,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(code)
 }
 
 /// Records what the SM-DP+ (or a person) reports about an eSIM profile: downloaded,

@@ -13,6 +13,7 @@ pub mod crypto;
 pub mod customers;
 pub mod history;
 pub mod inventory;
+pub mod inventory_secrets;
 pub mod lines;
 pub mod orders;
 pub mod policies;

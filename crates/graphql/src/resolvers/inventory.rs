@@ -161,7 +161,7 @@ impl InventoryQuery {
     /// A SIM's PIN and PUK (decrypted; the reading is audited).
     async fn sim_secrets(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<SimSecrets> {
         let (app, c) = app_ctx(ctx)?;
-        let (pin, puk) = inventory::sim_secrets(app, &c, parse_id(&id, "id")?)
+        let (pin, puk) = tsunagi_app::inventory_secrets::sim_secrets(app, &c, parse_id(&id, "id")?)
             .await
             .gql()?;
         Ok(SimSecrets { pin, puk })
@@ -173,7 +173,7 @@ impl InventoryQuery {
         id: ID,
     ) -> async_graphql::Result<String> {
         let (app, c) = app_ctx(ctx)?;
-        inventory::esim_activation_code(app, &c, parse_id(&id, "id")?)
+        tsunagi_app::inventory_secrets::esim_activation_code(app, &c, parse_id(&id, "id")?)
             .await
             .gql()
     }

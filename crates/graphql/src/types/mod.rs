@@ -4,5 +4,6 @@ pub mod audit;
 pub mod auth;
 pub mod ledger;
 pub mod ledger_lines;
+pub mod ledger_objects;
 pub mod tenant;
 pub mod user;
