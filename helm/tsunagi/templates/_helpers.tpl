@@ -119,6 +119,8 @@ app secrets. The admin URL is deliberately absent. Call with (dict "root" $ "com
   valueFrom: {secretKeyRef: {name: {{ $secret }}, key: {{ $keys.redisUrl }}}}
 - name: TSUNAGI_AUTH__JWT_SECRET
   valueFrom: {secretKeyRef: {name: {{ $secret }}, key: {{ $keys.jwtSecret }}}}
+- name: TSUNAGI_SECRETS__DATA_KEY
+  valueFrom: {secretKeyRef: {name: {{ $secret }}, key: {{ $keys.dataKey }}}}
 {{- end }}
 
 {{/* Pod-template annotations that roll pods when config or the chart-managed Secret changes. */}}
