@@ -166,21 +166,14 @@ pub async fn approval_approve(
             a.executed_at = Some(Utc::now());
             a.result = Some(result);
             let a = repo::approval_update(&mut tx, &a).await?;
-            let ev = DomainEvent::new(
-                ctx.principal.tenant_id,
-                "approval.executed",
-                "approval",
-                a.id,
-                json!({ "approval": &a }),
-            );
-            record(
+            record_decision(
                 &mut tx,
                 ctx,
-                link.stamp(
-                    AuditEntry::new("approval.approve", "approval", a.id)
-                        .after(json!({ "status": a.status })),
-                ),
-                Some(ev),
+                &a,
+                "approval.approve",
+                "approval.executed",
+                json!({ "status": a.status }),
+                Some(&link),
             )
             .await?;
             tx.commit().await?;
@@ -197,21 +190,14 @@ pub async fn approval_approve(
             if let Command::LineOperation { order_id, .. } = cmd {
                 crate::orders::order_fail(&mut tx, ctx, order_id, &failure).await?;
             }
-            let ev = DomainEvent::new(
-                ctx.principal.tenant_id,
-                "approval.failed",
-                "approval",
-                a.id,
-                json!({ "approval": &a }),
-            );
-            record(
+            record_decision(
                 &mut tx,
                 ctx,
-                link.stamp(
-                    AuditEntry::new("approval.fail", "approval", a.id)
-                        .after(json!({ "failure": failure })),
-                ),
-                Some(ev),
+                &a,
+                "approval.fail",
+                "approval.failed",
+                json!({ "failure": failure }),
+                Some(&link),
             )
             .await?;
             tx.commit().await?;
@@ -243,6 +229,32 @@ fn decide(
     a.decision_note = note;
     a.decided_at = Some(at);
     Ok(())
+}
+
+/// Records a decision on a request: its audit entry (stamped with the approval when it ran
+/// the command) and the `approval.<outcome>` event carrying the request.
+async fn record_decision(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    a: &ApprovalRequest,
+    action: &str,
+    topic: &str,
+    after: Value,
+    link: Option<&ApprovalLink>,
+) -> Result<()> {
+    let ev = DomainEvent::new(
+        ctx.principal.tenant_id,
+        topic,
+        "approval",
+        a.id,
+        json!({ "approval": a }),
+    );
+    let entry = AuditEntry::new(action, "approval", a.id).after(after);
+    let entry = match link {
+        Some(l) => l.stamp(entry),
+        None => entry,
+    };
+    record(tx, ctx, entry, Some(ev)).await
 }
 
 /// Locks a request that can still be decided by this principal.
@@ -303,18 +315,14 @@ pub async fn approval_reject(
         )
         .await?;
     }
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "approval.rejected",
-        "approval",
-        a.id,
-        json!({ "approval": &a }),
-    );
-    record(
+    record_decision(
         &mut tx,
         ctx,
-        AuditEntry::new("approval.reject", "approval", a.id).after(json!({ "note": note })),
-        Some(ev),
+        &a,
+        "approval.reject",
+        "approval.rejected",
+        json!({ "note": note }),
+        None,
     )
     .await?;
     tx.commit().await?;
@@ -386,19 +394,14 @@ pub async fn expire_overdue(app: &App) -> Result<usize> {
                 )
                 .await?;
             }
-            let ev = DomainEvent::new(
-                ctx.principal.tenant_id,
-                "approval.expired",
-                "approval",
-                a.id,
-                json!({ "approval": &a }),
-            );
-            record(
+            record_decision(
                 &mut tx,
                 &ctx,
-                AuditEntry::new("approval.expire", "approval", a.id)
-                    .after(json!({ "expiresAt": a.expires_at })),
-                Some(ev),
+                &a,
+                "approval.expire",
+                "approval.expired",
+                json!({ "expiresAt": a.expires_at }),
+                None,
             )
             .await?;
             n += 1;

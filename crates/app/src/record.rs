@@ -5,7 +5,7 @@
 use crate::Ctx;
 use tsunagi_core::{Result, events::DomainEvent};
 use tsunagi_db::TenantTx;
-use tsunagi_db::audit::{AuditActor, AuditEntry, audit_append_with_event};
+use tsunagi_db::audit::{AuditActor, AuditEntry, audit_append};
 
 pub async fn record(
     tx: &mut TenantTx,
@@ -13,7 +13,7 @@ pub async fn record(
     entry: AuditEntry,
     event: Option<DomainEvent>,
 ) -> Result<()> {
-    audit_append_with_event(
+    audit_append(
         tx,
         &AuditActor::of(&ctx.principal, ctx.request_id.as_deref()),
         entry,

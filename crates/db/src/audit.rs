@@ -123,20 +123,11 @@ pub fn record_hash(r: &AuditRecord) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// Appends one record to the transaction tenant's chain. Call it last in the transaction:
-/// the chain lock is held until commit.
+/// Appends one record to the transaction tenant's chain and, in the same statement, the
+/// change's outbox event (if any). Three statements in all: the chain lock, the last hash,
+/// the insert (the NOTIFY for live subscribers is a trigger). Call it last in the
+/// transaction: the chain lock is held until commit.
 pub async fn audit_append(
-    tx: &mut TenantTx,
-    actor: &AuditActor,
-    e: AuditEntry,
-) -> Result<AuditRecord> {
-    audit_append_with_event(tx, actor, e, None).await
-}
-
-/// Appends the record and, in the same statement, the change's outbox event. Three
-/// statements in all: the chain lock, the last hash, the insert (the NOTIFY for live
-/// subscribers is a trigger).
-pub async fn audit_append_with_event(
     tx: &mut TenantTx,
     actor: &AuditActor,
     e: AuditEntry,

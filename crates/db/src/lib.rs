@@ -1,14 +1,13 @@
 //! tsunagi-db: the only crate that speaks SQL. It owns the connection pool, the embedded
 //! migrations, `TenantTx` (the transaction that carries the RLS tenant context), the
-//! append-only audit chain, the outbox, the idempotency-key store and one repository module
-//! per table family. Every repository function takes the `TenantTx` first: there is no way
+//! append-only audit chain and the outbox (written together), the idempotency-key store
+//! and one repository module per table family. Every repository function takes the `TenantTx` first: there is no way
 //! to query "everything".
 
 pub mod audit;
 pub mod canonical;
 pub mod error;
 pub mod idempotency;
-pub mod outbox;
 pub mod pool;
 pub mod repo;
 pub mod stats;
