@@ -173,6 +173,38 @@ const BY_ID: &[(&str, &str)] = &[
         "esimProfileSetStatus",
         "mutation($esim: ID!) { esimProfileSetStatus(input: {id: $esim, status: DELETED}) { esimProfile { id } } }",
     ),
+    (
+        "webhookEndpoint",
+        "query($endpoint: ID!) { webhookEndpoint(id: $endpoint) { id url } }",
+    ),
+    (
+        "deliveries",
+        "query($endpoint: ID!) { deliveries(endpointId: $endpoint) { id recipient } }",
+    ),
+    (
+        "setWebhookEndpointEnabled",
+        "mutation($endpoint: ID!) { setWebhookEndpointEnabled(id: $endpoint, version: 1, enabled: false) { id } }",
+    ),
+    (
+        "rotateWebhookEndpointSecret",
+        "mutation($endpoint: ID!) { rotateWebhookEndpointSecret(id: $endpoint, version: 1) { secret } }",
+    ),
+    (
+        "deleteWebhookEndpoint",
+        "mutation($endpoint: ID!) { deleteWebhookEndpoint(id: $endpoint) { id } }",
+    ),
+    (
+        "replayFailedWebhookDeliveries",
+        "mutation($endpoint: ID!) { replayFailedWebhookDeliveries(endpointId: $endpoint) }",
+    ),
+    (
+        "replayDelivery",
+        "mutation($endpoint: ID!) { replayDelivery(id: $endpoint) { id } }",
+    ),
+    (
+        "deleteNotificationRule",
+        "mutation($rule: ID!) { deleteNotificationRule(id: $rule) { id } }",
+    ),
 ];
 
 /// Fields that act only on the caller's own tenant (no id to aim elsewhere): checked for role.
@@ -238,6 +270,33 @@ const OWN: &[(&str, &str)] = &[
         "devicesAdd",
         "mutation { devicesAdd(input: {items: [{imei: \"490154203237518\", model: \"x\"}]}) { added } }",
     ),
+    ("notificationTopics", "{ notificationTopics { topic } }"),
+    ("notificationRules", "{ notificationRules { id } }"),
+    (
+        "notificationTemplates",
+        "{ notificationTemplates { topic } }",
+    ),
+    ("webhookEndpoints", "{ webhookEndpoints { id url } }"),
+    (
+        "createNotificationRule",
+        "mutation { createNotificationRule(input: {topic: \"*\", audience: \"role\", role: \"support\", channel: \"email\"}) { id } }",
+    ),
+    (
+        "setNotificationTemplate",
+        "mutation { setNotificationTemplate(input: {topic: \"payment.failed\", channel: \"email\", locale: \"en\", subject: \"x\", body: \"y\"}) { version } }",
+    ),
+    (
+        "deleteNotificationTemplate",
+        "mutation { deleteNotificationTemplate(topic: \"payment.failed\", channel: \"email\", locale: \"en\") }",
+    ),
+    (
+        "previewNotificationTemplate",
+        "mutation { previewNotificationTemplate(input: {topic: \"payment.failed\", channel: \"email\", locale: \"en\", subject: \"x\", body: \"y\"}) { body } }",
+    ),
+    (
+        "createWebhookEndpoint",
+        "mutation { createWebhookEndpoint(input: {url: \"https://93.184.216.34/evil\", topics: [\"*\"]}) { secret } }",
+    ),
 ];
 
 /// Fields open to every signed-in principal (or to nobody yet), and why.
@@ -253,6 +312,18 @@ const EXEMPT: &[(&str, &str)] = &[
         "takes a token, not an id; covered by the auth tests",
     ),
     ("logout", "ends only the caller's own session"),
+    (
+        "myNotificationPreferences",
+        "answers only about the caller's own preferences",
+    ),
+    (
+        "setMyNotificationPreference",
+        "changes only the caller's own preferences",
+    ),
+    (
+        "alerts",
+        "subscription, filtered to the caller's tenant and roles; covered by the notification tests",
+    ),
     (
         "auditRecorded",
         "subscription, filtered to the caller's tenant; covered by the subscription test",
@@ -328,6 +399,14 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
     let key = admin.ok("mutation { apiKeyCreate(input: {name: \"victim-key\", roles: [\"sales\"]}) { apiKey { id } } }", json!({})).await;
     let pol = admin.ok("mutation { policyAdd(input: {ptype: \"p\", subject: \"sales\", object: \"invoice\", action: \"read\"}) { policy { id } } }", json!({})).await;
     let l = tsunagi_tests::ledger::build(s, slug, n).await;
+    let hook_url = format!("https://93.184.216.34/hook-{slug}-{n}");
+    let ep = admin
+        .ok(
+            "mutation($u: String!) { createWebhookEndpoint(input: {url: $u, topics: [\"*\"]}) { endpoint { id } } }",
+            json!({"u": hook_url}),
+        )
+        .await;
+    let rule = admin.ok("mutation { createNotificationRule(input: {topic: \"line.*\", audience: \"customer_admins\", channel: \"email\"}) { id } }", json!({})).await;
     let user = me["viewer"]["user"]["id"]
         .as_str()
         .expect("user")
@@ -349,6 +428,8 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             "esim": l.esim,
             "iccid": l.iccids[2],
             "msisdn": l.msisdn,
+            "endpoint": ep["createWebhookEndpoint"]["endpoint"]["id"],
+            "rule": rule["createNotificationRule"]["id"],
         }),
         secrets: vec![
             user,
@@ -360,6 +441,7 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             l.msisdn.clone(),
             l.msisdn.trim_start_matches('+').to_owned(),
             l.line.clone(),
+            hook_url,
         ],
     }
 }

@@ -4,6 +4,7 @@
 //! play the attacker who tampers with rows.
 
 pub mod client;
+pub mod hub;
 pub mod ledger;
 pub mod load;
 pub mod seed;
@@ -134,6 +135,11 @@ impl TestEnv {
                 format!("test-secret-{}", uuid::Uuid::new_v4().simple()),
             ),
             ("TSUNAGI_TELEMETRY__LOG_LEVEL".into(), "warn".into()),
+            // Each test's hub has its own stream on the shared Redis.
+            (
+                "TSUNAGI_HUB__STREAM".into(),
+                format!("tsunagi:test:{db_name}"),
+            ),
             // Every test signs in from 127.0.0.1; the anonymous limit is tested on its own.
             (
                 "TSUNAGI_RATE_LIMIT__ANONYMOUS_PER_SECOND".into(),
@@ -162,6 +168,11 @@ impl TestEnv {
             config,
             admin,
         })
+    }
+
+    /// Runs the notification hub of this environment (as `tsunagi worker` would).
+    pub fn start_hub(&self) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+        tsunagi_server::start_hub(&self.config, &self.running.app)
     }
 
     pub fn client(&self) -> Client {

@@ -69,12 +69,38 @@ fn demo() -> Result<(), String> {
 fn test(extra: &[String]) -> Result<(), String> {
     let s = services::ensure()?;
     s.print();
+    ensure_smtp_sink()?;
     let mut cmd = cargo();
     cmd.current_dir(root())
         .args(["test", "--workspace"])
         .args(extra);
     s.apply_test_env(&mut cmd);
     run_counting(&mut cmd)
+}
+
+/// The notification tests receive real e-mail through aiosmtpd (tests/support/smtp_sink.py):
+/// installed from PyPI when missing.
+fn ensure_smtp_sink() -> Result<(), String> {
+    let has = |py: &str| {
+        Command::new(py)
+            .args(["-c", "import aiosmtpd"])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if has("python3") {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the test SMTP server (python3 -m pip install aiosmtpd)");
+    let ok = Command::new("python3")
+        .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok && has("python3") {
+        Ok(())
+    } else {
+        Err("the notification tests need python3 with aiosmtpd: run `python3 -m pip install aiosmtpd`".into())
+    }
 }
 
 /// Runs `cargo test`, passing its output through, and closes with one summary line over

@@ -73,4 +73,8 @@ pub struct AppConfig {
     pub rate_limit: RateLimitConfig,
     /// Encrypts SIM PIN/PUK and eSIM activation codes at rest.
     pub data_key: Option<crate::crypto::DataKey>,
+    /// Private webhook destinations the platform allows (`hub.allow_private`).
+    pub webhook_allow_private: Vec<String>,
+    /// The customer portal, for links in notification previews (`hub.portal_url`).
+    pub portal_url: String,
 }

@@ -15,6 +15,7 @@ pub mod history;
 pub mod inventory;
 pub mod inventory_secrets;
 pub mod lines;
+pub mod notifications;
 pub mod orders;
 pub mod policies;
 pub mod ratelimit;

@@ -1,6 +1,7 @@
 //! tsunagi-core: the vocabulary every other crate shares — typed ids, the one error enum,
 //! the principal a request acts as, tenant settings, and domain events. Pure: no I/O.
 
+pub mod crypto;
 pub mod error;
 pub mod events;
 pub mod identifiers;

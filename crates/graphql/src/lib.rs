@@ -14,6 +14,7 @@ use tsunagi_app::{App, Ctx};
 use tsunagi_core::{Error, Principal, TenantId};
 
 pub use error::{GqlResult, to_gql};
+pub use resolvers::notifications::AlertFeed;
 pub use resolvers::{Mutation, Query, Subscription};
 
 pub type TsunagiSchema = Schema<Query, Mutation, Subscription>;
@@ -49,7 +50,12 @@ impl Default for SchemaLimits {
     }
 }
 
-pub fn build_schema(app: App, feed: AuditFeed, limits: &SchemaLimits) -> TsunagiSchema {
+pub fn build_schema(
+    app: App,
+    feed: AuditFeed,
+    alerts: AlertFeed,
+    limits: &SchemaLimits,
+) -> TsunagiSchema {
     let mut b = Schema::build(
         Query::default(),
         Mutation::default(),
@@ -57,6 +63,7 @@ pub fn build_schema(app: App, feed: AuditFeed, limits: &SchemaLimits) -> Tsunagi
     )
     .data(app)
     .data(feed)
+    .data(alerts)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .extension(limits::AliasLimit(limits.max_aliases));

@@ -41,6 +41,7 @@ pub struct Config {
     pub graphql: GraphqlConfig,
     pub idempotency: IdempotencyConfig,
     pub telemetry: TelemetryConfig,
+    pub hub: tsunagi_hub::HubConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,7 +136,10 @@ fn env_value(raw: &str) -> toml::Value {
     match doc.parse::<toml::Table>() {
         Ok(mut t) => match t.remove("v") {
             Some(
-                v @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_)),
+                v @ (toml::Value::Integer(_)
+                | toml::Value::Boolean(_)
+                | toml::Value::Float(_)
+                | toml::Value::Array(_)),
             ) => v,
             _ => toml::Value::String(raw.to_owned()),
         },
@@ -224,6 +228,7 @@ impl Config {
 
     fn validate(&self) -> Result<()> {
         let mut errs = Vec::new();
+        self.hub.validate(&mut errs);
         if self.server.listen.parse::<SocketAddr>().is_err() {
             errs.push(format!(
                 "server.listen: '{}' is not an address like 0.0.0.0:8080",
@@ -331,6 +336,8 @@ impl Config {
                 state_cache_secs: a.state_cache_secs,
             },
             rate_limit: self.rate_limit.clone(),
+            webhook_allow_private: self.hub.allow_private.clone(),
+            portal_url: self.hub.portal_url.clone(),
             data_key: self
                 .secrets
                 .key_bytes()

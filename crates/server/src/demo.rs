@@ -178,7 +178,9 @@ pub async fn run(cfg: &Config) -> Result<()> {
     );
     println!("Press Ctrl-C to stop.");
     let worker = tokio::spawn(crate::worker::run(running.app.clone()));
+    let hub = crate::start_hub(cfg, &running.app)?;
     running.handle.await?;
     worker.abort();
+    hub.iter().for_each(|h| h.abort());
     Ok(())
 }

@@ -54,6 +54,23 @@ pub async fn connect(cfg: &Config) -> Result<App> {
     Ok(app)
 }
 
+/// Starts the notification hub (relay, consumers, dispatcher, digests) on the app's
+/// database, when `hub.enabled`. The tasks run until aborted.
+pub fn start_hub(cfg: &Config, app: &App) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    if !cfg.hub.enabled {
+        return Ok(Vec::new());
+    }
+    let key = app
+        .config
+        .data_key
+        .clone()
+        .context("secrets.data_key: the notification hub needs it to sign webhooks")?;
+    let client = redis::Client::open(cfg.redis.url.0.as_str()).context("redis.url")?;
+    let hub = tsunagi_hub::Hub::new(app.db.clone(), client, cfg.hub.clone(), key)?;
+    tracing::info!("notification hub started");
+    Ok(hub.spawn())
+}
+
 /// A running HTTP server.
 pub struct Running {
     pub addr: SocketAddr,

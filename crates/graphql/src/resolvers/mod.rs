@@ -8,6 +8,7 @@ mod catalog;
 mod customers;
 mod inventory;
 mod lines;
+pub mod notifications;
 mod tenants;
 
 use async_graphql::{MergedObject, MergedSubscription};
@@ -23,6 +24,7 @@ pub struct Query(
     inventory::InventoryQuery,
     lines::LineQuery,
     approvals::ApprovalQuery,
+    notifications::NotificationQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -35,7 +37,8 @@ pub struct Mutation(
     inventory::InventoryMutation,
     lines::LineMutation,
     approvals::ApprovalMutation,
+    notifications::NotificationMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(audit::AuditSubscription);
+pub struct Subscription(audit::AuditSubscription, notifications::AlertSubscription);

@@ -5,5 +5,6 @@ pub mod auth;
 pub mod ledger;
 pub mod ledger_lines;
 pub mod ledger_objects;
+pub mod notifications;
 pub mod tenant;
 pub mod user;

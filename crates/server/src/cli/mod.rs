@@ -126,6 +126,7 @@ pub async fn execute(cfg: &Config, command: Command) -> Result<()> {
         }
         Command::Worker => {
             let app = crate::connect(&cfg).await?;
+            let _hub = crate::start_hub(&cfg, &app)?;
             tokio::select! {
                 _ = crate::worker::run(app) => {},
                 _ = tokio::signal::ctrl_c() => tracing::info!("worker stopping"),

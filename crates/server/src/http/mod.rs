@@ -17,7 +17,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 use tsunagi_app::App;
 use tsunagi_core::TenantId;
-use tsunagi_graphql::{AuditFeed, SchemaLimits, TsunagiSchema, build_schema};
+use tsunagi_graphql::{AlertFeed, AuditFeed, SchemaLimits, TsunagiSchema, build_schema};
 
 #[derive(Clone)]
 pub struct HttpState {
@@ -58,7 +58,9 @@ pub fn router(app: App, cfg: &Config) -> Router {
     };
     let (tx, _) = broadcast::channel(1024);
     spawn_audit_feed(app.clone(), tx.clone());
-    let schema = build_schema(app.clone(), AuditFeed(tx), &limits);
+    let (alerts, _) = broadcast::channel(1024);
+    spawn_alert_feed(app.clone(), alerts.clone());
+    let schema = build_schema(app.clone(), AuditFeed(tx), AlertFeed(alerts), &limits);
     let state = HttpState {
         app,
         schema,
@@ -71,6 +73,24 @@ pub fn router(app: App, cfg: &Config) -> Router {
         .route("/readyz", get(health::readyz))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
+}
+
+/// Follows `NOTIFY tsunagi_alert` (console alerts the hub delivered, on any replica).
+fn spawn_alert_feed(app: App, tx: broadcast::Sender<serde_json::Value>) {
+    tokio::spawn(async move {
+        loop {
+            if let Ok(mut l) = sqlx::postgres::PgListener::connect_with(app.db.pool()).await
+                && l.listen("tsunagi_alert").await.is_ok()
+            {
+                while let Ok(n) = l.recv().await {
+                    if let Ok(v) = serde_json::from_str(n.payload()) {
+                        let _ = tx.send(v);
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
 }
 
 /// Follows `NOTIFY tsunagi_audit` so subscriptions see new records from every replica.

@@ -1,0 +1,92 @@
+//! Who an audience is for one event: staff with a role, the customer's administrators (or
+//! the customer's own address when it has no portal users), or the users of the line.
+
+use crate::Envelope;
+use serde_json::Value;
+use tsunagi_core::Result;
+use tsunagi_db::TenantTx;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Person {
+    pub user_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub name: String,
+    pub locale: Option<String>,
+}
+
+pub async fn staff(tx: &mut TenantTx, role: &str) -> Result<Vec<Person>> {
+    Ok(sqlx::query_as(
+        "SELECT id AS user_id, email, display_name AS name, locale FROM users \
+         WHERE tenant_id = app_tenant() AND status = 'active' AND customer_id IS NULL AND $1 = ANY (roles) \
+         ORDER BY email",
+    )
+    .bind(role)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+fn uuid_at(v: &Value, pointers: &[&str]) -> Option<Uuid> {
+    pointers
+        .iter()
+        .find_map(|p| v.pointer(p).and_then(Value::as_str))
+        .and_then(|s| s.parse().ok())
+}
+
+/// The line an event is about, if any.
+pub fn line_of(ev: &Envelope) -> Option<Uuid> {
+    if ev.aggregate_type == "line" {
+        return ev.aggregate_id.parse().ok();
+    }
+    uuid_at(&ev.payload, &["/line_id", "/after/line_id"])
+}
+
+/// The customer an event is about, if any.
+pub async fn customer_of(tx: &mut TenantTx, ev: &Envelope) -> Result<Option<Uuid>> {
+    if ev.aggregate_type == "customer" {
+        return Ok(ev.aggregate_id.parse().ok());
+    }
+    if let Some(c) = uuid_at(&ev.payload, &["/customer_id", "/after/customer_id"]) {
+        return Ok(Some(c));
+    }
+    let Some(line) = line_of(ev) else {
+        return Ok(None);
+    };
+    Ok(sqlx::query_scalar(
+        "SELECT customer_id FROM lines WHERE tenant_id = app_tenant() AND id = $1",
+    )
+    .bind(line)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+pub async fn customer_admins(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<Person>> {
+    let users: Vec<Person> = sqlx::query_as(
+        "SELECT id AS user_id, email, display_name AS name, locale FROM users \
+         WHERE tenant_id = app_tenant() AND status = 'active' AND customer_id = $1 \
+           AND 'customer_admin' = ANY (roles) ORDER BY email",
+    )
+    .bind(customer)
+    .fetch_all(tx.conn())
+    .await?;
+    if !users.is_empty() {
+        return Ok(users);
+    }
+    Ok(sqlx::query_as(
+        "SELECT NULL::uuid AS user_id, email, name, NULL::text AS locale FROM customers \
+         WHERE tenant_id = app_tenant() AND id = $1 AND email IS NOT NULL",
+    )
+    .bind(customer)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+pub async fn line_users(tx: &mut TenantTx, line: Uuid) -> Result<Vec<Person>> {
+    Ok(sqlx::query_as(
+        "SELECT id AS user_id, email, display_name AS name, locale FROM users \
+         WHERE tenant_id = app_tenant() AND status = 'active' AND line_id = $1 ORDER BY email",
+    )
+    .bind(line)
+    .fetch_all(tx.conn())
+    .await?)
+}
