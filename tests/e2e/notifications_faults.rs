@@ -23,8 +23,7 @@ async fn emit_batch(env: &TestEnv, tenant: &str, from: usize, n: usize) {
     .expect("emit");
 }
 
-async fn endpoint(env: &TestEnv, s: &tsunagi_tests::Seeded, rx: &Receiver) -> String {
-    let _ = env;
+async fn endpoint(s: &tsunagi_tests::Seeded, rx: &Receiver) -> String {
     let admin = s.as_role("sakura-mobile", "tenant_admin").await;
     let r = admin.ok("mutation($u: String!) { createWebhookEndpoint(input: {url: $u, topics: [\"load.*\"]}) { endpoint { id } } }",
         json!({"u": format!("{}/load", rx.base)})).await;
@@ -58,7 +57,7 @@ async fn redis_killed_during_a_burst_loses_and_duplicates_nothing() {
     let env = start(&cfg).await;
     let s = env.seed().await.expect("seed");
     let tenant = s.tenant("sakura-mobile").to_owned();
-    endpoint(&env, &s, &rx).await;
+    endpoint(&s, &rx).await;
     let _hub = env.start_hub().expect("hub");
     const N: usize = 5000;
     for b in 0..20 {
@@ -103,7 +102,7 @@ async fn a_dead_consumers_pending_entries_are_reclaimed() {
     let env = start(&hub_env("smtp://127.0.0.1:9")).await;
     let s = env.seed().await.expect("seed");
     let tenant = s.tenant("sakura-mobile").to_owned();
-    endpoint(&env, &s, &rx).await;
+    endpoint(&s, &rx).await;
     emit_batch(&env, &tenant, 0, 50).await;
     // A consumer relays and reads the batch, then dies before planning or acknowledging it.
     let app = &env.running.app;

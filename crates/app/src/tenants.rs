@@ -6,7 +6,7 @@ use crate::record::record;
 use crate::{App, Ctx};
 use serde_json::json;
 use tsunagi_core::events::DomainEvent;
-use tsunagi_core::tenant::{TenantSettings, TenantSettingsOverride, resolve_settings};
+use tsunagi_core::tenant::{TenantSettings, TenantSettingsOverride};
 use tsunagi_core::{Error, Result, TenantId, UserId, Validator};
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::Page;
@@ -222,22 +222,7 @@ pub async fn tenant_settings(app: &App, ctx: &Ctx, id: TenantId) -> Result<Tenan
     Ok(s)
 }
 
-/// The settings in force for a tenant visible to the transaction (no authorization: for
-/// services that already asked for their own).
-pub async fn effective_settings(
-    tx: &mut tsunagi_db::TenantTx,
-    id: TenantId,
-) -> Result<TenantSettings> {
-    let chain = tenants::tenant_settings_chain(tx, id).await?;
-    if chain.is_empty() {
-        return Err(Error::not_found("tenant"));
-    }
-    let chain: Vec<TenantSettingsOverride> = chain
-        .into_iter()
-        .map(|v| serde_json::from_value(v).unwrap_or_default())
-        .collect();
-    Ok(resolve_settings(&chain))
-}
+pub use tsunagi_db::repo::tenants::effective_settings;
 
 /// Suspends (or resumes) a descendant. Its users are refused from the next request on.
 pub async fn tenant_set_status(

@@ -14,7 +14,7 @@ use tsunagi_app::{App, Ctx};
 use tsunagi_core::{Error, Principal, TenantId};
 
 pub use error::{GqlResult, to_gql};
-pub use resolvers::notifications::AlertFeed;
+pub use resolvers::alerts::AlertFeed;
 pub use resolvers::{Mutation, Query, Subscription};
 
 pub type TsunagiSchema = Schema<Query, Mutation, Subscription>;

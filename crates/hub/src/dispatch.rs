@@ -19,7 +19,7 @@ use uuid::Uuid;
 pub type Sender = mpsc::Sender<Vec<Delivery>>;
 pub type Receiver = mpsc::Receiver<Vec<Delivery>>;
 
-pub fn pipeline(_concurrency: usize) -> (Sender, Receiver) {
+pub fn pipeline() -> (Sender, Receiver) {
     mpsc::channel(1024)
 }
 

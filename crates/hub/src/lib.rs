@@ -77,7 +77,7 @@ impl Hub {
     /// Runs the relay, the consumers, the dispatcher and the digest flusher until the
     /// returned handles are aborted (or the process ends).
     pub fn spawn(&self) -> Vec<tokio::task::JoinHandle<()>> {
-        let (sender, receiver) = dispatch::pipeline(self.cfg.concurrency);
+        let (sender, receiver) = dispatch::pipeline();
         let mut tasks = vec![
             tokio::spawn(relay::run(self.clone())),
             tokio::spawn(dispatch::run_attempts(self.clone(), receiver)),

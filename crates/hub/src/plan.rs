@@ -13,7 +13,6 @@ use chrono::Utc;
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use tsunagi_core::tenant::{TenantSettingsOverride, resolve_settings};
 use tsunagi_core::{Result, TenantId};
 use tsunagi_db::{Scope, TenantTx};
 use uuid::Uuid;
@@ -34,12 +33,7 @@ pub async fn tenant_info(tx: &mut TenantTx) -> Result<TenantInfo> {
         .bind(id.as_uuid())
         .fetch_one(tx.conn())
         .await?;
-    let chain = tsunagi_db::repo::tenants::tenant_settings_chain(tx, id).await?;
-    let chain: Vec<TenantSettingsOverride> = chain
-        .into_iter()
-        .map(|v| serde_json::from_value(v).unwrap_or_default())
-        .collect();
-    let s = resolve_settings(&chain);
+    let s = tsunagi_db::repo::tenants::effective_settings(tx, id).await?;
     Ok(TenantInfo {
         name,
         tz: s.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo),
@@ -135,6 +129,7 @@ struct Target<'a> {
     rule: &'a Rule,
     person: Option<Person>,
     duplicate: bool,
+    critical: bool,
 }
 
 /// Plans, stores and marks processed one tenant's events; returns the deliveries to attempt.
@@ -216,6 +211,7 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
                     rule,
                     person: None,
                     duplicate,
+                    critical,
                 });
             }
             for p in people {
@@ -224,6 +220,7 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
                     rule,
                     person: Some(p),
                     duplicate,
+                    critical,
                 });
             }
         }
@@ -238,8 +235,7 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
     let window = chrono::Duration::seconds(hub.cfg.digest_window_secs as i64);
     let mut digests: HashMap<String, Uuid> = HashMap::new();
     for t in targets {
-        let ev = t.ev;
-        let critical = topics::is_critical(&ev.topic, &ev.payload);
+        let (ev, critical) = (t.ev, t.critical);
         let channel: &'static str = if t.rule.channel == "console" {
             "console"
         } else {

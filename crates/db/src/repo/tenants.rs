@@ -221,6 +221,23 @@ pub async fn tenant_update(
     }
 }
 
+/// The settings in force for a tenant visible to the transaction, inheritance resolved (no
+/// authorization: for services that already asked for their own, and for the hub).
+pub async fn effective_settings(
+    tx: &mut TenantTx,
+    id: TenantId,
+) -> Result<tsunagi_core::tenant::TenantSettings> {
+    let chain = tenant_settings_chain(tx, id).await?;
+    if chain.is_empty() {
+        return Err(tsunagi_core::Error::not_found("tenant"));
+    }
+    let chain: Vec<tsunagi_core::tenant::TenantSettingsOverride> = chain
+        .into_iter()
+        .map(|v| serde_json::from_value(v).unwrap_or_default())
+        .collect();
+    Ok(tsunagi_core::tenant::resolve_settings(&chain))
+}
+
 /// Stored overrides of the tenant and its ancestors, nearest first.
 pub async fn tenant_settings_chain(tx: &mut TenantTx, id: TenantId) -> Result<Vec<Value>> {
     Ok(

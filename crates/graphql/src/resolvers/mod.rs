@@ -1,6 +1,7 @@
 //! Root types, merged from one resolver module per area.
 
 mod access;
+pub mod alerts;
 mod approvals;
 mod audit;
 mod auth;
@@ -41,4 +42,4 @@ pub struct Mutation(
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(audit::AuditSubscription, notifications::AlertSubscription);
+pub struct Subscription(audit::AuditSubscription, alerts::AlertSubscription);

@@ -1,19 +1,13 @@
 //! The notification hub's API: topics, routing rules, templates and previews, the caller's
 //! preferences, webhook endpoints (hub subscriptions), deliveries with attempts and replay,
-//! and live alerts for staff consoles.
+//! (live alerts for staff consoles are in `alerts`).
 
 use crate::app_ctx;
 use crate::error::{GqlResult, parse_id};
 use crate::types::notifications::*;
-use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object, Subscription};
-use futures_util::Stream;
-use tokio::sync::broadcast;
+use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object};
 use tsunagi_app::notifications::{self as n, DeliveryFilter, webhooks};
 use uuid::Uuid;
-
-/// Alerts as the hub announces them (`NOTIFY tsunagi_alert`), fed by the server.
-#[derive(Debug, Clone)]
-pub struct AlertFeed(pub broadcast::Sender<serde_json::Value>);
 
 #[ComplexObject]
 impl Delivery {
@@ -366,61 +360,5 @@ impl NotificationMutation {
             .await
             .gql()?;
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
-    }
-}
-
-#[derive(Default)]
-pub struct AlertSubscription;
-
-#[Subscription]
-impl AlertSubscription {
-    /// Live console alerts of the caller's tenant for the caller's roles.
-    async fn alerts(&self, ctx: &Context<'_>) -> async_graphql::Result<impl Stream<Item = Alert>> {
-        let (app, c) = app_ctx(ctx)?;
-        app.authz.check(&c.principal, "alert", "read").await.gql()?;
-        let rx = ctx.data_unchecked::<AlertFeed>().0.subscribe();
-        let tenant = c.principal.tenant_id.to_string();
-        let p = c.principal.clone();
-        let user = p.user_id().map(|u| format!("user:{u}"));
-        Ok(futures_util::stream::unfold(rx, move |mut rx| {
-            let (tenant, p, user) = (tenant.clone(), p.clone(), user.clone());
-            async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(v) => {
-                            let s = |k: &str| {
-                                v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned()
-                            };
-                            if s("tenant_id") != tenant {
-                                continue;
-                            }
-                            let r = s("recipient");
-                            let mine = r
-                                .strip_prefix("role:")
-                                .is_some_and(|role| p.has_role(role) || p.has_role("tenant_admin"))
-                                || user.as_deref() == Some(r.as_str());
-                            if !mine {
-                                continue;
-                            }
-                            let a = Alert {
-                                delivery_id: ID(s("delivery_id")),
-                                event_id: ID(s("event_id")),
-                                topic: s("topic"),
-                                recipient: r,
-                                subject: s("subject"),
-                                body: s("body"),
-                                critical: v
-                                    .get("critical")
-                                    .and_then(|x| x.as_bool())
-                                    .unwrap_or(false),
-                            };
-                            return Some((a, rx));
-                        }
-                        Err(broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(broadcast::error::RecvError::Closed) => return None,
-                    }
-                }
-            }
-        }))
     }
 }
