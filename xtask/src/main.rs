@@ -4,8 +4,10 @@
 //! - `demo`      services, then `tsunagi demo` (migrate, seed, serve on 127.0.0.1:8080)
 //! - `test`      services, then every test of the workspace
 //! - `bench`     services, then the benchmarks (criterion and HTTP scenarios)
+//! - `plugins`   build the guest plugins (examples and test guests) for wasm32-wasip2
 //! - `schema`    write graphql/schema.graphql from the code
 
+mod plugins;
 mod services;
 
 use std::process::{Command, ExitCode};
@@ -18,8 +20,9 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
         Some("schema") => schema(),
+        Some("plugins") => plugins::build(),
         _ => {
-            eprintln!("usage: cargo xtask <services|demo|test|bench|schema>");
+            eprintln!("usage: cargo xtask <services|demo|test|bench|plugins|schema>");
             return ExitCode::from(2);
         }
     };
@@ -70,6 +73,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     let s = services::ensure()?;
     s.print();
     ensure_smtp_sink()?;
+    plugins::build()?;
     let mut cmd = cargo();
     cmd.current_dir(root())
         .args(["test", "--workspace"])
@@ -140,6 +144,7 @@ fn run_counting(cmd: &mut Command) -> Result<(), String> {
 
 fn bench(extra: &[String]) -> Result<(), String> {
     let s = services::ensure()?;
+    plugins::build()?;
     let mut cmd = cargo();
     cmd.current_dir(root())
         .args(["bench", "--workspace"])

@@ -1,0 +1,35 @@
+//! Tenant plugins in WebAssembly: the sandbox. One wasmtime engine per process; components
+//! compiled once per digest (kept in memory and, when configured, as precompiled artefacts on
+//! disk that survive restarts) and pre-instantiated; every call gets a fresh store with a
+//! memory cap, fuel, a time limit, instance/table limits, and input/output size limits. Calls
+//! are async (fuel yields to the runtime periodically) and failures are typed
+//! ([`PluginError`]) naming the plugin, its version and the limit hit.
+//!
+//! This crate knows nothing of tenants or storage: the registry (tsunagi-app) decides which
+//! plugin runs for whom; the hub uses channel plugins through it.
+
+pub mod bindings;
+mod call;
+mod engine;
+pub mod error;
+pub mod http;
+pub mod manifest;
+pub mod state;
+
+pub use call::{Outcome, Usage};
+pub use engine::{Host, HostConfig, Plugin};
+pub use error::{Failure, PluginError};
+pub use manifest::{Limits, Manifest, SUPPORTED_VERSIONS, World};
+pub use state::LogLine;
+
+/// An error and its causes on one line.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}

@@ -1,0 +1,166 @@
+//! The per-call store data: a deny-all, deterministic WASI context (no files, sockets,
+//! environment or arguments; the clock reads the Unix epoch and randomness is seeded), the
+//! memory/instance limiter that also records peak memory, captured log lines and stderr, and
+//! the HTTP policy of channel plugins.
+
+use crate::bindings::Level;
+use crate::bindings::pricing::tsunagi::plugins::log;
+use crate::http::HttpPolicy;
+use crate::manifest::Limits;
+use serde::Serialize;
+use std::time::Duration;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+
+const MAX_LOG_LINES: usize = 100;
+const MAX_LOG_LINE: usize = 1024;
+const STDERR_BYTES: usize = 16 << 10;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    pub level: &'static str,
+    pub message: String,
+}
+
+struct Epoch;
+impl HostWallClock for Epoch {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+impl HostMonotonicClock for Epoch {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Memory and instance limits; remembers the peak and whether a limit refused a request.
+pub struct Limiter {
+    pub memory_limit: usize,
+    pub peak_memory: usize,
+    pub memory_refused: bool,
+}
+
+impl wasmtime::ResourceLimiter for Limiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_limit {
+            self.memory_refused = true;
+            return Ok(false);
+        }
+        self.peak_memory = self.peak_memory.max(desired);
+        Ok(true)
+    }
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+    fn instances(&self) -> usize {
+        32
+    }
+    fn tables(&self) -> usize {
+        32
+    }
+    fn memories(&self) -> usize {
+        8
+    }
+}
+
+pub struct State {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub limiter: Limiter,
+    pub logs: Vec<LogLine>,
+    pub logs_dropped: usize,
+    pub stderr: MemoryOutputPipe,
+    pub http: Option<HttpPolicy>,
+}
+
+impl State {
+    pub fn new(limits: &Limits, http: Option<HttpPolicy>) -> Self {
+        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .wall_clock(Epoch)
+            .monotonic_clock(Epoch)
+            .secure_random(<rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(
+                0x7375_6e61_6769,
+            ))
+            .insecure_random_seed(0x7375_6e61_6769)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        Self {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                memory_limit: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+                peak_memory: 0,
+                memory_refused: false,
+            },
+            logs: Vec::new(),
+            logs_dropped: 0,
+            stderr,
+            http,
+        }
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents()).into_owned()
+    }
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl log::Host for State {
+    fn log(&mut self, level: Level, message: String) {
+        if self.logs.len() >= MAX_LOG_LINES {
+            self.logs_dropped += 1;
+            return;
+        }
+        let mut message = message;
+        if message.len() > MAX_LOG_LINE {
+            let mut cut = MAX_LOG_LINE;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push('…');
+        }
+        let level = match level {
+            Level::Debug => "debug",
+            Level::Info => "info",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        };
+        self.logs.push(LogLine { level, message });
+    }
+}
+
+impl crate::bindings::pricing::tsunagi::plugins::types::Host for State {}
+impl crate::bindings::pricing::tsunagi::plugins::pricing_types::Host for State {}
+impl crate::bindings::commission::tsunagi::plugins::commission_types::Host for State {}
+impl crate::bindings::channel::tsunagi::plugins::channel_types::Host for State {}
