@@ -1,1 +1,241 @@
-fn main() {}
+//! Plugin call costs (criterion, plus percentile and volume figures printed after the
+//! criterion groups). Run: `cargo xtask bench --bench plugins` (xtask builds the guests).
+//!
+//! - instantiate-and-call of the volume-discount pricing example from a warm cache (a fresh
+//!   store and instance per call, as in production): mean (criterion) and p50/p99 over
+//!   20,000 calls;
+//! - the same for a plugin that returns at once (the per-call overhead of the sandbox);
+//! - the rule as native Rust on the same input, and the ratio;
+//! - 100,000 contracts priced through the plugin, concurrently on the runtime;
+//! - 100,000 instantiate/drop cycles with resident memory sampled along the way.
+
+use criterion::Criterion;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tsunagi_plugin_host::bindings::pricing::tsunagi::plugins::pricing_types::{
+    Adjustment, AdjustmentKind, PricingInput,
+};
+use tsunagi_plugin_host::{Host, HostConfig, Manifest, Plugin, World};
+
+fn guest(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/target/wasm32-wasip2/release")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask plugins`)", p.display()))
+}
+
+fn input() -> PricingInput {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/examples/volume-discount/fixture.json");
+    serde_json::from_slice(&std::fs::read(p).expect("fixture")).expect("fixture parses")
+}
+
+/// The volume-discount rule written natively, for the comparison.
+fn native(input: &PricingInput) -> Vec<Adjustment> {
+    let lines = i64::from(input.contract.line_count);
+    if lines < 5 || input.contract.customer_kind != "business" {
+        return Vec::new();
+    }
+    let rate = if lines >= 50 { 10 } else { 5 };
+    let fees: i64 = input
+        .lines
+        .iter()
+        .filter(|l| l.code.starts_with("plan:") || l.code.starts_with("option:"))
+        .map(|l| l.amount)
+        .sum();
+    vec![Adjustment {
+        kind: AdjustmentKind::Discount,
+        code: "volume-discount".into(),
+        reason: format!("Volume discount {rate}% ({lines} lines)"),
+        amount: -(fees * rate / 100),
+    }]
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * 4)
+}
+
+fn percentiles(
+    rt: &tokio::runtime::Runtime,
+    host: &Host,
+    p: &Plugin,
+    m: &Manifest,
+    n: usize,
+) -> (Duration, Duration) {
+    let inp = input();
+    let mut lat = Vec::with_capacity(n);
+    rt.block_on(async {
+        for _ in 0..n {
+            let t = Instant::now();
+            let o = host.price(p, m, inp.clone()).await;
+            lat.push(t.elapsed());
+            assert!(o.result.is_ok());
+        }
+    });
+    lat.sort();
+    (lat[n / 2], lat[n * 99 / 100])
+}
+
+fn main() {
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .measurement_time(Duration::from_secs(5));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let host = Host::new(HostConfig {
+        max_concurrent: 16,
+        ..HostConfig::default()
+    })
+    .expect("host");
+    let vd = host
+        .load(
+            "volume-discount",
+            "1",
+            World::Pricing,
+            &guest("volume_discount"),
+        )
+        .expect("load");
+    let noop = host
+        .load("hostile", "1", World::Pricing, &guest("hostile"))
+        .expect("load");
+    let m = Manifest::default();
+    let mut noop_m = Manifest::default();
+    noop_m.config.insert("mode".into(), "noop".into());
+    let inp = input();
+
+    let mut g = c.benchmark_group("plugins");
+    g.bench_function("volume-discount: instantiate + call (plugin)", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    std::hint::black_box(
+                        host.price(&vd, &m, inp.clone()).await.result.expect("ok"),
+                    );
+                }
+                t.elapsed()
+            })
+        });
+    });
+    g.bench_function("noop plugin: instantiate + call (sandbox overhead)", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let t = Instant::now();
+                for _ in 0..iters {
+                    std::hint::black_box(
+                        host.price(&noop, &noop_m, inp.clone())
+                            .await
+                            .result
+                            .expect("ok"),
+                    );
+                }
+                t.elapsed()
+            })
+        });
+    });
+    g.bench_function("volume-discount: native Rust", |b| {
+        b.iter(|| std::hint::black_box(native(std::hint::black_box(&inp))))
+    });
+    g.finish();
+    c.final_summary();
+
+    let (p50, p99) = percentiles(&rt, &host, &vd, &m, 20_000);
+    println!(
+        "volume-discount plugin, warm cache, fresh instance per call: p50 {:.1} µs, p99 {:.1} µs",
+        p50.as_secs_f64() * 1e6,
+        p99.as_secs_f64() * 1e6
+    );
+    let (n50, n99) = percentiles(&rt, &host, &noop, &noop_m, 20_000);
+    println!(
+        "noop plugin (sandbox overhead): p50 {:.1} µs, p99 {:.1} µs",
+        n50.as_secs_f64() * 1e6,
+        n99.as_secs_f64() * 1e6
+    );
+    let t = Instant::now();
+    for _ in 0..100_000 {
+        std::hint::black_box(native(std::hint::black_box(&inp)));
+    }
+    let native_each = t.elapsed() / 100_000;
+    println!(
+        "native rule: {:.3} µs per contract; plugin/native ratio at p50: {:.0}×",
+        native_each.as_secs_f64() * 1e6,
+        p50.as_secs_f64() / native_each.as_secs_f64().max(1e-9)
+    );
+
+    let vd = Arc::new(vd);
+    for workers in [1u32, 2] {
+        volume(&rt, &host, &vd, &inp, workers);
+    }
+
+    leak_check(&rt, &host, &noop, &noop_m, &inp);
+}
+
+/// 100,000 contracts through the plugin, spread over `workers` tasks.
+fn volume(
+    rt: &tokio::runtime::Runtime,
+    host: &Host,
+    vd: &Arc<Plugin>,
+    inp: &PricingInput,
+    workers: u32,
+) {
+    let t = Instant::now();
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for w in 0..workers {
+            let (h, p, inp) = (host.clone(), vd.clone(), inp.clone());
+            tasks.push(tokio::spawn(async move {
+                let m = Manifest::default();
+                let mut i = w;
+                while i < 100_000 {
+                    let mut x = inp.clone();
+                    x.contract.line_count = 5 + i % 60;
+                    assert!(h.price(&p, &m, x).await.result.is_ok());
+                    i += workers;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+    });
+    let all = t.elapsed();
+    println!(
+        "100,000 contracts priced through the plugin by {workers} task(s): {:.2} s ({:.0} contracts/s)",
+        all.as_secs_f64(),
+        100_000.0 / all.as_secs_f64()
+    );
+}
+
+/// Resident memory across 100,000 instantiate/drop cycles.
+fn leak_check(
+    rt: &tokio::runtime::Runtime,
+    host: &Host,
+    noop: &Plugin,
+    noop_m: &Manifest,
+    inp: &PricingInput,
+) {
+    let mut samples = Vec::new();
+    rt.block_on(async {
+        for i in 0..100_000u32 {
+            assert!(host.price(noop, noop_m, inp.clone()).await.result.is_ok());
+            if i % 20_000 == 0 || i == 99_999 {
+                samples.push((i + 1, rss_kib()));
+            }
+        }
+    });
+    let line: Vec<String> = samples
+        .iter()
+        .map(|(i, k)| format!("{i}: {:.1} MiB", *k as f64 / 1024.0))
+        .collect();
+    println!(
+        "resident memory over 100,000 instantiate/drop cycles: {}",
+        line.join(", ")
+    );
+}

@@ -10,7 +10,7 @@ use crate::bindings::pricing::tsunagi::plugins::pricing_types::{
 };
 use crate::engine::{Host, Plugin, Pre};
 use crate::error::{Failure, PluginError};
-use crate::http::HttpPolicy;
+use crate::http::{Egress, HttpPolicy};
 use crate::manifest::Manifest;
 use crate::state::{LogLine, State};
 use serde::Serialize;
@@ -202,7 +202,7 @@ impl Host {
         &self,
         p: &Plugin,
         m: &Manifest,
-        client: reqwest::Client,
+        egress: Egress,
         mut n: Notification,
     ) -> Outcome<Delivery> {
         n.config = m.settings();
@@ -210,7 +210,7 @@ impl Host {
             return wrong_world(p, "channel");
         };
         let http = HttpPolicy {
-            client,
+            egress,
             allowed_hosts: m.allowed_hosts.clone(),
             max_requests: m.limits.http_requests,
             max_bytes: m.limits.http_bytes,

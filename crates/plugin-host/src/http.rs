@@ -8,9 +8,20 @@ use crate::bindings::channel::tsunagi::plugins::http::{self, HttpError, Request,
 use crate::state::State;
 use std::time::Duration;
 
+/// A URL check of the embedding application (e.g. the hub's SSRF guard for IP literals).
+pub type UrlCheck = std::sync::Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// How channel plugins reach the network: the application's client (its resolver refuses
+/// private addresses) and its URL check.
+#[derive(Clone)]
+pub struct Egress {
+    pub client: reqwest::Client,
+    pub check: Option<UrlCheck>,
+}
+
 #[derive(Clone)]
 pub struct HttpPolicy {
-    pub client: reqwest::Client,
+    pub egress: Egress,
     pub allowed_hosts: Vec<String>,
     pub max_requests: u32,
     pub max_bytes: usize,
@@ -45,12 +56,16 @@ async fn perform(p: &HttpPolicy, req: Request) -> Result<Response, HttpError> {
     if let Some(why) = p.refusal(&url) {
         return Err(HttpError::Denied(why));
     }
+    if let Some(check) = &p.egress.check {
+        check(url.as_str()).map_err(HttpError::Denied)?;
+    }
     if req.body.len() > p.max_bytes {
         return Err(HttpError::TooLarge);
     }
     let method = reqwest::Method::from_bytes(req.method.as_bytes())
         .map_err(|_| HttpError::Failed(format!("bad method {:?}", req.method)))?;
     let mut b = p
+        .egress
         .client
         .request(method, url)
         .timeout(p.timeout)
@@ -121,7 +136,10 @@ mod tests {
 
     fn policy(hosts: &[&str]) -> HttpPolicy {
         HttpPolicy {
-            client: reqwest::Client::new(),
+            egress: Egress {
+                client: reqwest::Client::new(),
+                check: None,
+            },
             allowed_hosts: hosts.iter().map(|h| (*h).to_owned()).collect(),
             max_requests: 1,
             max_bytes: 10,

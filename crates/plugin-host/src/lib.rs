@@ -19,6 +19,7 @@ pub mod state;
 pub use call::{Outcome, Usage};
 pub use engine::{Host, HostConfig, Plugin};
 pub use error::{Failure, PluginError};
+pub use http::Egress;
 pub use manifest::{Limits, Manifest, SUPPORTED_VERSIONS, World};
 pub use state::LogLine;
 

@@ -384,7 +384,10 @@ async fn the_chat_channel_reaches_only_allowed_hosts() {
         .load("chat-webhook", "1", World::Channel, &wasm("chat_webhook"))
         .expect("load");
     let n: Notification = fixture("chat-webhook");
-    let client = reqwest::Client::new();
+    let client = tsunagi_plugin_host::Egress {
+        client: reqwest::Client::new(),
+        check: None,
+    };
     let (ok_host, got) = receiver(200).await;
     let mut m = manifest(&[("url", &format!("http://{ok_host}/hook"))]);
     m.allowed_hosts = vec![ok_host.clone()];

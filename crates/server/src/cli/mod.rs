@@ -1,7 +1,9 @@
-//! The `tsunagi` command line: serve, worker, migrate, demo, tenant …, audit verify. Tenant
+//! The `tsunagi` command line: serve, worker, migrate, demo, tenant …, audit verify, plugin
+//! test. Tenant
 //! and audit commands call the same application services as the API, as a system principal
 //! named `cli` in the tenant they act in.
 
+pub mod plugin;
 pub mod tenant;
 
 use crate::config::Config;
@@ -46,6 +48,11 @@ pub enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Plugin authors' tools (no server or database needed).
+    Plugin {
+        #[command(subcommand)]
+        cmd: plugin::PluginCmd,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -102,9 +109,13 @@ pub async fn system_ctx(app: &App, slug: &str, role: Option<&str>) -> Result<Ctx
 }
 
 pub async fn run(cli: Cli) -> Result<()> {
-    if let Command::Schema = cli.command {
-        print!("{}", tsunagi_graphql::sdl());
-        return Ok(());
+    match cli.command {
+        Command::Schema => {
+            print!("{}", tsunagi_graphql::sdl());
+            return Ok(());
+        }
+        Command::Plugin { cmd } => return plugin::run(cmd).await,
+        _ => {}
     }
     let cfg = Config::from_env(cli.config.as_deref())?;
     let _telemetry = crate::telemetry::init(&cfg)?;
@@ -137,5 +148,6 @@ pub async fn execute(cfg: &Config, command: Command) -> Result<()> {
         Command::Tenant { cmd } => tenant::run_tenant(&cfg, cmd).await,
         Command::Audit { cmd } => tenant::run_audit(&cfg, cmd).await,
         Command::Schema => Ok(()),
+        Command::Plugin { cmd } => plugin::run(cmd).await,
     }
 }

@@ -1,0 +1,202 @@
+//! `tsunagi plugin test`: the plugin author's local runner. Loads a component, runs one
+//! call of its world on a JSON fixture under the manifest's limits, and prints the output,
+//! what the call used against each limit, the plugin's log lines, and any typed error.
+
+use anyhow::{Context, Result};
+use clap::Subcommand;
+use serde_json::json;
+use std::sync::Arc;
+use tsunagi_plugin_host::{Egress, Host, HostConfig, Manifest, Outcome, Usage, World};
+
+#[derive(Subcommand, Debug)]
+pub enum PluginCmd {
+    /// Run a plugin once on a fixture and report its output and resource use.
+    Test {
+        /// The component (`target/wasm32-wasip2/release/<name>.wasm`).
+        #[arg(long)]
+        wasm: String,
+        /// pricing | commission | channel
+        #[arg(long)]
+        world: String,
+        /// A JSON fixture: the world's input (see plugins/examples/*/fixture.json).
+        #[arg(long)]
+        input: String,
+        /// A JSON manifest (limits, config, secrets, allowed_hosts).
+        #[arg(long)]
+        manifest: Option<String>,
+        /// Config values on top of the manifest's: `--config key=value`, repeatable.
+        #[arg(long = "config-value", value_name = "KEY=VALUE")]
+        config: Vec<String>,
+        /// Private addresses a channel plugin may reach (e.g. `127.0.0.1/32`), for local
+        /// receivers; refused by default as in production.
+        #[arg(long)]
+        allow_private: Vec<String>,
+    },
+}
+
+fn pct(used: u64, limit: u64) -> String {
+    if limit == 0 {
+        "-".into()
+    } else {
+        format!("{:.1}%", used as f64 * 100.0 / limit as f64)
+    }
+}
+
+fn report<T: serde::Serialize>(o: Outcome<T>, m: &Manifest) -> bool {
+    let u: &Usage = &o.usage;
+    for l in &o.logs {
+        eprintln!("[{}] {}", l.level, l.message);
+    }
+    if o.logs_dropped > 0 {
+        eprintln!(
+            "({} more log lines dropped: at most 100 per call)",
+            o.logs_dropped
+        );
+    }
+    let ok = o.result.is_ok();
+    match &o.result {
+        Ok(v) => println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"output": v})).unwrap_or_default()
+        ),
+        Err(e) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"error": e})).unwrap_or_default()
+            );
+            eprintln!("error: {e}");
+        }
+    }
+    eprintln!("resource        used          limit         share");
+    eprintln!(
+        "fuel            {:<13} {:<13} {}",
+        u.fuel,
+        u.fuel_limit,
+        pct(u.fuel, u.fuel_limit)
+    );
+    eprintln!(
+        "memory (peak)   {:<13} {:<13} {}",
+        u.peak_memory_bytes,
+        u.memory_limit_bytes,
+        pct(u.peak_memory_bytes, u.memory_limit_bytes)
+    );
+    eprintln!(
+        "input bytes     {:<13} {:<13} {}",
+        u.input_bytes,
+        m.limits.input_bytes,
+        pct(u.input_bytes as u64, m.limits.input_bytes as u64)
+    );
+    eprintln!(
+        "output bytes    {:<13} {:<13} {}",
+        u.output_bytes,
+        m.limits.output_bytes,
+        pct(u.output_bytes as u64, m.limits.output_bytes as u64)
+    );
+    eprintln!(
+        "time (µs)       {:<13} {:<13} {}",
+        u.duration_us,
+        m.limits.timeout_ms * 1000,
+        pct(u.duration_us, m.limits.timeout_ms * 1000)
+    );
+    eprintln!(
+        "http requests   {:<13} {:<13}",
+        u.http_requests, m.limits.http_requests
+    );
+    ok
+}
+
+pub async fn run(cmd: PluginCmd) -> Result<()> {
+    let PluginCmd::Test {
+        wasm,
+        world,
+        input,
+        manifest,
+        config,
+        allow_private,
+    } = cmd;
+    let w = World::parse(&world)
+        .with_context(|| format!("--world: {world:?} is not pricing, commission or channel"))?;
+    let bytes = std::fs::read(&wasm).with_context(|| format!("--wasm: cannot read {wasm}"))?;
+    let fixture = std::fs::read(&input).with_context(|| format!("--input: cannot read {input}"))?;
+    let mut m: Manifest = match &manifest {
+        Some(p) => serde_json::from_slice(
+            &std::fs::read(p).with_context(|| format!("--manifest: cannot read {p}"))?,
+        )
+        .with_context(|| format!("--manifest: {p} is not a valid manifest"))?,
+        None => Manifest::default(),
+    };
+    for kv in &config {
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--config-value: {kv:?} is not KEY=VALUE"))?;
+        m.config.insert(k.into(), v.into());
+    }
+    let errs = m.validate(w, &tsunagi_plugin_host::Limits::platform_max());
+    if !errs.is_empty() {
+        let lines: Vec<String> = errs
+            .iter()
+            .map(|(f, why)| format!("manifest.{f}: {why}"))
+            .collect();
+        anyhow::bail!("{}", lines.join("\n"));
+    }
+    let host = Host::new(HostConfig {
+        max_concurrent: 1,
+        ..HostConfig::default()
+    })?;
+    let name = std::path::Path::new(&wasm)
+        .file_stem()
+        .map_or("plugin".into(), |s| s.to_string_lossy().into_owned());
+    let plugin = host
+        .load(&name, "local", w, &bytes)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parse_err =
+        |e: serde_json::Error| anyhow::anyhow!("--input: {input} is not a {world} input: {e}");
+    let ok = match w {
+        World::Pricing => report(
+            host.price(
+                &plugin,
+                &m,
+                serde_json::from_slice(&fixture).map_err(parse_err)?,
+            )
+            .await,
+            &m,
+        ),
+        World::Commission => report(
+            host.commission(
+                &plugin,
+                &m,
+                serde_json::from_slice(&fixture).map_err(parse_err)?,
+            )
+            .await,
+            &m,
+        ),
+        World::Channel => {
+            let guard = Arc::new(tsunagi_hub::ssrf::Guard::new(&allow_private));
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .dns_resolver(Arc::new(tsunagi_hub::ssrf::GuardedResolver(guard.clone())))
+                .build()?;
+            let check: tsunagi_plugin_host::http::UrlCheck =
+                Arc::new(move |u: &str| guard.check_url(u));
+            let egress = Egress {
+                client,
+                check: Some(check),
+            };
+            report(
+                host.deliver(
+                    &plugin,
+                    &m,
+                    egress,
+                    serde_json::from_slice(&fixture).map_err(parse_err)?,
+                )
+                .await,
+                &m,
+            )
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        anyhow::bail!("the call failed")
+    }
+}
