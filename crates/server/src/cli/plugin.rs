@@ -200,3 +200,102 @@ pub async fn run(cmd: PluginCmd) -> Result<()> {
         anyhow::bail!("the call failed")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> std::path::PathBuf {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    fn cmd(wasm: &str, world: &str, fixture: &str, config: &[&str]) -> PluginCmd {
+        let r = root();
+        PluginCmd::Test {
+            wasm: r
+                .join("plugins/target/wasm32-wasip2/release")
+                .join(wasm)
+                .display()
+                .to_string(),
+            world: world.into(),
+            input: r
+                .join("plugins/examples")
+                .join(fixture)
+                .join("fixture.json")
+                .display()
+                .to_string(),
+            manifest: None,
+            config: config.iter().map(|s| (*s).to_owned()).collect(),
+            allow_private: Vec::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_local_runner_succeeds_fails_and_explains() {
+        run(cmd(
+            "volume_discount.wasm",
+            "pricing",
+            "volume-discount",
+            &["percent=7"],
+        ))
+        .await
+        .expect("priced");
+        run(cmd(
+            "tiered_commission.wasm",
+            "commission",
+            "tiered-commission",
+            &[],
+        ))
+        .await
+        .expect("commission");
+        let e = run(cmd(
+            "hostile.wasm",
+            "pricing",
+            "volume-discount",
+            &["mode=panic"],
+        ))
+        .await
+        .expect_err("trap");
+        assert_eq!(e.to_string(), "the call failed");
+        let e = run(cmd(
+            "volume_discount.wasm",
+            "billing",
+            "volume-discount",
+            &[],
+        ))
+        .await
+        .expect_err("world");
+        assert!(e.to_string().starts_with("--world: \"billing\""), "{e}");
+        let e = run(cmd(
+            "volume_discount.wasm",
+            "commission",
+            "volume-discount",
+            &[],
+        ))
+        .await
+        .expect_err("wrong world");
+        assert!(
+            e.to_string()
+                .contains("does not implement the commission world"),
+            "{e}"
+        );
+        let e = run(cmd(
+            "volume_discount.wasm",
+            "pricing",
+            "tiered-commission",
+            &[],
+        ))
+        .await
+        .expect_err("fixture");
+        assert!(e.to_string().starts_with("--input:"), "{e}");
+        let e = run(cmd(
+            "volume_discount.wasm",
+            "pricing",
+            "volume-discount",
+            &["percent"],
+        ))
+        .await
+        .expect_err("kv");
+        assert!(e.to_string().contains("is not KEY=VALUE"), "{e}");
+    }
+}
