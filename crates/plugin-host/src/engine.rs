@@ -198,7 +198,7 @@ impl Host {
                 bytes.len()
             )));
         }
-        if !wasmparser_is_component(bytes) {
+        if !is_component(bytes) {
             return Err(fail(
                 "not a WebAssembly component (build with --target wasm32-wasip2)".into(),
             ));
@@ -254,6 +254,6 @@ impl Host {
 }
 
 /// A component's preamble: `\0asm`, then a version/layer word whose layer is 1.
-fn wasmparser_is_component(bytes: &[u8]) -> bool {
+fn is_component(bytes: &[u8]) -> bool {
     bytes.len() >= 8 && &bytes[..4] == b"\0asm" && bytes[6..8] == [1, 0]
 }
