@@ -205,6 +205,30 @@ const BY_ID: &[(&str, &str)] = &[
         "deleteNotificationRule",
         "mutation($rule: ID!) { deleteNotificationRule(id: $rule) { id } }",
     ),
+    (
+        "pluginVersion",
+        "query($pversion: ID!) { pluginVersion(id: $pversion) { id manifest } }",
+    ),
+    (
+        "pluginReplay",
+        "query($pversion: ID!, $fixture: ID!) { pluginReplay(input: {versionId: $pversion, fixtureSetId: $fixture, samples: false}) { inputs items { subject } } }",
+    ),
+    (
+        "contractPriceQuote",
+        "query($contract: ID!) { contractPriceQuote(contractId: $contract) { total lines } }",
+    ),
+    (
+        "pluginVersionSetManifest",
+        "mutation($pversion: ID!) { pluginVersionSetManifest(input: {versionId: $pversion, manifest: {}}) { id } }",
+    ),
+    (
+        "pluginActivate",
+        "mutation($pversion: ID!) { pluginActivate(input: {hook: \"pricing\", versionId: $pversion, reason: \"pwned\"}) { approvalRequest { id } } }",
+    ),
+    (
+        "pluginFixtureSetDelete",
+        "mutation($fixture: ID!) { pluginFixtureSetDelete(id: $fixture) { id } }",
+    ),
 ];
 
 /// Fields that act only on the caller's own tenant (no id to aim elsewhere): checked for role.
@@ -296,6 +320,33 @@ const OWN: &[(&str, &str)] = &[
     (
         "createWebhookEndpoint",
         "mutation { createWebhookEndpoint(input: {url: \"https://93.184.216.34/evil\", topics: [\"*\"]}) { secret } }",
+    ),
+    ("plugins", "{ plugins { id name } }"),
+    ("pluginHooks", "{ pluginHooks { hook inForce } }"),
+    (
+        "pluginSamples",
+        "{ pluginSamples(hook: \"pricing\") { input } }",
+    ),
+    ("pluginFixtureSets", "{ pluginFixtureSets { id inputs } }"),
+    (
+        "pluginUpload",
+        "mutation { pluginUpload(input: {name: \"evil\", version: \"1.0.0\", world: \"pricing\", wasmBase64: \"AAAA\"}) { id } }",
+    ),
+    (
+        "pluginRollback",
+        "mutation { pluginRollback(input: {hook: \"pricing\", reason: \"pwned\"}) { status } }",
+    ),
+    (
+        "pluginDisable",
+        "mutation { pluginDisable(input: {hook: \"pricing\", reason: \"pwned\"}) { status } }",
+    ),
+    (
+        "pluginHookPolicySet",
+        "mutation { pluginHookPolicySet(input: {hook: \"pricing\", resellersMayOverride: true}) { hook } }",
+    ),
+    (
+        "pluginFixtureSetCreate",
+        "mutation { pluginFixtureSetCreate(input: {world: \"pricing\", name: \"evil\", inputs: []}) { id } }",
     ),
 ];
 
@@ -407,6 +458,24 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
         )
         .await;
     let rule = admin.ok("mutation { createNotificationRule(input: {topic: \"line.*\", audience: \"customer_admins\", channel: \"email\"}) { id } }", json!({})).await;
+    // A plugin version with a config value only its tenant may read, in force and sampled.
+    let marker = format!("cfg-{slug}-{n}");
+    let pversion = tsunagi_tests::plugins::upload(
+        &admin,
+        "victim-volume",
+        "1.0.0",
+        "pricing",
+        "volume_discount",
+        json!({ "config": { "min_lines": "1", "individuals": "true", "marker": marker } }),
+    )
+    .await;
+    let fixture = admin.ok("mutation($i: JSON!) { pluginFixtureSetCreate(input: {world: \"pricing\", name: \"victim fixtures\", inputs: $i}) { id } }", json!({ "i": [tsunagi_tests::plugins::fixture("volume-discount")] })).await;
+    admin
+        .ok(
+            "query($c: ID!) { contractPriceQuote(contractId: $c) { total } }",
+            json!({ "c": l.contract }),
+        )
+        .await;
     let user = me["viewer"]["user"]["id"]
         .as_str()
         .expect("user")
@@ -430,6 +499,8 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             "msisdn": l.msisdn,
             "endpoint": ep["createWebhookEndpoint"]["endpoint"]["id"],
             "rule": rule["createNotificationRule"]["id"],
+            "pversion": pversion,
+            "fixture": fixture["pluginFixtureSetCreate"]["id"],
         }),
         secrets: vec![
             user,
@@ -442,6 +513,8 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             l.msisdn.trim_start_matches('+').to_owned(),
             l.line.clone(),
             hook_url,
+            marker,
+            l.contract.clone(),
         ],
     }
 }
@@ -571,6 +644,7 @@ async fn wrong_role_is_forbidden() {
             f.starts_with("user")
                 || f.starts_with("apiKey")
                 || f.starts_with("polic")
+                || f.starts_with("plugin")
                 || *f == "tenantCreate"
         })
         .chain(BY_ID.iter().filter(|(f, _)| {
@@ -580,6 +654,7 @@ async fn wrong_role_is_forbidden() {
                 || f.starts_with("tenantS")
                 || f.starts_with("tenantR")
                 || f.starts_with("audit")
+                || f.starts_with("plugin")
         }))
     {
         let body = support.gql(op, own.vars.clone()).await;

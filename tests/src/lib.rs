@@ -7,6 +7,7 @@ pub mod client;
 pub mod hub;
 pub mod ledger;
 pub mod load;
+pub mod plugins;
 pub mod seed;
 
 use anyhow::{Context, Result};

@@ -33,6 +33,11 @@ pub enum Command {
         customer_id: Uuid,
         note: Option<String>,
     },
+    PluginActivate {
+        hook: String,
+        version_id: Uuid,
+        reason: String,
+    },
 }
 
 /// Who asked and who approved, carried into the executed change's audit record.
@@ -62,7 +67,7 @@ pub async fn request(
     tx: &mut TenantTx,
     ctx: &Ctx,
     target_type: &str,
-    target_id: Uuid,
+    target_id: impl ToString,
     summary: String,
     command: Command,
 ) -> Result<ApprovalRequest> {
@@ -72,6 +77,7 @@ pub async fn request(
     let action = match &command {
         Command::LineOperation { op, .. } => format!("line.{}", op.as_str()),
         Command::KycVerify { .. } => "customer.kyc_verify".to_owned(),
+        Command::PluginActivate { .. } => "plugin.activate".to_owned(),
     };
     let a = repo::approval_insert(
         tx,
@@ -134,6 +140,14 @@ async fn execute(
         }
         Command::KycVerify { customer_id, note } => {
             crate::customers::kyc_verify_execute(app, tx, ctx, link, customer_id, note).await
+        }
+        Command::PluginActivate {
+            hook,
+            version_id,
+            reason,
+        } => {
+            crate::plugins::activation::activate_execute(tx, ctx, link, &hook, version_id, &reason)
+                .await
         }
     }
 }

@@ -77,4 +77,6 @@ pub struct AppConfig {
     pub webhook_allow_private: Vec<String>,
     /// The customer portal, for links in notification previews (`hub.portal_url`).
     pub portal_url: String,
+    /// The plugin registry and sandbox (`plugins.*`).
+    pub plugins: tsunagi_registry::RegistryConfig,
 }

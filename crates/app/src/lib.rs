@@ -17,6 +17,7 @@ pub mod inventory_secrets;
 pub mod lines;
 pub mod notifications;
 pub mod orders;
+pub mod plugins;
 pub mod policies;
 pub mod ratelimit;
 pub mod record;
@@ -39,17 +40,25 @@ pub struct App {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub config: Arc<AppConfig>,
     pub auth_cache: auth::cache::AuthCache,
+    /// Tenant plugins: which version runs where, and the sandbox that runs them.
+    pub plugins: tsunagi_registry::Registry,
 }
 
 impl App {
     pub fn new(db: Db, redis: Option<redis::aio::ConnectionManager>, config: AppConfig) -> Self {
         let authz = Authz::new(db.clone());
+        let plugins = tsunagi_registry::Registry::new(
+            db.clone(),
+            config.data_key.clone(),
+            config.plugins.clone(),
+        );
         Self {
             db,
             authz,
             redis,
             config: Arc::new(config),
             auth_cache: auth::cache::AuthCache::default(),
+            plugins,
         }
     }
 

@@ -42,6 +42,28 @@ pub struct Config {
     pub idempotency: IdempotencyConfig,
     pub telemetry: TelemetryConfig,
     pub hub: tsunagi_hub::HubConfig,
+    pub plugins: PluginsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginsConfig {
+    /// Precompiled components kept across restarts; empty: compile in memory at each start.
+    pub cache_dir: String,
+    pub max_concurrent: u32,
+    pub sample_size: u32,
+    pub max_loaded: usize,
+}
+
+impl PluginsConfig {
+    fn registry(&self) -> tsunagi_registry::RegistryConfig {
+        tsunagi_registry::RegistryConfig {
+            cache_dir: (!self.cache_dir.is_empty()).then(|| self.cache_dir.clone().into()),
+            max_concurrent: self.max_concurrent.clamp(1, 1024),
+            sample_size: self.sample_size.min(10_000),
+            max_loaded: self.max_loaded.max(1),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -338,6 +360,7 @@ impl Config {
             rate_limit: self.rate_limit.clone(),
             webhook_allow_private: self.hub.allow_private.clone(),
             portal_url: self.hub.portal_url.clone(),
+            plugins: self.plugins.registry(),
             data_key: self
                 .secrets
                 .key_bytes()

@@ -10,6 +10,7 @@ mod customers;
 mod inventory;
 mod lines;
 pub mod notifications;
+mod plugins;
 mod tenants;
 
 use async_graphql::{MergedObject, MergedSubscription};
@@ -26,6 +27,7 @@ pub struct Query(
     lines::LineQuery,
     approvals::ApprovalQuery,
     notifications::NotificationQuery,
+    plugins::PluginQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,6 +41,7 @@ pub struct Mutation(
     lines::LineMutation,
     approvals::ApprovalMutation,
     notifications::NotificationMutation,
+    plugins::PluginMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -6,5 +6,6 @@ pub mod ledger;
 pub mod ledger_lines;
 pub mod ledger_objects;
 pub mod notifications;
+pub mod plugins;
 pub mod tenant;
 pub mod user;
