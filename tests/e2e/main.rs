@@ -10,6 +10,7 @@ mod ledger_reads;
 mod notifications;
 mod notifications_delivery;
 mod notifications_faults;
+mod plugin_channels;
 mod plugins;
 mod policies;
 mod ratelimit;

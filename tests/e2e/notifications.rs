@@ -51,7 +51,7 @@ pub async fn emit(
     id
 }
 
-async fn wait_until<F: Fn(&Value) -> bool>(
+pub(crate) async fn wait_until<F: Fn(&Value) -> bool>(
     c: &tsunagi_tests::Client,
     q: &str,
     vars: Value,

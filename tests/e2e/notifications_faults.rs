@@ -111,6 +111,7 @@ async fn a_dead_consumers_pending_entries_are_reclaimed() {
         redis::Client::open(env.config.redis.url.0.as_str()).expect("redis"),
         env.config.hub.clone(),
         app.config.data_key.clone().expect("key"),
+        None,
     )
     .expect("hub");
     let mut conn = tsunagi_hub::relay::connect(&hub, Duration::from_secs(1))

@@ -73,9 +73,9 @@ pub async fn flush(hub: &Hub, tenant: Uuid, id: Uuid) -> Result<Vec<Delivery>> {
         event_id: id,
         topic,
         channel: if channel == "console" {
-            "console"
+            "console".into()
         } else {
-            "email"
+            "email".into()
         },
         recipient,
         user_id,

@@ -71,22 +71,29 @@ async fn attempt_tenant(
     sem: &Semaphore,
 ) -> Result<Vec<Delivery>> {
     let ep_ids: Vec<Uuid> = batch.iter().filter_map(|d| d.endpoint_id).collect();
-    let endpoints = if ep_ids.is_empty() {
-        HashMap::new()
+    let plugin_events: Vec<Uuid> = batch
+        .iter()
+        .filter(|d| d.channel.starts_with("plugin:"))
+        .map(|d| d.event_id)
+        .collect();
+    let (endpoints, payloads) = if ep_ids.is_empty() && plugin_events.is_empty() {
+        (HashMap::new(), HashMap::new())
     } else {
         let mut tx = TenantTx::begin(&hub.db, Scope::single(TenantId::from(tenant))).await?;
         let e = endpoint_keys(hub, &mut tx, &ep_ids).await?;
+        let p = store::payloads(&mut tx, &plugin_events).await?;
         tx.commit().await?;
-        e
+        (e, p)
     };
     let results = join_all(batch.into_iter().map(|d| {
         let ep = d.endpoint_id.and_then(|e| endpoints.get(&e));
+        let data = payloads.get(&d.event_id);
         let span = tracing::info_span!("hub.attempt", tenant_id = %d.tenant_id, event_id = %d.event_id,
             delivery_id = %d.id, channel = %d.channel, attempt = d.attempts + 1);
         async move {
             let _permit = sem.acquire().await;
             let start = Instant::now();
-            let outcome = hub.channels.send(&d, ep).await;
+            let outcome = hub.channels.send(&d, ep, data).await;
             tracing::debug!(outcome = outcome.name(), "attempt finished");
             (d, outcome, start.elapsed())
         }

@@ -61,9 +61,17 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn new(db: Db, redis: redis::Client, cfg: HubConfig, key: DataKey) -> anyhow::Result<Self> {
+    /// `plugins`: the process's plugin registry, for `plugin:<name>` channels (None: such
+    /// deliveries wait for a worker that has one).
+    pub fn new(
+        db: Db,
+        redis: redis::Client,
+        cfg: HubConfig,
+        key: DataKey,
+        plugins: Option<tsunagi_registry::Registry>,
+    ) -> anyhow::Result<Self> {
         let guard = Arc::new(ssrf::Guard::new(&cfg.allow_private));
-        let channels = Arc::new(channels::Channels::new(&cfg, guard.clone())?);
+        let channels = Arc::new(channels::Channels::new(&cfg, guard.clone(), plugins)?);
         Ok(Self {
             db,
             redis,

@@ -167,7 +167,7 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
             rows.push(NewDelivery {
                 event_id: ev.id,
                 topic: ev.topic.clone(),
-                channel: "webhook",
+                channel: "webhook".into(),
                 recipient: ep.id.to_string(),
                 user_id: None,
                 endpoint_id: Some(ep.id),
@@ -236,11 +236,15 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
     let mut digests: HashMap<String, Uuid> = HashMap::new();
     for t in targets {
         let (ev, critical) = (t.ev, t.critical);
-        let channel: &'static str = if t.rule.channel == "console" {
-            "console"
-        } else {
-            "email"
+        // Channel plugins render the e-mail templates (subject and body) and are never
+        // digested; preferences (e-mail, console) do not apply to them.
+        let channel: &str = match t.rule.channel.as_str() {
+            "console" => "console",
+            c if c.starts_with("plugin:") => c,
+            _ => "email",
         };
+        let plugin = channel.starts_with("plugin:");
+        let template_channel = if plugin { "email" } else { channel };
         let (recipient, name, user_id, locale) = match &t.person {
             None => (
                 format!("role:{}", t.rule.role.as_deref().unwrap_or("")),
@@ -260,7 +264,7 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
         let lang = Lang::of(&locale);
         let ctx = context(&hub.cfg.portal_url, &info, ev, &name);
         let (subject, body, render_err) =
-            match render(&templates, &info, &ev.topic, channel, lang, &ctx) {
+            match render(&templates, &info, &ev.topic, template_channel, lang, &ctx) {
                 Ok((s, b)) => (s, b, None),
                 Err(e) => (
                     ev.topic.clone(),
@@ -289,7 +293,7 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
             )
         } else if channel == "console" {
             ("delivered", None)
-        } else if topics::is_digested(&ev.topic) && !critical {
+        } else if topics::is_digested(&ev.topic) && !critical && !plugin {
             ("digested", None)
         } else {
             ("pending", None)
@@ -297,7 +301,7 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
         let mut row = NewDelivery {
             event_id: ev.id,
             topic: ev.topic.clone(),
-            channel,
+            channel: channel.to_owned(),
             recipient,
             user_id,
             endpoint_id: None,

@@ -167,11 +167,16 @@ pub async fn record(
             fallbacks.push(NewDelivery {
                 event_id: d.event_id,
                 topic: d.topic.clone(),
-                channel: if fc == "console" { "console" } else { "email" },
-                recipient: d.user_id.map_or_else(
-                    || format!("fallback:{}", d.recipient),
-                    |u| format!("user:{u}"),
-                ),
+                channel: match fc.as_str() {
+                    "console" => "console".into(),
+                    c if c.starts_with("plugin:") => c.to_owned(),
+                    _ => "email".into(),
+                },
+                recipient: match d.user_id {
+                    Some(_) if fc.starts_with("plugin:") => d.recipient.clone(),
+                    Some(u) => format!("user:{u}"),
+                    None => format!("fallback:{}", d.recipient),
+                },
                 user_id: d.user_id,
                 endpoint_id: None,
                 locale: d.locale.clone(),

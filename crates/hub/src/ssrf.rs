@@ -98,6 +98,23 @@ impl Guard {
         !is_internal(ip) || self.allow.iter().any(|c| c.contains(ip))
     }
 
+    /// Refuses a URL whose host is an IP literal the guard does not permit (host names are
+    /// checked when they resolve, by [`GuardedResolver`]). No DNS: safe on async workers.
+    pub fn check_literal(&self, url: &str) -> Result<(), String> {
+        let u = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+        let host = u.host_str().unwrap_or_default();
+        match host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<IpAddr>()
+        {
+            Ok(ip) if !self.permits(ip) => {
+                Err(format!("destination {ip} refused by the SSRF guard"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Checks a URL before it is stored: scheme, host, and (when it resolves now) every
     /// address. Returns the reason it is refused.
     pub fn check_url(&self, url: &str) -> Result<(), String> {
@@ -125,6 +142,23 @@ impl Guard {
         }
         Ok(())
     }
+}
+
+/// The one HTTP client for destinations tenants choose (webhooks, channel plugins): no
+/// redirects, and every resolved address passes the guard.
+pub fn guarded_client(
+    guard: Arc<Guard>,
+    timeout: std::time::Duration,
+    user_agent: &str,
+) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(std::time::Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(user_agent)
+        .pool_max_idle_per_host(256)
+        .dns_resolver(Arc::new(GuardedResolver(guard)))
+        .build()
 }
 
 /// A resolver for the webhook client that keeps only permitted addresses.

@@ -51,7 +51,7 @@ pub const DELIVERY_COLS: &str = "tenant_id, id, event_id, topic, channel, recipi
 pub struct NewDelivery {
     pub event_id: Uuid,
     pub topic: String,
-    pub channel: &'static str,
+    pub channel: String,
     pub recipient: String,
     pub user_id: Option<Uuid>,
     pub endpoint_id: Option<Uuid>,
@@ -69,6 +69,20 @@ pub struct NewDelivery {
 pub async fn unprocessed(tx: &mut TenantTx, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
     let rows: Vec<Uuid> = sqlx::query_scalar(
         "SELECT id FROM outbox WHERE tenant_id = app_tenant() AND id = ANY($1) AND processed_at IS NULL",
+    )
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Event payloads by id (for channel plugins, which receive the structured data).
+pub async fn payloads(tx: &mut TenantTx, ids: &[Uuid]) -> Result<HashMap<Uuid, serde_json::Value>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(Uuid, serde_json::Value)> = sqlx::query_as(
+        "SELECT id, payload FROM outbox WHERE tenant_id = app_tenant() AND id = ANY($1)",
     )
     .bind(ids)
     .fetch_all(tx.conn())
@@ -180,7 +194,7 @@ pub async fn open_digest(
     .bind(Uuid::now_v7())
     .bind(key)
     .bind(&d.topic)
-    .bind(d.channel)
+    .bind(&d.channel)
     .bind(&d.recipient)
     .bind(d.user_id)
     .bind(locale)

@@ -66,7 +66,13 @@ pub fn start_hub(cfg: &Config, app: &App) -> Result<Vec<tokio::task::JoinHandle<
         .clone()
         .context("secrets.data_key: the notification hub needs it to sign webhooks")?;
     let client = redis::Client::open(cfg.redis.url.0.as_str()).context("redis.url")?;
-    let hub = tsunagi_hub::Hub::new(app.db.clone(), client, cfg.hub.clone(), key)?;
+    let hub = tsunagi_hub::Hub::new(
+        app.db.clone(),
+        client,
+        cfg.hub.clone(),
+        key,
+        Some(app.plugins.clone()),
+    )?;
     tracing::info!("notification hub started");
     Ok(hub.spawn())
 }

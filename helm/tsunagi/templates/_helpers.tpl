@@ -136,6 +136,9 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 - name: tmp
   emptyDir:
     sizeLimit: {{ .Values.tmpSizeLimit }}
+- name: plugin-cache
+  emptyDir:
+    sizeLimit: {{ .Values.config.plugins.cacheSizeLimit }}
 {{- with .Values.extraVolumes }}
 {{ toYaml . }}
 {{- end }}
@@ -144,6 +147,8 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 {{- define "tsunagi.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
+- name: plugin-cache
+  mountPath: /var/cache/tsunagi/plugins
 {{- with .Values.extraVolumeMounts }}
 {{ toYaml . }}
 {{- end }}

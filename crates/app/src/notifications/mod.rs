@@ -20,6 +20,12 @@ use tsunagi_hub::topics;
 use uuid::Uuid;
 
 const CHANNELS: &[&str] = &["email", "console"];
+
+/// A routing channel: e-mail, console, or a channel plugin `plugin:<name>` (it runs the
+/// plugin in force at hook `channel:<name>`).
+fn routable(c: &str) -> bool {
+    CHANNELS.contains(&c) || tsunagi_registry::Hook::for_channel(c).is_some()
+}
 const AUDIENCES: &[&str] = &["role", "customer_admins", "customer_users"];
 
 /// A topic the hub knows, for the admin console.
@@ -97,9 +103,9 @@ pub async fn create_rule(app: &App, ctx: &Ctx, input: RuleInput) -> Result<RuleR
         v.check(!r.is_empty() && r.len() <= 64, "input.role", "a role name");
     }
     v.check(
-        CHANNELS.contains(&input.channel.as_str()),
+        routable(&input.channel),
         "input.channel",
-        format!("one of {}", CHANNELS.join(", ")),
+        "email, console or plugin:<name> (a channel plugin's hook channel:<name>)",
     );
     v.check(
         input.channel != "console" || input.audience == "role",
@@ -108,7 +114,7 @@ pub async fn create_rule(app: &App, ctx: &Ctx, input: RuleInput) -> Result<RuleR
     );
     if let Some(f) = &input.fallback_channel {
         v.check(
-            CHANNELS.contains(&f.as_str()) && *f != input.channel,
+            routable(f) && *f != input.channel,
             "input.fallbackChannel",
             "another channel than the primary",
         );

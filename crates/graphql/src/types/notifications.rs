@@ -160,7 +160,7 @@ pub struct Delivery {
     pub id: ID,
     pub event_id: ID,
     pub topic: String,
-    /// `email`, `webhook` or `console`.
+    /// `email`, `webhook`, `console` or `plugin:<name>` (a channel plugin).
     pub channel: String,
     /// An e-mail address, an endpoint id, or `role:<role>` for console alerts.
     pub recipient: String,
@@ -175,7 +175,7 @@ pub struct Delivery {
     pub attempt_count: i32,
     pub next_attempt_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
-    /// The e-mail provider that accepted it.
+    /// The e-mail provider that accepted it, or the channel plugin (and its message id).
     pub provider: Option<String>,
     pub digest_id: Option<ID>,
     pub fallback_of: Option<ID>,

@@ -3,6 +3,7 @@
 //! the planning transaction) and never reach a channel here.
 
 pub mod email;
+pub mod plugin;
 pub mod webhook;
 
 use crate::HubConfig;
@@ -45,20 +46,44 @@ impl Outcome {
 pub struct Channels {
     pub webhook: webhook::WebhookChannel,
     pub email: email::EmailChannel,
+    /// Present when the process runs tenant plugins.
+    pub plugin: Option<plugin::PluginChannel>,
 }
 
 impl Channels {
-    pub fn new(cfg: &HubConfig, guard: Arc<Guard>) -> anyhow::Result<Self> {
+    pub fn new(
+        cfg: &HubConfig,
+        guard: Arc<Guard>,
+        plugins: Option<tsunagi_registry::Registry>,
+    ) -> anyhow::Result<Self> {
+        let timeout = Duration::from_millis(cfg.webhook_timeout_ms);
         Ok(Self {
+            plugin: plugins
+                .map(|r| plugin::PluginChannel::new(r, guard.clone(), timeout))
+                .transpose()?,
             webhook: webhook::WebhookChannel::new(cfg, guard)?,
             email: email::EmailChannel::new(cfg)?,
         })
     }
 
-    pub async fn send(&self, d: &Delivery, endpoint: Option<&webhook::EndpointKeys>) -> Outcome {
+    /// One attempt. `data` is the event's payload (channel plugins receive it).
+    pub async fn send(
+        &self,
+        d: &Delivery,
+        endpoint: Option<&webhook::EndpointKeys>,
+        data: Option<&serde_json::Value>,
+    ) -> Outcome {
         match d.channel.as_str() {
             "webhook" => self.webhook.send(d, endpoint).await,
             "email" => self.email.send(d).await,
+            c if c.starts_with("plugin:") => match &self.plugin {
+                Some(p) => p.send(d, data.unwrap_or(&serde_json::Value::Null)).await,
+                None => Outcome::Retry {
+                    error: "this worker does not run channel plugins".into(),
+                    code: None,
+                    retry_after: None,
+                },
+            },
             other => Outcome::Permanent {
                 error: format!("channel {other} is not attempted by the dispatcher"),
                 code: None,

@@ -4,10 +4,9 @@
 //! `Retry-After` when the receiver sends one.
 
 use super::Outcome;
-use crate::ssrf::{Guard, GuardedResolver};
+use crate::ssrf::{Guard, guarded_client};
 use crate::store::Delivery;
 use crate::{HubConfig, signing};
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
@@ -29,14 +28,11 @@ pub struct WebhookChannel {
 
 impl WebhookChannel {
     pub fn new(cfg: &HubConfig, guard: Arc<Guard>) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_millis(cfg.webhook_timeout_ms))
-            .connect_timeout(Duration::from_millis(cfg.webhook_timeout_ms.min(5000)))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("Tsunagi-Webhooks/1")
-            .pool_max_idle_per_host(256)
-            .dns_resolver(Arc::new(GuardedResolver(guard.clone())))
-            .build()?;
+        let client = guarded_client(
+            guard.clone(),
+            Duration::from_millis(cfg.webhook_timeout_ms),
+            "Tsunagi-Webhooks/1",
+        )?;
         Ok(Self { client, guard })
     }
 
@@ -48,16 +44,9 @@ impl WebhookChannel {
                 gone: false,
             };
         };
-        if let Ok(u) = reqwest::Url::parse(&ep.url)
-            && let Some(host) = u.host_str()
-            && let Ok(ip) = host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-            && !self.guard.permits(ip)
-        {
+        if let Err(error) = self.guard.check_literal(&ep.url) {
             return Outcome::Permanent {
-                error: format!("destination {ip} refused by the SSRF guard"),
+                error,
                 code: None,
                 gone: false,
             };

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use serde_json::json;
 use std::sync::Arc;
-use tsunagi_plugin_host::{Egress, Host, HostConfig, Manifest, Outcome, Usage, World};
+use tsunagi_plugin_host::{Host, HostConfig, Manifest, Outcome, Usage, World};
 
 #[derive(Subcommand, Debug)]
 pub enum PluginCmd {
@@ -172,16 +172,10 @@ pub async fn run(cmd: PluginCmd) -> Result<()> {
         ),
         World::Channel => {
             let guard = Arc::new(tsunagi_hub::ssrf::Guard::new(&allow_private));
-            let client = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .dns_resolver(Arc::new(tsunagi_hub::ssrf::GuardedResolver(guard.clone())))
-                .build()?;
-            let check: tsunagi_plugin_host::http::UrlCheck =
-                Arc::new(move |u: &str| guard.check_url(u));
-            let egress = Egress {
-                client,
-                check: Some(check),
-            };
+            let egress = tsunagi_hub::channels::plugin::egress(
+                guard,
+                std::time::Duration::from_millis(m.limits.http_timeout_ms),
+            )?;
             report(
                 host.deliver(
                     &plugin,
