@@ -49,6 +49,10 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     res
 }
 
+/// The largest request body: a GraphQL document with its variables, plugin uploads
+/// included (a 4 MiB component is about 5.6 MiB of base64). Larger bodies get 413.
+pub const MAX_BODY_BYTES: usize = 8 << 20;
+
 pub fn router(app: App, cfg: &Config) -> Router {
     let limits = SchemaLimits {
         max_depth: cfg.graphql.max_depth,
@@ -71,6 +75,9 @@ pub fn router(app: App, cfg: &Config) -> Router {
         .route("/graphql/ws", get(ws::subscriptions))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }
