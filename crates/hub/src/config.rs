@@ -52,13 +52,6 @@ pub struct HubConfig {
     /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://host:465`.
     pub smtp_urls: String,
     pub smtp_timeout_secs: u64,
-    /// Whether the hub's own transactions (relay marks, planning, attempt records) wait for
-    /// the WAL flush at commit. Off by default: losing the last few hundred milliseconds of
-    /// them in a PostgreSQL crash only means an event is published, planned or attempted
-    /// again — the outbox, the once-per-(event, channel, recipient) rows and the webhook
-    /// message id (`msg_<event>`) make that a redelivery of the same message, never a loss.
-    /// Events themselves are written by the services with full durability.
-    pub wait_for_wal_flush: bool,
 }
 
 impl std::fmt::Debug for HubConfig {
@@ -113,7 +106,6 @@ mod tests {
 
     pub(crate) fn sample() -> HubConfig {
         HubConfig {
-            wait_for_wal_flush: false,
             enabled: true,
             stream: "t:events".into(),
             group: "hub".into(),

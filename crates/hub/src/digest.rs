@@ -16,7 +16,6 @@ type DigestRow = (String, String, String, Option<Uuid>, String);
 /// Turns one due digest into its delivery; returns it if it is to be attempted.
 pub async fn flush(hub: &Hub, tenant: Uuid, id: Uuid) -> Result<Vec<Delivery>> {
     let mut tx = TenantTx::begin(&hub.db, Scope::single(TenantId::from(tenant))).await?;
-    crate::relax(hub, tx.conn()).await?;
     let row: Option<DigestRow> = sqlx::query_as(
         "SELECT topic, channel, recipient, user_id, locale FROM hub_digests \
          WHERE tenant_id = app_tenant() AND id = $1 AND status = 'open' FOR UPDATE SKIP LOCKED",

@@ -104,16 +104,6 @@ impl Hub {
     }
 }
 
-/// Applies `wait_for_wal_flush` to one of the hub's own transactions.
-pub(crate) async fn relax(hub: &Hub, conn: &mut sqlx::PgConnection) -> tsunagi_core::Result<()> {
-    if !hub.cfg.wait_for_wal_flush {
-        sqlx::query("SET LOCAL synchronous_commit TO off")
-            .execute(conn)
-            .await?;
-    }
-    Ok(())
-}
-
 fn hostname() -> String {
     std::env::var("HOSTNAME").unwrap_or_else(|_| "worker".into())
 }

@@ -135,7 +135,6 @@ struct Target<'a> {
 /// Plans, stores and marks processed one tenant's events; returns the deliveries to attempt.
 pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Result<Vec<Delivery>> {
     let mut tx = TenantTx::begin(&hub.db, Scope::single(TenantId::from(tenant))).await?;
-    crate::relax(hub, tx.conn()).await?;
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
     let fresh = store::unprocessed(&mut tx, &ids).await?;
     let events: Vec<&Envelope> = events.iter().filter(|e| fresh.contains(&e.id)).collect();

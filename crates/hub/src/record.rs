@@ -73,7 +73,6 @@ pub async fn record(
     }
     let now = Utc::now();
     let mut tx = TenantTx::begin(&hub.db, Scope::single(TenantId::from(tenant))).await?;
-    crate::relax(hub, tx.conn()).await?;
     let n = results.len();
     let (mut ids, mut nums, mut durs, mut outs, mut codes, mut errs, mut provs) = (
         Vec::with_capacity(n),

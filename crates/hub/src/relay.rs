@@ -33,9 +33,6 @@ pub async fn relay_once(
     let mut tx = TenantTx::begin_unscoped(&hub.db)
         .await
         .map_err(|e| anyhow::anyhow!(e.detail()))?;
-    crate::relax(hub, &mut tx)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.detail()))?;
     let rows: Vec<Envelope> = sqlx::query_as("SELECT * FROM hub_claim_outbox($1)")
         .bind(hub.cfg.relay_batch)
         .fetch_all(&mut *tx)
