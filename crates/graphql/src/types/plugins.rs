@@ -303,7 +303,16 @@ fn n(x: usize) -> i32 {
 }
 
 impl PluginReplayReport {
-    pub fn of(r: ReplayReport, viewer: uuid::Uuid) -> Self {
+    pub fn of(mut r: ReplayReport, viewer: uuid::Uuid) -> Self {
+        // A reseller replaying against its MVNO's plugin sees that plugin's outputs on its own
+        // inputs (they are on its invoices), but not which plugin it is.
+        if matches!(&r.baseline, Source::Plugin { owner, .. } if *owner != viewer) {
+            for i in &mut r.items {
+                if i.baseline_error.is_some() {
+                    i.baseline_error = Some("your MVNO's plugin failed on this input".into());
+                }
+            }
+        }
         Self {
             candidate: PluginSource::of(r.candidate, viewer),
             baseline: PluginSource::of(r.baseline, viewer),
