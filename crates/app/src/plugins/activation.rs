@@ -172,65 +172,84 @@ async fn announce(
 
 /// Returns a hook to the version in force before the current one, at once.
 pub async fn rollback(app: &App, ctx: &Ctx, hook: &str, reason: String) -> Result<ActivationRow> {
-    app.authz
-        .check(&ctx.principal, "plugin", "activate")
-        .await?;
-    let hook = parse_hook("input.hook", hook)?;
-    reason_required(&reason)?;
-    let mut tx = app.tx(ctx).await?;
-    let before = store::activation_lock(&mut tx, hook.as_str())
-        .await?
-        .ok_or_else(|| Error::conflict(format!("no plugin was ever activated at {hook}")))?;
-    let Some(target) = before.previous_version_id else {
-        return Err(Error::conflict(format!(
-            "{hook} has no previous version to roll back to"
-        )));
-    };
-    let row = ActivationRow {
-        version_id: Some(target),
-        previous_version_id: before.version_id,
-        status: "active".into(),
-        changed_by: ctx.principal.actor.label(),
-        approval_id: None,
-        reason: Some(reason),
-        ..before.clone()
-    };
-    let after = store::activation_put(&mut tx, &row).await?;
-    let entry = AuditEntry::new("plugin.rollback", "plugin_hook", &after.hook)
-        .before(&before)
-        .after(&after);
-    announce(&mut tx, ctx, entry, "plugin.rolled_back", &after).await?;
-    tx.commit().await?;
-    Ok(after)
+    change_now(
+        app,
+        ctx,
+        hook,
+        reason,
+        "plugin.rollback",
+        "plugin.rolled_back",
+        |hook, before| {
+            let before = before.ok_or_else(|| {
+                Error::conflict(format!("no plugin was ever activated at {hook}"))
+            })?;
+            let target = before.previous_version_id.ok_or_else(|| {
+                Error::conflict(format!("{hook} has no previous version to roll back to"))
+            })?;
+            Ok((before, Some(target)))
+        },
+    )
+    .await
 }
 
 /// Stops this tenant's plugin at a hook, at once: the built-in behaviour applies again (for
 /// a reseller, its MVNO's plugin). The version stays available for rollback.
 pub async fn disable(app: &App, ctx: &Ctx, hook: &str, reason: String) -> Result<ActivationRow> {
+    change_now(
+        app,
+        ctx,
+        hook,
+        reason,
+        "plugin.disable",
+        "plugin.disabled",
+        |hook, before| {
+            let before = before
+                .filter(|a| a.status == "active")
+                .ok_or_else(|| Error::conflict(format!("no plugin is active at {hook}")))?;
+            Ok((before, None))
+        },
+    )
+    .await
+}
+
+/// An immediate change of a hook's activation (rollback, disable) by the caller: `next`
+/// looks at the locked activation and names the version to put in force (None: disabled);
+/// the one in force until now becomes the previous version.
+async fn change_now(
+    app: &App,
+    ctx: &Ctx,
+    hook: &str,
+    reason: String,
+    action: &str,
+    topic: &str,
+    next: impl FnOnce(&Hook, Option<ActivationRow>) -> Result<(ActivationRow, Option<Uuid>)>,
+) -> Result<ActivationRow> {
     app.authz
         .check(&ctx.principal, "plugin", "activate")
         .await?;
     let hook = parse_hook("input.hook", hook)?;
     reason_required(&reason)?;
     let mut tx = app.tx(ctx).await?;
-    let before = store::activation_lock(&mut tx, hook.as_str())
-        .await?
-        .filter(|a| a.status == "active")
-        .ok_or_else(|| Error::conflict(format!("no plugin is active at {hook}")))?;
+    let (before, version_id) = next(&hook, store::activation_lock(&mut tx, hook.as_str()).await?)?;
     let row = ActivationRow {
-        version_id: None,
+        version_id,
         previous_version_id: before.version_id,
-        status: "disabled".into(),
+        status: if version_id.is_some() {
+            "active"
+        } else {
+            "disabled"
+        }
+        .into(),
         changed_by: ctx.principal.actor.label(),
         approval_id: None,
         reason: Some(reason),
         ..before.clone()
     };
     let after = store::activation_put(&mut tx, &row).await?;
-    let entry = AuditEntry::new("plugin.disable", "plugin_hook", &after.hook)
+    let entry = AuditEntry::new(action, "plugin_hook", &after.hook)
         .before(&before)
         .after(&after);
-    announce(&mut tx, ctx, entry, "plugin.disabled", &after).await?;
+    announce(&mut tx, ctx, entry, topic, &after).await?;
     tx.commit().await?;
     Ok(after)
 }
