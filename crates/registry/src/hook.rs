@@ -14,9 +14,21 @@ impl From<Hook> for String {
     }
 }
 
+/// Why a channel plugin is not replayed.
+pub const NOT_REPLAYED: &str = "channel plugins deliver to the outside world and are not replayed; try them with `tsunagi plugin test`";
+
 impl Hook {
     pub const PRICING: &'static str = "pricing";
     pub const COMMISSION: &'static str = "commission";
+
+    /// The hook whose samples a version of `world` is replayed on (pricing, commission).
+    pub fn replayed_at(world: World) -> Result<Self, &'static str> {
+        match world {
+            World::Pricing => Ok(Self(Self::PRICING.into())),
+            World::Commission => Ok(Self(Self::COMMISSION.into())),
+            World::Channel => Err(NOT_REPLAYED),
+        }
+    }
 
     /// Parses a hook; the error says what a hook looks like.
     pub fn parse(s: &str) -> Result<Self, String> {

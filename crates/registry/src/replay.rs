@@ -29,9 +29,7 @@ pub fn normalize_input(world: World, v: &Value) -> std::result::Result<Value, St
             i.config.clear();
             serde_json::to_value(i)
         }
-        World::Channel => {
-            return Err("channel plugins deliver to the outside world and are not replayed".into());
-        }
+        World::Channel => return Err(crate::hook::NOT_REPLAYED.into()),
     };
     out.map_err(|e| e.to_string())
 }

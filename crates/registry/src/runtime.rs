@@ -20,7 +20,9 @@ use tsunagi_plugin_host::bindings::commission::tsunagi::plugins::commission_type
 use tsunagi_plugin_host::bindings::pricing::tsunagi::plugins::pricing_types::{
     Adjustment, PricingInput,
 };
-use tsunagi_plugin_host::{Egress, LogLine, Manifest, Outcome, Plugin, PluginError, Usage, World};
+use tsunagi_plugin_host::{
+    Egress, Host, LogLine, Manifest, Outcome, Plugin, PluginError, Usage, World,
+};
 use uuid::Uuid;
 
 /// A stored version, loaded into the sandbox with its manifest (secrets opened).
@@ -180,18 +182,11 @@ impl Registry {
         tenant: TenantId,
         mut input: PricingInput,
     ) -> Result<Run<Vec<Adjustment>>> {
-        let h = hook(Hook::PRICING);
-        let Some(l) = self.effective(tenant, &h).await? else {
-            return Ok(Run::built_in(Vec::new()));
-        };
         input.config.clear();
-        let out = self
-            .host()
-            .await?
-            .price(&l.plugin, &l.manifest, input.clone())
-            .await;
-        self.after(tenant, &h, &l, &input, &out).await;
-        Ok(Run::of(&l, out, Vec::new))
+        self.sampled(tenant, Hook::PRICING, input, async |host, l, i| {
+            host.price(&l.plugin, &l.manifest, i).await
+        })
+        .await
     }
 
     /// The commission hook: a partner's commission lines for a period.
@@ -200,16 +195,28 @@ impl Registry {
         tenant: TenantId,
         mut input: CommissionInput,
     ) -> Result<Run<Vec<CommissionLine>>> {
-        let h = hook(Hook::COMMISSION);
+        input.config.clear();
+        self.sampled(tenant, Hook::COMMISSION, input, async |host, l, i| {
+            host.commission(&l.plugin, &l.manifest, i).await
+        })
+        .await
+    }
+
+    /// Runs the plugin in force at a sampled hook (pricing, commission) on an input without
+    /// config, then counts a failure and offers the input to the sample; built-in (no
+    /// lines) when no plugin is in force, and the fallback when it fails.
+    async fn sampled<I: Serialize + Clone, O: Serialize>(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        input: I,
+        call: impl AsyncFnOnce(&Host, &Loaded, I) -> Outcome<Vec<O>>,
+    ) -> Result<Run<Vec<O>>> {
+        let h = hook(name);
         let Some(l) = self.effective(tenant, &h).await? else {
             return Ok(Run::built_in(Vec::new()));
         };
-        input.config.clear();
-        let out = self
-            .host()
-            .await?
-            .commission(&l.plugin, &l.manifest, input.clone())
-            .await;
+        let out = call(self.host().await?, &l, input.clone()).await;
         self.after(tenant, &h, &l, &input, &out).await;
         Ok(Run::of(&l, out, Vec::new))
     }
@@ -262,12 +269,7 @@ impl Registry {
                     .result
                     .map(|v| serde_json::to_value(v).unwrap_or_default())
             }
-            World::Channel => {
-                return Err(Error::invalid(
-                    "versionId",
-                    "channel plugins deliver messages to the outside world and are not replayed; try them with `tsunagi plugin test`",
-                ));
-            }
+            World::Channel => return Err(Error::invalid("versionId", crate::hook::NOT_REPLAYED)),
         };
         Ok(out)
     }

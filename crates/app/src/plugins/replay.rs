@@ -134,17 +134,9 @@ pub async fn replay(
     let tenant = ctx.principal.tenant_id;
     let mut tx = app.tx(ctx).await?;
     let v = tsunagi_registry::store::version_get(&mut tx, version_id).await?;
-    let hook = match World::parse(&v.world) {
-        Some(World::Pricing) => Hook::parse(Hook::PRICING),
-        Some(World::Commission) => Hook::parse(Hook::COMMISSION),
-        _ => Err(String::new()),
-    }
-    .map_err(|_| {
-        Error::invalid(
-            "input.versionId",
-            "channel plugins deliver to the outside world and are not replayed; try them with `tsunagi plugin test`",
-        )
-    })?;
+    let world = World::parse(&v.world)
+        .ok_or_else(|| Error::internal(format!("stored world {}", v.world)))?;
+    let hook = Hook::replayed_at(world).map_err(|why| Error::invalid("input.versionId", why))?;
     let mut inputs = Vec::new();
     if use_samples {
         for s in store_samples::list(&mut tx, hook.as_str(), MAX_REPLAY_INPUTS as i64).await? {
