@@ -4,23 +4,11 @@
 use crate::{Client, Seeded};
 use base64::Engine as _;
 use serde_json::{Value, json};
-use std::path::PathBuf;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use tsunagi_plugin_host::guests;
 
 /// A guest component (`volume_discount`, `hostile`, …).
 pub fn wasm(name: &str) -> Vec<u8> {
-    let p = root()
-        .join("plugins/target/wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} — build the guests with `cargo xtask plugins`",
-            p.display()
-        )
-    })
+    guests::component(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub fn wasm_base64(name: &str) -> String {
@@ -29,11 +17,7 @@ pub fn wasm_base64(name: &str) -> String {
 
 /// An example's fixture.json.
 pub fn fixture(example: &str) -> Value {
-    let p = root()
-        .join("plugins/examples")
-        .join(example)
-        .join("fixture.json");
-    serde_json::from_slice(&std::fs::read(p).expect("fixture")).expect("fixture parses")
+    guests::fixture(example).unwrap_or_else(|e| panic!("{e}"))
 }
 
 pub const UPLOAD: &str = "mutation($n: String!, $v: String!, $w: String!, $b: String!, $m: JSON, $s: [PluginSecretInput!]! = []) { pluginUpload(input: {name: $n, version: $v, world: $w, wasmBase64: $b, manifest: $m, secrets: $s}) { id version digest sizeBytes manifest secretKeys manifestRev failureCount } }";

@@ -10,25 +10,19 @@
 //! - 100,000 instantiate/drop cycles with resident memory sampled along the way.
 
 use criterion::Criterion;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tsunagi_plugin_host::bindings::pricing::tsunagi::plugins::pricing_types::{
     Adjustment, AdjustmentKind, PricingInput,
 };
-use tsunagi_plugin_host::{Host, HostConfig, Manifest, Plugin, World};
+use tsunagi_plugin_host::{Host, HostConfig, Manifest, Plugin, World, guests};
 
 fn guest(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../plugins/target/wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run `cargo xtask plugins`)", p.display()))
+    guests::component(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn input() -> PricingInput {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../plugins/examples/volume-discount/fixture.json");
-    serde_json::from_slice(&std::fs::read(p).expect("fixture")).expect("fixture parses")
+    guests::fixture("volume-discount").unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The volume-discount rule written natively, for the comparison.

@@ -12,6 +12,7 @@ pub mod bindings;
 mod call;
 mod engine;
 pub mod error;
+pub mod guests;
 pub mod http;
 pub mod manifest;
 pub mod state;

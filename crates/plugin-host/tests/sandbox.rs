@@ -3,7 +3,6 @@
 //! in its typed error and the host carries on; calls are deterministic; channel plugins
 //! reach only allowlisted hosts; compiled artefacts survive a restart.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tsunagi_plugin_host::bindings::channel::tsunagi::plugins::channel_types::{
     Delivery, Notification,
@@ -12,26 +11,14 @@ use tsunagi_plugin_host::bindings::commission::tsunagi::plugins::commission_type
 use tsunagi_plugin_host::bindings::pricing::tsunagi::plugins::pricing_types::{
     AdjustmentKind, PricingInput,
 };
-use tsunagi_plugin_host::{Failure, Host, HostConfig, Manifest, Plugin, World};
+use tsunagi_plugin_host::{Failure, Host, HostConfig, Manifest, Plugin, World, guests};
 
 pub fn wasm(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../plugins/target/wasm32-wasip2/release")
-        .join(format!("{name}.wasm"));
-    std::fs::read(&p).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} — build the guests with `cargo xtask plugins`",
-            p.display()
-        )
-    })
+    guests::component(name).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn fixture<T: serde::de::DeserializeOwned>(example: &str) -> T {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../plugins/examples")
-        .join(example)
-        .join("fixture.json");
-    serde_json::from_slice(&std::fs::read(p).expect("fixture")).expect("fixture parses")
+    guests::fixture(example).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn host() -> Host {

@@ -199,25 +199,12 @@ pub async fn run(cmd: PluginCmd) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn root() -> std::path::PathBuf {
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-    }
-
     fn cmd(wasm: &str, world: &str, fixture: &str, config: &[&str]) -> PluginCmd {
-        let r = root();
+        use tsunagi_plugin_host::guests;
         PluginCmd::Test {
-            wasm: r
-                .join("plugins/target/wasm32-wasip2/release")
-                .join(wasm)
-                .display()
-                .to_string(),
+            wasm: guests::component_path(wasm).display().to_string(),
             world: world.into(),
-            input: r
-                .join("plugins/examples")
-                .join(fixture)
-                .join("fixture.json")
-                .display()
-                .to_string(),
+            input: guests::fixture_path(fixture).display().to_string(),
             manifest: None,
             config: config.iter().map(|s| (*s).to_owned()).collect(),
             allow_private: Vec::new(),
@@ -227,7 +214,7 @@ mod tests {
     #[tokio::test]
     async fn the_local_runner_succeeds_fails_and_explains() {
         run(cmd(
-            "volume_discount.wasm",
+            "volume_discount",
             "pricing",
             "volume-discount",
             &["percent=7"],
@@ -235,7 +222,7 @@ mod tests {
         .await
         .expect("priced");
         run(cmd(
-            "tiered_commission.wasm",
+            "tiered_commission",
             "commission",
             "tiered-commission",
             &[],
@@ -243,7 +230,7 @@ mod tests {
         .await
         .expect("commission");
         let e = run(cmd(
-            "hostile.wasm",
+            "hostile",
             "pricing",
             "volume-discount",
             &["mode=panic"],
@@ -251,39 +238,24 @@ mod tests {
         .await
         .expect_err("trap");
         assert_eq!(e.to_string(), "the call failed");
-        let e = run(cmd(
-            "volume_discount.wasm",
-            "billing",
-            "volume-discount",
-            &[],
-        ))
-        .await
-        .expect_err("world");
+        let e = run(cmd("volume_discount", "billing", "volume-discount", &[]))
+            .await
+            .expect_err("world");
         assert!(e.to_string().starts_with("--world: \"billing\""), "{e}");
-        let e = run(cmd(
-            "volume_discount.wasm",
-            "commission",
-            "volume-discount",
-            &[],
-        ))
-        .await
-        .expect_err("wrong world");
+        let e = run(cmd("volume_discount", "commission", "volume-discount", &[]))
+            .await
+            .expect_err("wrong world");
         assert!(
             e.to_string()
                 .contains("does not implement the commission world"),
             "{e}"
         );
-        let e = run(cmd(
-            "volume_discount.wasm",
-            "pricing",
-            "tiered-commission",
-            &[],
-        ))
-        .await
-        .expect_err("fixture");
+        let e = run(cmd("volume_discount", "pricing", "tiered-commission", &[]))
+            .await
+            .expect_err("fixture");
         assert!(e.to_string().starts_with("--input:"), "{e}");
         let e = run(cmd(
-            "volume_discount.wasm",
+            "volume_discount",
             "pricing",
             "volume-discount",
             &["percent"],
