@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tsunagi_tests::TestEnv;
-use tsunagi_tests::load::phase;
+use tsunagi_tests::load::{phase, quantile};
 
 /// Commit and arrival instants per event index.
 #[derive(Default)]
@@ -147,11 +147,7 @@ fn settle(book: &Shared, range: std::ops::Range<usize>) -> Outcome {
         last = Some(last.map_or(a, |l| l.max(a)));
     }
     lat.sort();
-    let q = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
+    let q = |p: f64| quantile(&lat, p);
     let span = match (first, last) {
         (Some(f), Some(l)) => l.duration_since(f).as_secs_f64(),
         _ => 0.0,

@@ -62,11 +62,7 @@ where
     }
     let elapsed = start.elapsed().as_secs_f64();
     lat.sort();
-    let q = |p: f64| {
-        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
+    let q = |p: f64| quantile(&lat, p);
     Open {
         achieved: (lat.len() as u64 - errors) as f64 / elapsed,
         errors,
@@ -74,6 +70,14 @@ where
         p99: q(0.99),
         p999: q(0.999),
     }
+}
+
+/// The `p` quantile of sorted latencies (zero when there are none).
+pub fn quantile(sorted: &[Duration], p: f64) -> Duration {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
 }
 
 /// BENCH_SECS (default 10): the length of each measured phase.
