@@ -89,6 +89,12 @@ CREATE TABLE plugin_hook_policies (
 );
 SELECT tsunagi_catalog_table('plugin_hook_policies');
 
+-- Whether an MVNO lets its resellers replace hook `h` (the one statement of that rule).
+CREATE FUNCTION plugin_resellers_may(mvno uuid, h text) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce(bool_or(resellers_may_override), false) FROM plugin_hook_policies
+    WHERE tenant_id = mvno AND (hook = h OR (hook = 'channel:*' AND h LIKE 'channel:%'))
+$$;
+
 -- Inputs the active plugin of a hook was called with in this tenant (config and secrets
 -- never included), a bounded reservoir of `slot`s per hook.
 CREATE TABLE plugin_samples (
@@ -135,10 +141,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
     JOIN plugin_activations a ON a.tenant_id = up.id AND a.hook = h AND a.status = 'active'
     JOIN plugin_versions v ON v.tenant_id = a.tenant_id AND v.id = a.version_id
     WHERE up.kind = 'mvno'
-       OR (up.kind = 'reseller' AND EXISTS (
-            SELECT 1 FROM plugin_hook_policies p
-            WHERE p.tenant_id = up.parent_id AND p.resellers_may_override
-              AND (p.hook = h OR (p.hook = 'channel:*' AND h LIKE 'channel:%'))))
+       OR (up.kind = 'reseller' AND plugin_resellers_may(up.parent_id, h))
     ORDER BY up.depth
     LIMIT 1
 $$;

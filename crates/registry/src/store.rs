@@ -291,14 +291,14 @@ pub async fn activation_put(tx: &mut TenantTx, a: &ActivationRow) -> Result<Acti
 
 /// Whether the parent MVNO lets its resellers replace this hook.
 pub async fn parent_allows(tx: &mut TenantTx, hook: &str) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT coalesce(bool_or(resellers_may_override), false) FROM plugin_hook_policies \
-         WHERE tenant_id = (app_ancestors())[1] \
-           AND (hook = $1 OR (hook = 'channel:*' AND $1 LIKE 'channel:%'))",
+    Ok(
+        sqlx::query_scalar(
+            "SELECT coalesce(plugin_resellers_may((app_ancestors())[1], $1), false)",
+        )
+        .bind(hook)
+        .fetch_one(tx.conn())
+        .await?,
     )
-    .bind(hook)
-    .fetch_one(tx.conn())
-    .await?)
 }
 
 pub async fn policy_put(tx: &mut TenantTx, hook: &str, allow: bool) -> Result<PolicyRow> {
