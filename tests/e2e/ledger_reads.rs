@@ -1,7 +1,8 @@
 //! The ledger read side and the longer flows: search and history, self-service scope,
 //! plan changes and resellers, the line detail page's statement count, approval expiry.
 
-use serde_json::json;
+use chrono::{Datelike, Timelike};
+use serde_json::{Value, json};
 use tsunagi_tests::ledger::{approve, build, iccid, imsi, msisdn, verified_customer};
 use tsunagi_tests::{TestEnv, code};
 
@@ -250,33 +251,67 @@ async fn plan_changes_options_and_resellers() {
         json!([]),
         "the new plan does not allow the old option"
     );
-    // A price change that applies immediately moves existing contracts; next_term waits.
+    // A price change that applies immediately reaches existing contracts now; next_term
+    // waits for the next billing period (a calendar month in Tokyo), announced in advance.
+    let sold_on = admin
+        .ok("query($c: ID!) { contract(id: $c) { planPriceId price { inForce { id } nextChange { price { id } } } } }", json!({ "c": l.contract }))
+        .await;
+    let sold_on = sold_on["contract"].clone();
+    assert_eq!(sold_on["price"]["inForce"]["id"], sold_on["planPriceId"]);
+    assert_eq!(sold_on["price"]["nextChange"], Value::Null);
     let np = admin
         .ok("mutation($p: ID!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 4480, dataMb: 20480, voiceMin: 0, sms: 0, overageDataPerGb: 550, overageVoicePerMin: 22, overageSms: 3}}) { price { id applies } } }", json!({ "p": p2 }))
         .await;
-    let moved = admin
-        .ok(
-            "query($c: ID!) { contract(id: $c) { planPriceId } }",
-            json!({ "c": l.contract }),
-        )
+    let imm = np["planPriceAdd"]["price"]["id"].clone();
+    let nt = admin
+        .ok("mutation($p: ID!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 3980, dataMb: 20480, voiceMin: 0, sms: 0, overageDataPerGb: 550, overageVoicePerMin: 22, overageSms: 3, applies: \"next_term\"}}) { price { id validFrom } } }", json!({ "p": p2 }))
+        .await;
+    let nt_id = nt["planPriceAdd"]["price"]["id"].clone();
+    let q = "query($c: ID!) { contract(id: $c) { planPriceId price { inForce { id monthlyFee } periodStart periodEnd daysInPeriod nextChange { price { id monthlyFee } effectiveAt } } } }";
+    let now = admin.ok(q, json!({ "c": l.contract })).await;
+    let price = &now["contract"]["price"];
+    assert_eq!(
+        now["contract"]["planPriceId"], sold_on["planPriceId"],
+        "the contract row is not rewritten"
+    );
+    assert_eq!(price["inForce"]["id"], imm, "immediately: in force now");
+    assert_eq!(price["inForce"]["monthlyFee"], 4480);
+    assert_eq!(
+        price["nextChange"]["price"]["id"], nt_id,
+        "next_term: announced"
+    );
+    assert_eq!(
+        price["nextChange"]["effectiveAt"], price["periodEnd"],
+        "from the next billing period"
+    );
+    let start = chrono::DateTime::parse_from_rfc3339(price["periodStart"].as_str().expect("start"))
+        .expect("rfc3339");
+    let tokyo = start.with_timezone(&chrono_tz::Asia::Tokyo);
+    assert_eq!(
+        (tokyo.day(), tokyo.hour()),
+        (1, 0),
+        "periods start at midnight on the 1st in Tokyo"
+    );
+    let q_at =
+        "query($c: ID!, $at: DateTime!) { contract(id: $c) { price(at: $at) { inForce { id } } } }";
+    let end = price["periodEnd"].as_str().expect("end").to_owned();
+    let then = admin.ok(q_at, json!({ "c": l.contract, "at": end })).await;
+    assert_eq!(
+        then["contract"]["price"]["inForce"]["id"], nt_id,
+        "next_term in force from the period's start"
+    );
+    let before =
+        chrono::DateTime::parse_from_rfc3339(&end).expect("end") - chrono::Duration::seconds(1);
+    let still = admin
+        .ok(q_at, json!({ "c": l.contract, "at": before.to_rfc3339() }))
         .await;
     assert_eq!(
-        moved["contract"]["planPriceId"],
-        np["planPriceAdd"]["price"]["id"]
+        still["contract"]["price"]["inForce"]["id"], imm,
+        "and not a second before"
     );
-    admin
-        .ok("mutation($p: ID!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 3980, dataMb: 20480, voiceMin: 0, sms: 0, overageDataPerGb: 550, overageVoicePerMin: 22, overageSms: 3, applies: \"next_term\"}}) { price { id } } }", json!({ "p": p2 }))
-        .await;
-    let kept = admin
-        .ok(
-            "query($c: ID!) { contract(id: $c) { planPriceId } }",
-            json!({ "c": l.contract }),
-        )
-        .await;
-    assert_eq!(
-        kept["contract"]["planPriceId"], np["planPriceAdd"]["price"]["id"],
-        "next_term does not move the contract now"
-    );
+    let _ = nt["planPriceAdd"]["price"]["validFrom"]
+        .as_str()
+        .expect("validFrom");
     let not_allowed = admin.gql("mutation($c: ID!, $o: ID!) { orderOptionAdd(input: {contractId: $c, optionId: $o}) { order { id } } }", json!({ "c": l.contract, "o": l.option })).await;
     assert_eq!(code(&not_allowed).as_deref(), Some("VALIDATION"));
     // Retiring the old plan: no new sales, existing contracts unaffected.

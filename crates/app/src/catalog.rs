@@ -1,16 +1,20 @@
 //! The catalog: plans (draft → active → retired) with price versions, and options. Each
 //! price version says when it reaches existing contracts: immediately or at the end of the
-//! current term. Resellers sell their MVNO's active plans.
+//! current term; which version a contract pays is resolved here (`contract_price`) by the
+//! rule in `tsunagi_core::pricing`. Resellers sell their MVNO's active plans.
 
 use crate::record::{record, record_event};
 use crate::{App, Ctx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use tsunagi_core::events::DomainEvent;
+use tsunagi_core::pricing::{self, Applies, Period, Version};
 use tsunagi_core::states::{PlanState, StateMachine};
 use tsunagi_core::{Error, Result, Validator};
+use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::catalog::{self as repo, CatalogOption, Plan, PlanPrice};
+use tsunagi_db::repo::contracts::{self, Contract};
 use uuid::Uuid;
 
 /// A price version's terms (money in minor units of the tenant's currency).
@@ -173,25 +177,25 @@ pub async fn plan_price_add(
     }
     let currency = last.map(|l| l.currency).unwrap_or_else(|| "JPY".into());
     let p = insert_price(&mut tx, plan_id, &currency, &price).await?;
-    // `immediately`: existing contracts move to this version now (when it is already in
-    // force); `next_term` versions are picked up at each contract's next billing period.
-    let moved = if p.applies == "immediately" && p.valid_from <= Utc::now() {
-        repo::contracts_move_to_price(&mut tx, plan_id, p.id).await?
-    } else {
-        0
-    };
+    // Contracts sold earlier are not rewritten: which version they pay is resolved when
+    // asked (`contract_price`), so a future or next-term change needs no job.
+    let tz = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id)
+        .await?
+        .tz();
+    let applies = Applies::parse(&p.applies).unwrap_or(Applies::Immediately);
+    let reaches = pricing::reaches_existing(p.valid_from, applies, tz);
     let ev = DomainEvent::new(
         ctx.principal.tenant_id,
         "plan.price_changed",
         "plan",
         plan_id,
-        json!({ "price": &p }),
+        json!({ "price": &p, "reachesExistingContractsAt": reaches }),
     );
     record(
         &mut tx,
         ctx,
         AuditEntry::new("plan.price_add", "plan", plan_id)
-            .after(json!({ "price": &p, "contractsMoved": moved })),
+            .after(json!({ "price": &p, "reachesExistingContractsAt": reaches })),
         Some(ev),
     )
     .await?;
@@ -296,4 +300,61 @@ pub async fn option_list(app: &App, ctx: &Ctx) -> Result<Vec<CatalogOption>> {
     let o = repo::option_list(&mut tx).await?;
     tx.commit().await?;
     Ok(o)
+}
+
+/// What a contract pays at an instant: the version in force, the billing period holding the
+/// instant, and the next announced change (version and when it reaches the contract).
+#[derive(Debug, Clone)]
+pub struct ContractPrice {
+    pub price: PlanPrice,
+    pub period: Period,
+    pub next: Option<(PlanPrice, DateTime<Utc>)>,
+    /// The contract tenant's time zone (the period's calendar).
+    pub tz: chrono_tz::Tz,
+}
+
+/// Resolves a contract's price at `at` in the contract tenant's time zone (no authorization:
+/// for services that already asked).
+pub async fn contract_price_in(
+    tx: &mut TenantTx,
+    c: &Contract,
+    at: DateTime<Utc>,
+) -> Result<ContractPrice> {
+    let tz = crate::tenants::effective_settings(tx, tsunagi_core::TenantId::from(c.tenant_id))
+        .await?
+        .tz();
+    let prices = repo::prices_of(tx, c.plan_id).await?;
+    let versions: Vec<Version> = prices
+        .iter()
+        .map(|p| Version {
+            valid_from: p.valid_from,
+            applies: Applies::parse(&p.applies).unwrap_or(Applies::Immediately),
+        })
+        .collect();
+    let base = prices
+        .iter()
+        .position(|p| p.id == c.plan_price_id)
+        .ok_or_else(|| Error::internal("the contract's price version is missing"))?;
+    let now = pricing::in_force(&versions, base, at, tz);
+    let next = pricing::next_change(&versions, base, at, tz).map(|(i, w)| (prices[i].clone(), w));
+    Ok(ContractPrice {
+        price: prices[now].clone(),
+        period: pricing::period_of(at, tz),
+        next,
+        tz,
+    })
+}
+
+pub async fn contract_price(
+    app: &App,
+    ctx: &Ctx,
+    contract_id: Uuid,
+    at: Option<DateTime<Utc>>,
+) -> Result<ContractPrice> {
+    app.authz.check(&ctx.principal, "contract", "read").await?;
+    let mut tx = app.tx(ctx).await?;
+    let c = contracts::contract_get(&mut tx, contract_id).await?;
+    let p = contract_price_in(&mut tx, &c, at.unwrap_or_else(Utc::now)).await?;
+    tx.commit().await?;
+    Ok(p)
 }

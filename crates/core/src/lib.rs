@@ -6,6 +6,7 @@ pub mod error;
 pub mod events;
 pub mod identifiers;
 pub mod ids;
+pub mod pricing;
 pub mod principal;
 pub mod states;
 pub mod tenant;

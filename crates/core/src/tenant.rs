@@ -100,6 +100,13 @@ pub struct TenantSettings {
     pub complete_provisioning_locally: bool,
 }
 
+impl TenantSettings {
+    /// The tenant's time zone (validated when set; Tokyo if a stored value no longer parses).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo)
+    }
+}
+
 impl Default for TenantSettings {
     fn default() -> Self {
         Self {

@@ -36,7 +36,7 @@ pub async fn tenant_info(tx: &mut TenantTx) -> Result<TenantInfo> {
     let s = tsunagi_db::repo::tenants::effective_settings(tx, id).await?;
     Ok(TenantInfo {
         name,
-        tz: s.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo),
+        tz: s.tz(),
         locale: s.locale,
     })
 }

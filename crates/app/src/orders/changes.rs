@@ -5,11 +5,12 @@ use super::new_line::check_options;
 use super::{order_move, order_open, provision};
 use crate::record::{record, record_event};
 use crate::{App, Ctx};
-use chrono::{Datelike, Utc};
+use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
 use tsunagi_core::events::DomainEvent;
 use tsunagi_core::identifiers::Iccid;
+use tsunagi_core::pricing;
 use tsunagi_core::states::{
     ContractState, LineState, OrderState, PlanState, SimState, StateMachine,
 };
@@ -32,7 +33,7 @@ pub struct PlanChangePreview {
     pub currency: String,
     pub current_monthly_fee: i64,
     pub new_monthly_fee: i64,
-    /// Days left in this month (today included) and days in the month, in the tenant's time zone.
+    /// Days left in this billing period (today included) and days in it, in the tenant's time zone.
     pub days_remaining: i64,
     pub days_in_period: i64,
     /// (new − current) × remaining / days, rounded once by the tenant's rule; negative is a credit.
@@ -70,7 +71,9 @@ async fn preview_in(
     let new_price = catalog::price_at(tx, plan_id, now)
         .await?
         .ok_or_else(|| Error::invalid("input.planId", "the plan has no price in force today"))?;
-    let current = catalog::price_get(tx, contract.plan_price_id).await?;
+    let current = crate::catalog::contract_price_in(tx, contract, now)
+        .await?
+        .price;
     if current.currency != new_price.currency {
         return Err(Error::invalid(
             "input.planId",
@@ -81,16 +84,10 @@ async fn preview_in(
         ));
     }
     let settings = crate::tenants::effective_settings(tx, ctx.principal.tenant_id).await?;
-    let tz: chrono_tz::Tz = settings.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo);
-    let today = now.with_timezone(&tz).date_naive();
-    let first_next = if today.month() == 12 {
-        chrono::NaiveDate::from_ymd_opt(today.year() + 1, 1, 1)
-    } else {
-        chrono::NaiveDate::from_ymd_opt(today.year(), today.month() + 1, 1)
-    }
-    .ok_or_else(|| Error::internal("calendar"))?;
-    let days_in_period = i64::from(first_next.pred_opt().map(|d| d.day()).unwrap_or(30));
-    let days_remaining = days_in_period - i64::from(today.day()) + 1;
+    let tz = settings.tz();
+    let period = pricing::period_of(now, tz);
+    let days_in_period = period.days;
+    let days_remaining = pricing::days_remaining(&period, now, tz);
     let diff = i128::from(new_price.monthly_fee - current.monthly_fee) * i128::from(days_remaining);
     let proration = settings.rounding.divide(diff, i128::from(days_in_period)) as i64;
     Ok(PlanChangePreview {

@@ -5,7 +5,7 @@
 
 use crate::record::record_event;
 use crate::{App, Ctx};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
 use tsunagi_core::{Error, Result, TenantId, Validator};
@@ -203,20 +203,13 @@ pub struct PriceQuote {
     pub plugin_error: Option<String>,
 }
 
-fn month(today: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let start = today.with_day(1).unwrap_or(today);
-    let end = start
-        .checked_add_months(chrono::Months::new(1))
-        .unwrap_or(start);
-    (start, end)
-}
-
 pub async fn contract_pricing(app: &App, ctx: &Ctx, contract_id: Uuid) -> Result<PriceQuote> {
     app.authz.check(&ctx.principal, "contract", "read").await?;
     let mut tx = app.tx(ctx).await?;
     let c = contracts::contract_get(&mut tx, contract_id).await?;
     let plan = catalog::plan_get(&mut tx, c.plan_id).await?;
-    let price = catalog::price_get(&mut tx, c.plan_price_id).await?;
+    let priced = crate::catalog::contract_price_in(&mut tx, &c, Utc::now()).await?;
+    let price = priced.price;
     let options = catalog::options_get(&mut tx, &c.option_ids).await?;
     let customer = customers::customer_get(&mut tx, c.customer_id).await?;
     let filter = contracts::LineFilter {
@@ -233,7 +226,8 @@ pub async fn contract_pricing(app: &App, ctx: &Ctx, contract_id: Uuid) -> Result
     )
     .await?;
     tx.commit().await?;
-    let (start, end) = month(Utc::now().date_naive());
+    let local = |t: chrono::DateTime<Utc>| t.with_timezone(&priced.tz).date_naive();
+    let (start, end) = (local(priced.period.start), local(priced.period.end));
     let mut draft = vec![InvoiceLine {
         code: format!("plan:{}", plan.code),
         description: format!("{} (monthly fee)", plan.name),

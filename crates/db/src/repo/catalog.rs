@@ -219,17 +219,3 @@ pub async fn options_get(tx: &mut TenantTx, ids: &[Uuid]) -> Result<Vec<CatalogO
         .fetch_all(tx.conn())
         .await?)
 }
-
-/// Moves the tenant's live contracts on `plan` to price version `price`. Returns how many.
-pub async fn contracts_move_to_price(tx: &mut TenantTx, plan: Uuid, price: Uuid) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE contracts SET plan_price_id = $3, version = version + 1, updated_at = now() \
-         WHERE tenant_id = $1 AND plan_id = $2 AND status IN ('draft', 'active', 'suspended') AND plan_price_id <> $3",
-    )
-    .bind(tx.tenant_id().as_uuid())
-    .bind(plan)
-    .bind(price)
-    .execute(tx.conn())
-    .await?
-    .rows_affected())
-}

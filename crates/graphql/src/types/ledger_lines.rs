@@ -2,7 +2,7 @@
 //! Identifiers are masked unless the caller may `identifier:unmask`.
 
 use super::audit::AuditRecord;
-use super::ledger::{ContractStatus, LineStatus, id};
+use super::ledger::{ContractStatus, LineStatus, PlanPrice, id};
 pub use super::ledger_objects::{
     ApprovalRequest, Device, EsimProfile, Number, Order, PlanChangePreview, SearchHit, Sim,
 };
@@ -29,9 +29,32 @@ impl Contract {
     async fn plan_id(&self) -> ID {
         id(self.0.plan_id)
     }
-    /// The price version the contract is billed at.
+    /// The price version the contract was sold on (or moved to by a plan change). Later
+    /// versions reach it as they say (immediately or next term): see `price`.
     async fn plan_price_id(&self) -> ID {
         id(self.0.plan_price_id)
+    }
+    /// What the contract pays at `at` (default now): the price version in force, the billing
+    /// period holding `at`, and the next announced price change.
+    async fn price(
+        &self,
+        ctx: &Context<'_>,
+        at: Option<DateTime<Utc>>,
+    ) -> async_graphql::Result<ContractPrice> {
+        let (app, c) = app_ctx(ctx)?;
+        let p = tsunagi_app::catalog::contract_price(app, &c, self.0.id, at)
+            .await
+            .gql()?;
+        Ok(ContractPrice {
+            in_force: PlanPrice(p.price),
+            period_start: p.period.start,
+            period_end: p.period.end,
+            days_in_period: p.period.days,
+            next_change: p.next.map(|(price, at)| PriceChange {
+                price: PlanPrice(price),
+                effective_at: at,
+            }),
+        })
     }
     async fn option_ids(&self) -> Vec<ID> {
         self.0.option_ids.iter().copied().map(id).collect()
@@ -67,6 +90,26 @@ impl Contract {
         .gql()?;
         Ok(rows.into_iter().map(Line::plain).collect())
     }
+}
+
+/// A contract's price at an instant.
+#[derive(SimpleObject)]
+pub struct ContractPrice {
+    /// The price version in force.
+    pub in_force: PlanPrice,
+    /// The billing period (a calendar month in the tenant's time zone) holding the instant.
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    pub days_in_period: i64,
+    /// The next price change announced for this contract, if any.
+    pub next_change: Option<PriceChange>,
+}
+
+/// A price version and the instant it reaches the contract.
+#[derive(SimpleObject)]
+pub struct PriceChange {
+    pub price: PlanPrice,
+    pub effective_at: DateTime<Utc>,
 }
 
 /// A line; when read through `line(id)`, its related objects come preloaded in one read.
