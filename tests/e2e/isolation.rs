@@ -142,6 +142,14 @@ const BY_ID: &[(&str, &str)] = &[
         "mutation($line: ID!) { lineTerminate(input: {lineId: $line, reason: \"x\"}) { order { id } } }",
     ),
     (
+        "carrierReport",
+        "mutation($job: ID!) { carrierReport(input: {jobId: $job, succeeded: true, answer: \"pwned\"}) { job { id answer } } }",
+    ),
+    (
+        "lineReviewResolve",
+        "mutation($line: ID!) { lineReviewResolve(input: {lineId: $line, status: TERMINATED, reason: \"pwned\"}) { approvalRequest { id } } }",
+    ),
+    (
         "approvalRequest",
         "query($approval: ID!) { approvalRequest(id: $approval) { id summary } }",
     ),
@@ -480,6 +488,12 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
         .as_str()
         .expect("user")
         .to_owned();
+    let jobs = admin
+        .ok(
+            "query($l: ID!) { line(id: $l) { provisioningJobs { id } } }",
+            json!({ "l": l.line }),
+        )
+        .await;
     Victim {
         vars: json!({
             "tenant": s.tenant(slug),
@@ -501,6 +515,7 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             "rule": rule["createNotificationRule"]["id"],
             "pversion": pversion,
             "fixture": fixture["pluginFixtureSetCreate"]["id"],
+            "job": jobs["line"]["provisioningJobs"][0]["id"],
         }),
         secrets: vec![
             user,

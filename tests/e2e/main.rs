@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod carrier;
 mod idempotency;
 mod isolation;
 mod ledger;

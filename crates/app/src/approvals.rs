@@ -38,6 +38,11 @@ pub enum Command {
         version_id: Uuid,
         reason: String,
     },
+    LineReviewResolve {
+        line_id: Uuid,
+        to: String,
+        reason: String,
+    },
 }
 
 /// Who asked and who approved, carried into the executed change's audit record.
@@ -78,6 +83,7 @@ pub async fn request(
         Command::LineOperation { op, .. } => format!("line.{}", op.as_str()),
         Command::KycVerify { .. } => "customer.kyc_verify".to_owned(),
         Command::PluginActivate { .. } => "plugin.activate".to_owned(),
+        Command::LineReviewResolve { .. } => "line.review_resolve".to_owned(),
     };
     let a = repo::approval_insert(
         tx,
@@ -148,6 +154,13 @@ async fn execute(
         } => {
             crate::plugins::activation::activate_execute(tx, ctx, link, &hook, version_id, &reason)
                 .await
+        }
+        Command::LineReviewResolve {
+            line_id,
+            to,
+            reason,
+        } => {
+            crate::orders::carrier::line_review_execute(tx, ctx, link, line_id, &to, &reason).await
         }
     }
 }
@@ -370,25 +383,15 @@ pub async fn approval_get(app: &App, ctx: &Ctx, id: Uuid) -> Result<ApprovalRequ
 pub async fn expire_overdue(app: &App) -> Result<usize> {
     let mut n = 0;
     for tenant in repo::tenants_with_overdue(&app.db).await? {
-        let Some(t) =
-            tsunagi_db::repo::tenants::auth_tenant(&app.db, tsunagi_core::TenantId(tenant)).await?
+        let Some(ctx) = Ctx::system(
+            app,
+            tsunagi_core::TenantId(tenant),
+            "system:approval-expiry",
+        )
+        .await?
         else {
             continue;
         };
-        let ctx = Ctx::new(
-            tsunagi_core::Principal {
-                tenant_id: t.id,
-                tenant_slug: t.slug,
-                tenant_kind: t.kind,
-                visible_tenants: t.visible,
-                actor: tsunagi_core::Actor::System {
-                    label: "system:approval-expiry".into(),
-                },
-                roles: vec![],
-                customer: None,
-            },
-            None,
-        );
         let mut tx = app.tx(&ctx).await?;
         for mut a in repo::overdue_lock(&mut tx).await? {
             a.status = ApprovalState::Pending

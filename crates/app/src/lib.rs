@@ -82,4 +82,30 @@ impl Ctx {
             request_id,
         }
     }
+
+    /// A background job acting inside `tenant` as `label` (e.g. `system:approval-expiry`);
+    /// `None` when the tenant is gone or suspended.
+    pub async fn system(
+        app: &App,
+        tenant: tsunagi_core::TenantId,
+        label: &str,
+    ) -> tsunagi_core::Result<Option<Self>> {
+        let Some(t) = tsunagi_db::repo::tenants::auth_tenant(&app.db, tenant).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Self::new(
+            Principal {
+                tenant_id: t.id,
+                tenant_slug: t.slug,
+                tenant_kind: t.kind,
+                visible_tenants: t.visible,
+                actor: tsunagi_core::Actor::System {
+                    label: label.into(),
+                },
+                roles: vec![],
+                customer: None,
+            },
+            None,
+        )))
+    }
 }

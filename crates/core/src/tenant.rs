@@ -84,6 +84,12 @@ pub struct TenantSettingsOverride {
     /// Until a carrier is connected: complete carrier steps locally (marked so in history).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complete_provisioning_locally: Option<bool>,
+    /// Minutes without a carrier answer before an in-flight line shows `pending`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_pending_after_minutes: Option<i32>,
+    /// Minutes without a carrier answer before the line goes to `needs_review`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_review_after_minutes: Option<i32>,
 }
 
 /// The settings in force for a tenant, every field resolved.
@@ -98,6 +104,8 @@ pub struct TenantSettings {
     pub number_quarantine_days: i32,
     pub approval_ttl_hours: i32,
     pub complete_provisioning_locally: bool,
+    pub carrier_pending_after_minutes: i32,
+    pub carrier_review_after_minutes: i32,
 }
 
 impl TenantSettings {
@@ -119,6 +127,8 @@ impl Default for TenantSettings {
             number_quarantine_days: 90,
             approval_ttl_hours: 72,
             complete_provisioning_locally: true,
+            carrier_pending_after_minutes: 15,
+            carrier_review_after_minutes: 24 * 60,
         }
     }
 }
@@ -182,6 +192,25 @@ impl TenantSettingsOverride {
                 "must be between 1 hour and 90 days",
             );
         }
+        if let Some(m) = self.carrier_pending_after_minutes {
+            v.check(
+                (1..=24 * 60).contains(&m),
+                &format!("{prefix}.carrierPendingAfterMinutes"),
+                "must be between 1 minute and 1 day",
+            );
+        }
+        if let Some(m) = self.carrier_review_after_minutes {
+            v.check(
+                (5..=30 * 24 * 60).contains(&m),
+                &format!("{prefix}.carrierReviewAfterMinutes"),
+                "must be between 5 minutes and 30 days",
+            );
+            v.check(
+                self.carrier_pending_after_minutes.is_none_or(|p| m > p),
+                &format!("{prefix}.carrierReviewAfterMinutes"),
+                "must be longer than carrierPendingAfterMinutes",
+            );
+        }
         v.finish()
     }
 }
@@ -222,6 +251,14 @@ pub fn resolve_settings(chain: &[TenantSettingsOverride]) -> TenantSettings {
             .iter()
             .find_map(|s| s.complete_provisioning_locally)
             .unwrap_or(d.complete_provisioning_locally),
+        carrier_pending_after_minutes: chain
+            .iter()
+            .find_map(|s| s.carrier_pending_after_minutes)
+            .unwrap_or(d.carrier_pending_after_minutes),
+        carrier_review_after_minutes: chain
+            .iter()
+            .find_map(|s| s.carrier_review_after_minutes)
+            .unwrap_or(d.carrier_review_after_minutes),
     }
 }
 

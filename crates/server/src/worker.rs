@@ -28,6 +28,23 @@ pub async fn expire_approvals(app: &App) {
     }
 }
 
+/// Lines whose carrier step went unanswered too long: `pending`, then `needs_review`.
+pub async fn flag_unanswered_steps(app: &App) {
+    match tsunagi_app::orders::carrier::flag_unanswered(app, chrono::Utc::now()).await {
+        Ok((p, r)) if p + r > 0 => {
+            tracing::info!(
+                pending = p,
+                needs_review = r,
+                "unanswered carrier steps flagged"
+            )
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e.detail(), "carrier watch failed; next activation retries")
+        }
+    }
+}
+
 pub async fn run(app: App) {
     let mut minute = tokio::time::interval(Duration::from_secs(60));
     let mut ticks: u64 = 0;
@@ -36,6 +53,11 @@ pub async fn run(app: App) {
         tracing::Instrument::instrument(
             expire_approvals(&app),
             tracing::info_span!("job", job = "approval_expiry"),
+        )
+        .await;
+        tracing::Instrument::instrument(
+            flag_unanswered_steps(&app),
+            tracing::info_span!("job", job = "carrier_watch"),
         )
         .await;
         if ticks.is_multiple_of(5) {

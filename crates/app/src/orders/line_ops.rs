@@ -3,23 +3,19 @@
 //! the line's row lock, so two concurrent requests cannot both win and the carrier is
 //! asked once (the job's idempotency key is the order).
 
-use super::{LOCAL_NOTE, order_move, order_open, provision};
+use super::{LOCAL_NOTE, carrier, order_move, order_open, provision};
 use crate::approvals::{self, ApprovalLink, Command};
-use crate::record::{record, record_event};
+use crate::record::record;
 use crate::{App, Ctx};
-use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tsunagi_core::events::DomainEvent;
-use tsunagi_core::states::{
-    ContractState, EsimState, LineState, NumberState, OrderState, SimState, StateMachine,
-};
+use tsunagi_core::states::{LineState, OrderState, StateMachine};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::approvals::ApprovalRequest;
 use tsunagi_db::repo::contracts::{self, Line};
-use tsunagi_db::repo::inventory;
 use tsunagi_db::repo::orders::{self as repo, Order};
 use uuid::Uuid;
 
@@ -39,15 +35,14 @@ impl LineOp {
             Self::Terminate => "terminate",
         }
     }
-    /// (in-flight state, final state) for a line in `from`.
-    fn path(&self, from: LineState) -> Result<(LineState, LineState)> {
-        let (mid, end) = match self {
-            Self::Suspend => (LineState::Suspending, LineState::Suspended),
-            Self::Resume => (LineState::Resuming, LineState::Active),
-            Self::Terminate => (LineState::Terminating, LineState::Terminated),
+    /// The in-flight state a line in `from` enters (the end state is the carrier step's).
+    fn path(&self, from: LineState) -> Result<LineState> {
+        let mid = match self {
+            Self::Suspend => LineState::Suspending,
+            Self::Resume => LineState::Resuming,
+            Self::Terminate => LineState::Terminating,
         };
-        from.transition(mid)?;
-        Ok((mid, end))
+        from.transition(mid)
     }
 }
 
@@ -150,14 +145,13 @@ pub async fn line_op_execute(
 ) -> Result<Value> {
     let mut line = contracts::line_lock(tx, line_id).await?;
     let from = LineState::from_db(&line.status)?;
-    let (mid, end) = op.path(from)?;
+    let mid = op.path(from)?;
     let order = repo::order_lock(tx, order_id).await?;
     let order = order_move(tx, ctx, order, OrderState::InProgress, None).await?;
     line = set_line_state(tx, ctx, Some(link), line, mid, Some(reason)).await?;
     if provision(tx, ctx, order.id, line.id, op.as_str()).await? {
-        line = set_line_state(tx, ctx, Some(link), line, end, Some(LOCAL_NOTE)).await?;
-        settle_resources(tx, ctx, &line, op).await?;
-        order_move(tx, ctx, order, OrderState::Completed, None).await?;
+        (line, _) =
+            carrier::complete(tx, ctx, Some(link), order, line, op.as_str(), LOCAL_NOTE).await?;
     }
     Ok(json!({ "lineId": line.id, "status": line.status, "orderId": order_id }))
 }
@@ -174,7 +168,16 @@ pub(crate) async fn set_line_state(
     let from = LineState::from_db(&line.status)?;
     line.status = from.transition(to)?.as_str().into();
     line.status_reason = why.map(str::to_owned);
-    line.pending_from = None;
+    // `pending` and `needs_review` remember which step was in flight.
+    line.pending_from = match to {
+        LineState::Pending | LineState::NeedsReview
+            if from.in_flight() && from != LineState::Pending =>
+        {
+            Some(from.as_str().to_owned())
+        }
+        LineState::Pending | LineState::NeedsReview => line.pending_from.take(),
+        _ => None,
+    };
     let line = contracts::line_update(tx, &line).await?;
     let payload = json!({ "lineId": line.id, "msisdn": line.msisdn, "from": from.as_str(), "to": to.as_str(), "reason": why });
     let ev = DomainEvent::new(
@@ -193,75 +196,4 @@ pub(crate) async fn set_line_state(
     };
     record(tx, ctx, entry, Some(ev)).await?;
     Ok(line)
-}
-
-/// After a completed operation: the contract follows the line; a terminated line gives its
-/// number to quarantine and its SIM back.
-async fn settle_resources(tx: &mut TenantTx, ctx: &Ctx, line: &Line, op: LineOp) -> Result<()> {
-    let mut c = contracts::contract_lock(tx, line.contract_id).await?;
-    let from = ContractState::from_db(&c.status)?;
-    let to = match op {
-        LineOp::Suspend => ContractState::Suspended,
-        LineOp::Resume => ContractState::Active,
-        LineOp::Terminate => {
-            c.ended_at = Some(Utc::now());
-            ContractState::Terminated
-        }
-    };
-    let path = if op == LineOp::Terminate {
-        vec![ContractState::Terminating, ContractState::Terminated]
-    } else {
-        vec![to]
-    };
-    let mut s = from;
-    for step in path {
-        s = s.transition(step)?;
-    }
-    c.status = s.as_str().into();
-    let c = contracts::contract_update(tx, &c).await?;
-    record_event(
-        tx,
-        ctx,
-        AuditEntry::new("contract.status_change", "contract", c.id)
-            .before(json!({ "status": from.as_str() }))
-            .after(json!({ "status": c.status })),
-        "contract.status_changed",
-    )
-    .await?;
-    if op == LineOp::Terminate {
-        let days = crate::tenants::effective_settings(tx, ctx.principal.tenant_id)
-            .await?
-            .number_quarantine_days;
-        let n = inventory::number_lock(tx, &line.msisdn).await?;
-        NumberState::from_db(&n.status)?.transition(NumberState::Quarantined)?;
-        inventory::number_set(
-            tx,
-            &line.msisdn,
-            NumberState::Quarantined.as_str(),
-            Some(Utc::now() + Duration::days(i64::from(days))),
-        )
-        .await?;
-        if let Some(sim) = line.sim_id {
-            inventory::sim_set_status(
-                tx,
-                sim,
-                SimState::Assigned.transition(SimState::Returned)?.as_str(),
-            )
-            .await?;
-        }
-        if let Some(esim) = line.esim_id {
-            let e = inventory::esim_get(tx, esim).await?;
-            let from = EsimState::from_db(&e.status)?;
-            let to = if from == EsimState::Allocated {
-                EsimState::Available
-            } else {
-                EsimState::Deleted
-            };
-            inventory::esim_set_status(tx, esim, from.transition(to)?.as_str()).await?;
-        }
-        if let Some(device) = line.device_id {
-            inventory::device_set_status(tx, device, "returned").await?;
-        }
-    }
-    Ok(())
 }

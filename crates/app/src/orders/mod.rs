@@ -3,8 +3,10 @@
 //! `held` for an approval or for KYC. Carrier steps leave the line in its in-flight state
 //! and a provisioning job row in the same transaction; until the carrier is connected, the
 //! tenant setting `completeProvisioningLocally` completes them at once, and says so in the
-//! line's history.
+//! line's history. What happens when the carrier answers, refuses or stays silent is
+//! `carrier`'s.
 
+pub mod carrier;
 mod changes;
 mod line_ops;
 mod new_line;

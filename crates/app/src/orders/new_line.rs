@@ -266,23 +266,9 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
     let order = repo::order_update(tx, &order).await?;
     let line = set_line_state(tx, ctx, None, line, LineState::Activating, None).await?;
     if provision(tx, ctx, order.id, line.id, "activate").await? {
-        set_line_state(tx, ctx, None, line, LineState::Active, Some(LOCAL_NOTE)).await?;
-        let mut c = contract;
-        c.status = ContractState::Draft
-            .transition(ContractState::Active)?
-            .as_str()
-            .into();
-        c.started_at = Some(Utc::now());
-        let c = contracts::contract_update(tx, &c).await?;
-        record_event(
-            tx,
-            ctx,
-            AuditEntry::new("contract.status_change", "contract", c.id)
-                .after(json!({ "status": c.status })),
-            "contract.status_changed",
-        )
-        .await?;
-        return order_move(tx, ctx, order, OrderState::Completed, None).await;
+        let (_, order) =
+            super::carrier::complete(tx, ctx, None, order, line, "activate", LOCAL_NOTE).await?;
+        return Ok(order);
     }
     Ok(order)
 }

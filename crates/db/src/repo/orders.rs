@@ -41,6 +41,9 @@ pub struct ProvisioningJob {
     pub completed_by: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// What the carrier (or a person reading its portal) answered.
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
 }
 
 pub async fn order_insert(tx: &mut TenantTx, o: &Order) -> Result<Order> {
@@ -151,13 +154,81 @@ pub async fn job_insert(
 }
 
 pub async fn job_complete(tx: &mut TenantTx, id: Uuid, by: &str) -> Result<()> {
-    sqlx::query("UPDATE provisioning_jobs SET status = 'done', completed_by = $3, attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2")
-        .bind(tx.tenant_id().as_uuid())
-        .bind(id)
-        .bind(by)
-        .execute(tx.conn())
-        .await?;
+    job_close(tx, id, "done", by, None).await
+}
+
+/// Ends a job `done` or `failed`, saying who answered and what.
+pub async fn job_close(
+    tx: &mut TenantTx,
+    id: Uuid,
+    status: &str,
+    by: &str,
+    answer: Option<&str>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE provisioning_jobs SET status = $3, completed_by = $4, answer = $5, \
+         answered_at = CASE WHEN $5::text IS NULL THEN answered_at ELSE now() END, \
+         attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(id)
+    .bind(status)
+    .bind(by)
+    .bind(answer)
+    .execute(tx.conn())
+    .await?;
     Ok(())
+}
+
+pub async fn job_lock(tx: &mut TenantTx, id: Uuid) -> Result<ProvisioningJob> {
+    let j = sqlx::query_as(
+        "SELECT * FROM provisioning_jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    ok_or_not_found(j, "provisioning job")
+}
+
+/// The line's steps still waiting for the carrier, oldest first (locked).
+pub async fn jobs_open_of_line(tx: &mut TenantTx, line: Uuid) -> Result<Vec<ProvisioningJob>> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM provisioning_jobs WHERE tenant_id = $1 AND line_id = $2 \
+         AND status IN ('queued', 'running') ORDER BY created_at FOR UPDATE",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(line)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The tenant's steps queued since before `older_than`, oldest first.
+pub async fn jobs_waiting(
+    tx: &mut TenantTx,
+    older_than: DateTime<Utc>,
+) -> Result<Vec<ProvisioningJob>> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM provisioning_jobs WHERE tenant_id = $1 AND status = 'queued' \
+         AND created_at <= $2 ORDER BY created_at LIMIT 500",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(older_than)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Tenants with steps queued since before `older_than` (for the worker).
+pub async fn tenants_with_waiting_jobs(
+    db: &crate::Db,
+    older_than: DateTime<Utc>,
+) -> Result<Vec<Uuid>> {
+    Ok(
+        sqlx::query_scalar("SELECT * FROM tenants_with_waiting_jobs($1)")
+            .bind(older_than)
+            .fetch_all(db.pool())
+            .await?,
+    )
 }
 
 pub async fn jobs_of_line(tx: &mut TenantTx, line: Uuid) -> Result<Vec<ProvisioningJob>> {

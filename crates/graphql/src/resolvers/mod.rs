@@ -5,6 +5,7 @@ pub mod alerts;
 mod approvals;
 mod audit;
 mod auth;
+mod carrier;
 mod catalog;
 mod customers;
 mod inventory;
@@ -39,6 +40,7 @@ pub struct Mutation(
     customers::CustomerMutation,
     inventory::InventoryMutation,
     lines::LineMutation,
+    carrier::CarrierMutation,
     approvals::ApprovalMutation,
     notifications::NotificationMutation,
     plugins::PluginMutation,

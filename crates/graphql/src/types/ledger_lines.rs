@@ -152,6 +152,14 @@ impl Line {
     async fn status_reason(&self) -> Option<&str> {
         self.0.status_reason.as_deref()
     }
+    /// For `PENDING` and `NEEDS_REVIEW`: the step that was in flight (e.g. `SUSPENDING`).
+    async fn pending_from(&self) -> async_graphql::Result<Option<LineStatus>> {
+        self.0
+            .pending_from
+            .as_deref()
+            .map(LineStatus::of)
+            .transpose()
+    }
     async fn contract_id(&self) -> ID {
         id(self.0.contract_id)
     }
@@ -278,7 +286,8 @@ impl Line {
             .gql()?;
         Ok(r.into_iter().map(AuditRecord).collect())
     }
-    /// Carrier steps: queued, done (and by whom: `local` until a carrier is connected).
+    /// Carrier steps: queued, done or failed, by whom (`local` while no carrier is
+    /// connected, `report:<who>`, `review:<approval>`) and what the carrier answered.
     async fn provisioning_jobs(
         &self,
         ctx: &Context<'_>,
@@ -300,6 +309,9 @@ pub struct ProvisioningJob {
     pub action: String,
     pub status: String,
     pub completed_by: Option<String>,
+    /// What the carrier (or a person reading its portal, or a review) answered, and when.
+    pub answer: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -311,6 +323,8 @@ impl From<orders::ProvisioningJob> for ProvisioningJob {
             action: j.action,
             status: j.status,
             completed_by: j.completed_by,
+            answer: j.answer,
+            answered_at: j.answered_at,
             created_at: j.created_at,
         }
     }

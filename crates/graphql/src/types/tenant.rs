@@ -67,6 +67,10 @@ pub struct TenantSettings {
     pub approval_ttl_hours: i32,
     /// Carrier steps complete locally (no carrier connected yet); marked so in history.
     pub complete_provisioning_locally: bool,
+    /// Minutes without a carrier answer before an in-flight line shows `PENDING`.
+    pub carrier_pending_after_minutes: i32,
+    /// Minutes without a carrier answer before the line goes to `NEEDS_REVIEW`.
+    pub carrier_review_after_minutes: i32,
 }
 
 impl From<CoreSettings> for TenantSettings {
@@ -81,6 +85,8 @@ impl From<CoreSettings> for TenantSettings {
             number_quarantine_days: s.number_quarantine_days,
             approval_ttl_hours: s.approval_ttl_hours,
             complete_provisioning_locally: s.complete_provisioning_locally,
+            carrier_pending_after_minutes: s.carrier_pending_after_minutes,
+            carrier_review_after_minutes: s.carrier_review_after_minutes,
         }
     }
 }
@@ -98,6 +104,8 @@ pub struct TenantSettingsOverrides {
     pub number_quarantine_days: Option<i32>,
     pub approval_ttl_hours: Option<i32>,
     pub complete_provisioning_locally: Option<bool>,
+    pub carrier_pending_after_minutes: Option<i32>,
+    pub carrier_review_after_minutes: Option<i32>,
 }
 
 impl From<TenantSettingsOverrides> for TenantSettingsOverride {
@@ -112,6 +120,8 @@ impl From<TenantSettingsOverrides> for TenantSettingsOverride {
             number_quarantine_days: s.number_quarantine_days,
             approval_ttl_hours: s.approval_ttl_hours,
             complete_provisioning_locally: s.complete_provisioning_locally,
+            carrier_pending_after_minutes: s.carrier_pending_after_minutes,
+            carrier_review_after_minutes: s.carrier_review_after_minutes,
         }
     }
 }
@@ -128,6 +138,8 @@ impl From<TenantSettingsOverride> for TenantSettingsOverrides {
             number_quarantine_days: s.number_quarantine_days,
             approval_ttl_hours: s.approval_ttl_hours,
             complete_provisioning_locally: s.complete_provisioning_locally,
+            carrier_pending_after_minutes: s.carrier_pending_after_minutes,
+            carrier_review_after_minutes: s.carrier_review_after_minutes,
         }
     }
 }

@@ -1,0 +1,342 @@
+//! The carrier's side of orders. A carrier step (a provisioning job) ends in one of three
+//! ways, all decided here:
+//!
+//! - it completes — locally while no carrier is connected (tenant setting
+//!   `completeProvisioningLocally`), or when the carrier (or a person reading the carrier's
+//!   portal) reports success: the line reaches the step's end state, its contract and
+//!   resources follow, the order completes;
+//! - the carrier refuses it: the line goes to `needs_review` and the order fails;
+//! - nobody answers: after the tenant's `carrierPendingAfterMinutes` the line shows
+//!   `pending`, after `carrierReviewAfterMinutes` it goes to `needs_review`.
+//!
+//! A line in review (or still pending) is resolved by a person to what the carrier really
+//! did, under a second person's approval; the open steps close and their orders complete
+//! or fail accordingly.
+
+use super::line_ops::set_line_state;
+use super::order_move;
+use crate::approvals::{self, ApprovalLink, Command};
+use crate::record::record_event;
+use crate::{App, Ctx};
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+use tsunagi_core::states::{
+    ContractState, EsimState, LineState, NumberState, OrderState, SimState, StateMachine,
+};
+use tsunagi_core::{Error, Result, TenantId, Validator};
+use tsunagi_db::TenantTx;
+use tsunagi_db::audit::AuditEntry;
+use tsunagi_db::repo::approvals::ApprovalRequest;
+use tsunagi_db::repo::contracts::{self, Line};
+use tsunagi_db::repo::inventory;
+use tsunagi_db::repo::orders::{self as repo, Order, ProvisioningJob};
+use uuid::Uuid;
+
+/// The line state a carrier step ends in; `None` for steps that leave it (a SIM swap).
+pub(crate) fn target(action: &str) -> Option<LineState> {
+    match action {
+        "activate" | "resume" => Some(LineState::Active),
+        "suspend" => Some(LineState::Suspended),
+        "terminate" => Some(LineState::Terminated),
+        _ => None,
+    }
+}
+
+/// A completed step: the line reaches the step's end state, its contract and resources
+/// follow, and the order completes.
+pub(crate) async fn complete(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    link: Option<&ApprovalLink>,
+    order: Order,
+    line: Line,
+    action: &str,
+    note: &str,
+) -> Result<(Line, Order)> {
+    let line = match target(action) {
+        Some(to) => {
+            let line = set_line_state(tx, ctx, link, line, to, Some(note)).await?;
+            settle(tx, ctx, &line, to).await?;
+            line
+        }
+        None => line,
+    };
+    let order = order_move(tx, ctx, order, OrderState::Completed, None).await?;
+    Ok((line, order))
+}
+
+/// The contract follows a line that reached `to`; a terminated line gives its number to
+/// quarantine and its SIM, eSIM profile and device back.
+pub(crate) async fn settle(tx: &mut TenantTx, ctx: &Ctx, line: &Line, to: LineState) -> Result<()> {
+    use ContractState as C;
+    let mut c = contracts::contract_lock(tx, line.contract_id).await?;
+    let from = C::from_db(&c.status)?;
+    let path: &[C] = match (to, from) {
+        (LineState::Active, C::Active)
+        | (LineState::Suspended, C::Suspended)
+        | (LineState::Terminated, C::Terminated) => &[],
+        (LineState::Active, _) => &[C::Active],
+        (LineState::Suspended, _) => &[C::Suspended],
+        (LineState::Terminated, C::Draft | C::Terminating) => &[C::Terminated],
+        (LineState::Terminated, _) => &[C::Terminating, C::Terminated],
+        _ => &[],
+    };
+    if !path.is_empty() {
+        let mut s = from;
+        for step in path {
+            s = s.transition(*step)?;
+        }
+        if from == C::Draft && s == C::Active {
+            c.started_at = Some(Utc::now());
+        }
+        if s == C::Terminated {
+            c.ended_at = Some(Utc::now());
+        }
+        c.status = s.as_str().into();
+        let c = contracts::contract_update(tx, &c).await?;
+        record_event(
+            tx,
+            ctx,
+            AuditEntry::new("contract.status_change", "contract", c.id)
+                .before(json!({ "status": from.as_str() }))
+                .after(json!({ "status": c.status })),
+            "contract.status_changed",
+        )
+        .await?;
+    }
+    if to == LineState::Terminated {
+        release(tx, ctx, line).await?;
+    }
+    Ok(())
+}
+
+async fn release(tx: &mut TenantTx, ctx: &Ctx, line: &Line) -> Result<()> {
+    let days = crate::tenants::effective_settings(tx, ctx.principal.tenant_id)
+        .await?
+        .number_quarantine_days;
+    let n = inventory::number_lock(tx, &line.msisdn).await?;
+    NumberState::from_db(&n.status)?.transition(NumberState::Quarantined)?;
+    inventory::number_set(
+        tx,
+        &line.msisdn,
+        NumberState::Quarantined.as_str(),
+        Some(Utc::now() + Duration::days(i64::from(days))),
+    )
+    .await?;
+    if let Some(sim) = line.sim_id {
+        inventory::sim_set_status(
+            tx,
+            sim,
+            SimState::Assigned.transition(SimState::Returned)?.as_str(),
+        )
+        .await?;
+    }
+    if let Some(esim) = line.esim_id {
+        let e = inventory::esim_get(tx, esim).await?;
+        let from = EsimState::from_db(&e.status)?;
+        let to = if from == EsimState::Allocated {
+            EsimState::Available
+        } else {
+            EsimState::Deleted
+        };
+        inventory::esim_set_status(tx, esim, from.transition(to)?.as_str()).await?;
+    }
+    if let Some(device) = line.device_id {
+        inventory::device_set_status(tx, device, "returned").await?;
+    }
+    Ok(())
+}
+
+fn check_text(field: &str, text: &str) -> Result<()> {
+    let mut v = Validator::new();
+    v.check(!text.trim().is_empty(), field, "must say what happened");
+    v.check(text.len() <= 1000, field, "must be at most 1000 characters");
+    v.finish()
+}
+
+/// Records the carrier's answer to a step (the carrier connector's entry point; until it is
+/// connected, staff record what the carrier's portal shows). Success completes the step;
+/// a refusal sends the line to review and fails the order.
+pub async fn carrier_report(
+    app: &App,
+    ctx: &Ctx,
+    job_id: Uuid,
+    succeeded: bool,
+    answer: &str,
+) -> Result<ProvisioningJob> {
+    app.authz
+        .check(&ctx.principal, "line", "carrier_report")
+        .await?;
+    check_text("input.answer", answer)?;
+    let answer = answer.trim();
+    let mut tx = app.tx(ctx).await?;
+    let job = repo::job_lock(&mut tx, job_id).await?;
+    if !matches!(job.status.as_str(), "queued" | "running") {
+        return Err(Error::conflict(format!(
+            "this step was already answered ({}{})",
+            job.status,
+            job.answer
+                .as_deref()
+                .map(|a| format!(": {a}"))
+                .unwrap_or_default()
+        )));
+    }
+    let line = contracts::line_lock(&mut tx, job.line_id).await?;
+    if LineState::from_db(&line.status)? == LineState::NeedsReview {
+        return Err(Error::conflict(
+            "the line is in review: resolve it (lineReviewResolve) with what the carrier did",
+        ));
+    }
+    let order = repo::order_lock(&mut tx, job.order_id).await?;
+    let by = format!("report:{}", ctx.principal.actor.label());
+    if succeeded {
+        repo::job_close(&mut tx, job.id, "done", &by, Some(answer)).await?;
+        let note = format!("the carrier confirmed: {answer}");
+        complete(&mut tx, ctx, None, order, line, &job.action, &note).await?;
+    } else {
+        repo::job_close(&mut tx, job.id, "failed", &by, Some(answer)).await?;
+        let why = format!("the carrier refused: {answer}");
+        if target(&job.action).is_some() {
+            set_line_state(&mut tx, ctx, None, line, LineState::NeedsReview, Some(&why)).await?;
+        }
+        order_move(&mut tx, ctx, order, OrderState::Failed, Some(&why)).await?;
+    }
+    let job = repo::job_lock(&mut tx, job_id).await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// Worker activation: lines whose carrier step has waited past the tenant's limits show
+/// `pending`, then go to `needs_review`. Returns (now pending, now in review).
+pub async fn flag_unanswered(app: &App, now: DateTime<Utc>) -> Result<(usize, usize)> {
+    let (mut pending, mut review) = (0, 0);
+    // One minute is the shortest limit a tenant can set.
+    for tenant in repo::tenants_with_waiting_jobs(&app.db, now - Duration::minutes(1)).await? {
+        let Some(ctx) = Ctx::system(app, TenantId(tenant), "system:carrier-watch").await? else {
+            continue;
+        };
+        let mut tx = app.tx(&ctx).await?;
+        let s = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
+        let pending_after = Duration::minutes(i64::from(s.carrier_pending_after_minutes));
+        let review_after = Duration::minutes(i64::from(s.carrier_review_after_minutes));
+        for job in repo::jobs_waiting(&mut tx, now - pending_after).await? {
+            if target(&job.action).is_none() {
+                continue;
+            }
+            let line = contracts::line_lock(&mut tx, job.line_id).await?;
+            let state = LineState::from_db(&line.status)?;
+            let waited = (now - job.created_at).num_minutes();
+            if now - job.created_at >= review_after && state.in_flight() {
+                let why = format!(
+                    "no answer from the carrier for {waited} min to {}: check with the carrier and resolve",
+                    job.action
+                );
+                set_line_state(
+                    &mut tx,
+                    &ctx,
+                    None,
+                    line,
+                    LineState::NeedsReview,
+                    Some(&why),
+                )
+                .await?;
+                review += 1;
+            } else if state.in_flight() && state != LineState::Pending {
+                let why = format!("waiting for the carrier to {} for {waited} min", job.action);
+                set_line_state(&mut tx, &ctx, None, line, LineState::Pending, Some(&why)).await?;
+                pending += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok((pending, review))
+}
+
+/// Asks for a line in review (or still pending) to be set to what the carrier really did:
+/// `active`, `suspended` or `terminated`. Becomes an approval request.
+pub async fn line_review_request(
+    app: &App,
+    ctx: &Ctx,
+    line_id: Uuid,
+    to: LineState,
+    reason: &str,
+) -> Result<ApprovalRequest> {
+    app.authz.check(&ctx.principal, "line", "review").await?;
+    check_text("input.reason", reason)?;
+    if !matches!(
+        to,
+        LineState::Active | LineState::Suspended | LineState::Terminated
+    ) {
+        return Err(Error::invalid(
+            "input.status",
+            "must be ACTIVE, SUSPENDED or TERMINATED (what the carrier did)",
+        ));
+    }
+    let mut tx = app.tx(ctx).await?;
+    let line = contracts::line_lock(&mut tx, line_id).await?;
+    let from = LineState::from_db(&line.status)?;
+    if !matches!(from, LineState::NeedsReview | LineState::Pending) {
+        return Err(Error::conflict(format!(
+            "the line is {}; only lines in review or pending are resolved by hand",
+            line.status
+        )));
+    }
+    let summary = format!(
+        "resolve line +{} ({} → {}): {}, requested by {}",
+        line.msisdn,
+        from.as_str(),
+        to.as_str(),
+        reason.trim(),
+        ctx.principal.actor.label()
+    );
+    let cmd = Command::LineReviewResolve {
+        line_id,
+        to: to.as_str().to_owned(),
+        reason: reason.trim().to_owned(),
+    };
+    let a = approvals::request(&mut tx, ctx, "line", line.id, summary, cmd).await?;
+    tx.commit().await?;
+    Ok(a)
+}
+
+/// Runs an approved resolution inside the approval's transaction.
+pub async fn line_review_execute(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    link: &ApprovalLink,
+    line_id: Uuid,
+    to: &str,
+    reason: &str,
+) -> Result<Value> {
+    let to = LineState::from_db(to)?;
+    let line = contracts::line_lock(tx, line_id).await?;
+    let from = LineState::from_db(&line.status)?;
+    if !matches!(from, LineState::NeedsReview | LineState::Pending) {
+        return Err(Error::conflict(format!(
+            "the line is {} now; nothing to resolve",
+            line.status
+        )));
+    }
+    let why = format!("resolved after review: {reason}");
+    let line = set_line_state(tx, ctx, Some(link), line, to, Some(&why)).await?;
+    settle(tx, ctx, &line, to).await?;
+    let by = format!("review:{}", link.approval_id);
+    let mut orders = Vec::new();
+    for job in repo::jobs_open_of_line(tx, line_id).await? {
+        let answer = format!("closed by review: the line is {}", to.as_str());
+        let done = target(&job.action) == Some(to);
+        let status = if done { "done" } else { "failed" };
+        repo::job_close(tx, job.id, status, &by, Some(&answer)).await?;
+        let order = repo::order_lock(tx, job.order_id).await?;
+        if order.status == OrderState::InProgress.as_str() {
+            let (state, note) = if done {
+                (OrderState::Completed, None)
+            } else {
+                (OrderState::Failed, Some(answer.as_str()))
+            };
+            orders.push(json!({ "orderId": order.id, "status": state.as_str() }));
+            order_move(tx, ctx, order, state, note).await?;
+        }
+    }
+    Ok(json!({ "lineId": line.id, "status": line.status, "orders": orders }))
+}
