@@ -189,27 +189,34 @@ pub async fn carrier_report(
     }
     let order = repo::order_lock(&mut tx, job.order_id).await?;
     let by = format!("report:{}", ctx.principal.actor.label());
+    let status = if succeeded { "done" } else { "failed" };
+    let closed = repo::job_close(&mut tx, job.id, status, &by, Some(answer)).await?;
     if succeeded {
-        repo::job_close(&mut tx, job.id, "done", &by, Some(answer)).await?;
         let note = format!("the carrier confirmed: {answer}");
         complete(&mut tx, ctx, None, order, line, &job.action, &note).await?;
     } else {
-        repo::job_close(&mut tx, job.id, "failed", &by, Some(answer)).await?;
         let why = format!("the carrier refused: {answer}");
         if target(&job.action).is_some() {
             set_line_state(&mut tx, ctx, None, line, LineState::NeedsReview, Some(&why)).await?;
         }
         order_move(&mut tx, ctx, order, OrderState::Failed, Some(&why)).await?;
     }
-    let job = repo::job_lock(&mut tx, job_id).await?;
     tx.commit().await?;
-    Ok(job)
+    Ok(closed)
 }
 
 /// Worker activation: lines whose carrier step has waited past the tenant's limits show
 /// `pending`, then go to `needs_review`. Returns (now pending, now in review).
 pub async fn flag_unanswered(app: &App, now: DateTime<Utc>) -> Result<(usize, usize)> {
     let (mut pending, mut review) = (0, 0);
+    // In-flight lines not yet flagged may become pending; any in-flight line (pending
+    // included) may go to review.
+    let in_flight = LineState::ALL.iter().filter(|s| s.in_flight());
+    let waiting: Vec<&str> = in_flight.clone().map(|s| s.as_str()).collect();
+    let moving: Vec<&str> = in_flight
+        .filter(|s| **s != LineState::Pending)
+        .map(|s| s.as_str())
+        .collect();
     // One minute is the shortest limit a tenant can set.
     for tenant in repo::tenants_with_waiting_jobs(&app.db, now - Duration::minutes(1)).await? {
         let Some(ctx) = Ctx::system(app, TenantId(tenant), "system:carrier-watch").await? else {
@@ -219,7 +226,15 @@ pub async fn flag_unanswered(app: &App, now: DateTime<Utc>) -> Result<(usize, us
         let s = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
         let pending_after = Duration::minutes(i64::from(s.carrier_pending_after_minutes));
         let review_after = Duration::minutes(i64::from(s.carrier_review_after_minutes));
-        for job in repo::jobs_waiting(&mut tx, now - pending_after).await? {
+        let jobs = repo::jobs_waiting(
+            &mut tx,
+            &moving,
+            now - pending_after,
+            &waiting,
+            now - review_after,
+        )
+        .await?;
+        for job in jobs {
             if target(&job.action).is_none() {
                 continue;
             }

@@ -154,30 +154,29 @@ pub async fn job_insert(
 }
 
 pub async fn job_complete(tx: &mut TenantTx, id: Uuid, by: &str) -> Result<()> {
-    job_close(tx, id, "done", by, None).await
+    job_close(tx, id, "done", by, None).await.map(drop)
 }
 
-/// Ends a job `done` or `failed`, saying who answered and what.
+/// Ends a job `done` or `failed`, saying who answered and what; returns the closed job.
 pub async fn job_close(
     tx: &mut TenantTx,
     id: Uuid,
     status: &str,
     by: &str,
     answer: Option<&str>,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<ProvisioningJob> {
+    Ok(sqlx::query_as(
         "UPDATE provisioning_jobs SET status = $3, completed_by = $4, answer = $5, \
          answered_at = CASE WHEN $5::text IS NULL THEN answered_at ELSE now() END, \
-         attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2",
+         attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
     )
     .bind(tx.tenant_id().as_uuid())
     .bind(id)
     .bind(status)
     .bind(by)
     .bind(answer)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 pub async fn job_lock(tx: &mut TenantTx, id: Uuid) -> Result<ProvisioningJob> {
@@ -203,17 +202,30 @@ pub async fn jobs_open_of_line(tx: &mut TenantTx, line: Uuid) -> Result<Vec<Prov
     .await?)
 }
 
-/// The tenant's steps queued since before `older_than`, oldest first.
+/// The tenant's queued steps the carrier watch may act on, oldest first: those queued since
+/// before `pending_before` whose line is in one of `moving` (in flight, not yet flagged),
+/// and those queued since before `review_before` whose line is in one of `waiting`. Lines
+/// already in review are left out, so they never crowd newer stalls out of the batch.
 pub async fn jobs_waiting(
     tx: &mut TenantTx,
-    older_than: DateTime<Utc>,
+    moving: &[&str],
+    pending_before: DateTime<Utc>,
+    waiting: &[&str],
+    review_before: DateTime<Utc>,
 ) -> Result<Vec<ProvisioningJob>> {
     Ok(sqlx::query_as(
-        "SELECT * FROM provisioning_jobs WHERE tenant_id = $1 AND status = 'queued' \
-         AND created_at <= $2 ORDER BY created_at LIMIT 500",
+        "SELECT j.* FROM provisioning_jobs j \
+         JOIN lines l ON l.tenant_id = j.tenant_id AND l.id = j.line_id \
+         WHERE j.tenant_id = $1 AND j.status = 'queued' \
+           AND ((l.status = ANY ($2) AND j.created_at <= $3) \
+             OR (l.status = ANY ($4) AND j.created_at <= $5)) \
+         ORDER BY j.created_at LIMIT 500",
     )
     .bind(tx.tenant_id().as_uuid())
-    .bind(older_than)
+    .bind(moving)
+    .bind(pending_before)
+    .bind(waiting)
+    .bind(review_before)
     .fetch_all(tx.conn())
     .await?)
 }
