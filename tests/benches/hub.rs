@@ -12,6 +12,10 @@
 //! Run: `cargo xtask bench --bench hub` (BENCH_SECS lengthens each phase; BENCH_RATES sets
 //! the arrival rates, default `1000,2500,5000`).
 
+// The process hosts the hub as the server binary does, with the same allocator.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{Value, json};
@@ -183,6 +187,9 @@ async fn wait_all(book: &Shared, range: std::ops::Range<usize>, within: Duration
     tokio::time::sleep(Duration::from_millis(500)).await;
 }
 
+/// Events per second during the warm-up, whatever the measured rates.
+const WARM_RATE: f64 = 1000.0;
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -224,7 +231,7 @@ fn main() -> anyhow::Result<()> {
         let env = TestEnv::start_with(&cfg).await?;
         let s = env.seed().await?;
         let tenant = s.tenant("sakura-mobile").to_owned();
-        let total: usize = (rates.first().copied().unwrap_or(1000.0) * 5.0) as usize + rates.iter().map(|r| (r * d.as_secs_f64()) as usize).sum::<usize>();
+        let total: usize = (WARM_RATE * 5.0) as usize + rates.iter().map(|r| (r * d.as_secs_f64()) as usize).sum::<usize>();
         let book: Shared = Arc::new(Mutex::new(Book {
             committed: vec![None; total],
             arrived: vec![Vec::new(); total],
@@ -248,13 +255,12 @@ fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_secs(1)).await;
 
         // Warm-up, then statistics: this machine's PostgreSQL runs with autovacuum off, and
-        // on never-analysed tables the planner takes the hub's tables for empty and scans a
-        // tenant's whole history per batch. Production servers analyse as autovacuum does.
-        let warm = rates.first().copied().unwrap_or(1000.0);
-        let mut from = (warm * 5.0) as usize;
-        write_at(&env, &tenant, &book, 0, warm, Duration::from_secs(5)).await;
+        // on never-analysed tables the planner takes the hub's tables for empty. Production
+        // servers analyse as autovacuum does; the warm-up stands for a system already running.
+        let mut from = (WARM_RATE * 5.0) as usize;
+        write_at(&env, &tenant, &book, 0, WARM_RATE, Duration::from_secs(5)).await;
         wait_all(&book, 0..from, Duration::from_secs(60)).await;
-        sqlx::query("ANALYZE outbox, hub_deliveries, hub_attempts")
+        sqlx::query("ANALYZE outbox, hub_deliveries, hub_due, hub_attempts")
             .execute(&env.admin)
             .await?;
         let w = settle(&book, 0..from);

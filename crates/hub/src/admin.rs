@@ -379,13 +379,7 @@ pub async fn replay(
 
 pub async fn delete_endpoint(tx: &mut TenantTx, id: Uuid) -> Result<EndpointRow> {
     let row = endpoint(tx, id).await?;
-    sqlx::query(
-        "UPDATE hub_deliveries SET status = 'failed', reason = 'endpoint deleted', next_attempt_at = NULL \
-         WHERE tenant_id = app_tenant() AND endpoint_id = $1 AND status = 'pending'",
-    )
-    .bind(id)
-    .execute(tx.conn())
-    .await?;
+    crate::store::fail_pending_of_endpoint(tx, id, "endpoint deleted").await?;
     sqlx::query("DELETE FROM webhook_endpoints WHERE tenant_id = app_tenant() AND id = $1")
         .bind(id)
         .execute(tx.conn())

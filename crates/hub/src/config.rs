@@ -16,6 +16,9 @@ pub struct HubConfig {
     /// published again from PostgreSQL after `republish_after_secs`.
     pub stream_maxlen: usize,
     pub relay_batch: i32,
+    /// The relay wakes on each outbox commit (LISTEN/NOTIFY) and polls at least this often
+    /// anyway: a wake-up lost or held up (seen over TLS) costs at most this much latency.
+    pub relay_poll_ms: u64,
     pub consumer_batch: usize,
     /// Consumer tasks per worker process.
     pub consumers: usize,
@@ -84,6 +87,12 @@ impl HubConfig {
         if self.consumers == 0 || self.concurrency == 0 || self.consumer_batch == 0 {
             errs.push("hub.consumers/concurrency/consumer_batch: must be at least 1".into());
         }
+        if !(1..=10_000).contains(&self.relay_poll_ms) {
+            errs.push(format!(
+                "hub.relay_poll_ms: {} is outside 1..=10000 (milliseconds)",
+                self.relay_poll_ms
+            ));
+        }
         for a in &self.allow_private {
             if crate::ssrf::Cidr::parse(a).is_none() {
                 errs.push(format!(
@@ -111,6 +120,7 @@ mod tests {
             group: "hub".into(),
             stream_maxlen: 1000,
             relay_batch: 100,
+            relay_poll_ms: 50,
             consumer_batch: 100,
             consumers: 1,
             block_ms: 100,

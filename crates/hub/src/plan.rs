@@ -132,11 +132,11 @@ struct Target<'a> {
     critical: bool,
 }
 
-/// Plans, stores and marks processed one tenant's events; returns the deliveries to attempt.
+/// Marks processed, plans and stores one tenant's events; returns the deliveries to attempt.
 pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Result<Vec<Delivery>> {
     let mut tx = TenantTx::begin(&hub.db, Scope::single(TenantId::from(tenant))).await?;
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-    let fresh = store::unprocessed(&mut tx, &ids).await?;
+    let fresh = store::take_unprocessed(&mut tx, &ids).await?;
     let events: Vec<&Envelope> = events.iter().filter(|e| fresh.contains(&e.id)).collect();
     if events.is_empty() {
         tx.commit().await?;
@@ -344,7 +344,6 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
     {
         store::notify_console(&mut tx, d).await?;
     }
-    store::mark_processed(&mut tx, &events.iter().map(|e| e.id).collect::<Vec<_>>()).await?;
     tx.commit().await?;
     Ok(created
         .into_iter()

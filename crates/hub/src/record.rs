@@ -40,13 +40,7 @@ pub async fn disable_endpoint(tx: &mut TenantTx, id: Uuid, reason: &str) -> Resu
     let Some((url, failing_since)) = row else {
         return Ok(false);
     };
-    sqlx::query(
-        "UPDATE hub_deliveries SET status = 'failed', reason = 'endpoint disabled', next_attempt_at = NULL, \
-           updated_at = now() WHERE tenant_id = app_tenant() AND endpoint_id = $1 AND status = 'pending'",
-    )
-    .bind(id)
-    .execute(tx.conn())
-    .await?;
+    store::fail_pending_of_endpoint(tx, id, "endpoint disabled").await?;
     let payload =
         json!({"endpoint_id": id, "url": url, "reason": reason, "failing_since": failing_since});
     let entry = AuditEntry::new("webhook_endpoint.disable", "webhook_endpoint", id)
@@ -209,7 +203,7 @@ pub async fn record(
            delivered_at = CASE WHEN u.status = 'delivered' THEN now() ELSE d.delivered_at END \
          FROM unnest($1::uuid[], $2::int[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[]) \
            AS u(id, n, status, next, err, prov, reason) \
-         WHERE d.tenant_id = app_tenant() AND d.id = u.id",
+         WHERE d.tenant_id = app_tenant() AND d.id = ANY($1) AND d.id = u.id",
     )
     .bind(&ids).bind(&nums).bind(&statuses).bind(&nexts).bind(&errs).bind(&provs).bind(&reasons)
     .execute(tx.conn())

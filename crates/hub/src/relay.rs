@@ -1,6 +1,6 @@
-//! The outbox relay: claims unpublished outbox rows in order (`FOR UPDATE SKIP LOCKED`, so
-//! any number of replicas share the work), XADDs them to the bounded stream in one pipeline,
-//! and marks them published in the same transaction. Killed between XADD and commit, the
+//! The outbox relay: claims unpublished outbox rows in order and marks them published in one
+//! statement (`FOR UPDATE SKIP LOCKED`, so any number of replicas share the work), XADDs them
+//! to the bounded stream in one pipeline, and only then commits. Killed between XADD and commit, the
 //! rows are published again and consumers drop the duplicates. It also republishes what was
 //! published but never processed: at once when Redis lost its data (the epoch key is gone),
 //! and after `republish_after_secs` otherwise (an entry trimmed unread).
@@ -33,10 +33,11 @@ pub async fn relay_once(
     let mut tx = TenantTx::begin_unscoped(&hub.db)
         .await
         .map_err(|e| anyhow::anyhow!(e.detail()))?;
-    let rows: Vec<Envelope> = sqlx::query_as("SELECT * FROM hub_claim_outbox($1)")
+    let mut rows: Vec<Envelope> = sqlx::query_as("SELECT * FROM hub_publish_batch($1)")
         .bind(hub.cfg.relay_batch)
         .fetch_all(&mut *tx)
         .await?;
+    rows.sort_unstable_by_key(|r| r.seq);
     if rows.is_empty() {
         tx.commit().await?;
         return Ok(0);
@@ -52,11 +53,6 @@ pub async fn relay_once(
         .ignore();
     }
     pipe.query_async::<()>(conn).await?;
-    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
-    sqlx::query("SELECT hub_mark_published($1)")
-        .bind(&seqs)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(rows.len())
 }
@@ -139,12 +135,15 @@ pub async fn run(hub: Hub) {
             }
             match relay_once(&hub, &mut conn).await {
                 Ok(n) if n as i64 >= i64::from(hub.cfg.relay_batch) => continue,
-                Ok(_) => match listener.as_mut() {
-                    Some(l) => {
-                        let _ = tokio::time::timeout(Duration::from_millis(500), l.recv()).await;
+                Ok(_) => {
+                    let poll = Duration::from_millis(hub.cfg.relay_poll_ms.max(1));
+                    match listener.as_mut() {
+                        Some(l) => {
+                            let _ = tokio::time::timeout(poll, l.recv()).await;
+                        }
+                        None => tokio::time::sleep(poll).await,
                     }
-                    None => tokio::time::sleep(Duration::from_millis(50)).await,
-                },
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "relay: batch failed; its events stay unpublished");
                     tokio::time::sleep(Duration::from_millis(200)).await;

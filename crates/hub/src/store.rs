@@ -66,13 +66,13 @@ pub struct NewDelivery {
     pub fallback_of: Option<Uuid>,
 }
 
-pub async fn unprocessed(tx: &mut TenantTx, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
-    let rows: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM outbox WHERE tenant_id = app_tenant() AND id = ANY($1) AND processed_at IS NULL",
-    )
-    .bind(ids)
-    .fetch_all(tx.conn())
-    .await?;
+/// Marks the events processed in this transaction; returns those not processed before (an
+/// event a concurrent planner holds waits for its commit and is then left out).
+pub async fn take_unprocessed(tx: &mut TenantTx, ids: &[Uuid]) -> Result<HashSet<Uuid>> {
+    let rows: Vec<Uuid> = sqlx::query_scalar("SELECT hub_take_unprocessed($1)")
+        .bind(ids)
+        .fetch_all(tx.conn())
+        .await?;
     Ok(rows.into_iter().collect())
 }
 
@@ -88,14 +88,6 @@ pub async fn payloads(tx: &mut TenantTx, ids: &[Uuid]) -> Result<HashMap<Uuid, s
     .fetch_all(tx.conn())
     .await?;
     Ok(rows.into_iter().collect())
-}
-
-pub async fn mark_processed(tx: &mut TenantTx, ids: &[Uuid]) -> Result<()> {
-    sqlx::query("SELECT hub_mark_processed($1)")
-        .bind(ids)
-        .execute(tx.conn())
-        .await?;
-    Ok(())
 }
 
 pub async fn rules(tx: &mut TenantTx) -> Result<Vec<Rule>> {
@@ -252,6 +244,25 @@ pub async fn insert_deliveries(
         .fetch_all(tx.conn())
         .await?;
     Ok(out)
+}
+
+/// Fails an endpoint's pending deliveries as dead letters (found through the queue of pending
+/// deliveries, not the endpoint's whole history).
+pub async fn fail_pending_of_endpoint(
+    tx: &mut TenantTx,
+    endpoint: Uuid,
+    reason: &str,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE hub_deliveries SET status = 'failed', reason = $2, next_attempt_at = NULL, updated_at = now() \
+         WHERE tenant_id = app_tenant() AND endpoint_id = $1 AND status = 'pending' \
+           AND id IN (SELECT delivery_id FROM hub_due WHERE tenant_id = app_tenant())",
+    )
+    .bind(endpoint)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
 }
 
 /// Announces a console alert to live subscribers (delivered with the transaction).

@@ -2,6 +2,10 @@
 
 use clap::Parser;
 
+// glibc malloc was a fifth of the hub's CPU under load (docs/benchmarks.md).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = tsunagi_server::cli::Cli::parse();
