@@ -152,4 +152,23 @@ mod tests {
         c.retry_scale = 0.01;
         assert_eq!(c.delay_before(3), Some(Duration::from_secs(3)));
     }
+
+    #[test]
+    fn validation_names_the_key() {
+        let mut errs = Vec::new();
+        sample().validate(&mut errs);
+        assert!(errs.is_empty(), "{errs:?}");
+        let mut c = sample();
+        c.relay_poll_ms = 0;
+        c.consumers = 0;
+        c.allow_private = vec!["not-a-cidr".into()];
+        c.validate(&mut errs);
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        assert!(errs[0].starts_with("hub.consumers"), "{errs:?}");
+        assert!(
+            errs[1].starts_with("hub.relay_poll_ms: 0 is outside"),
+            "{errs:?}"
+        );
+        assert!(errs[2].starts_with("hub.allow_private"), "{errs:?}");
+    }
 }
