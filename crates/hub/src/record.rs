@@ -196,6 +196,8 @@ pub async fn record(
     .bind(&ids).bind(&nums).bind(&durs).bind(&outs).bind(&codes).bind(&errs).bind(&provs)
     .execute(tx.conn())
     .await?;
+    // `d.id = ANY($1)` repeats the join on purpose: it puts the ids into the primary-key
+    // scan, so the plan never becomes "all of this tenant's deliveries" on stale statistics.
     sqlx::query(
         "UPDATE hub_deliveries d SET status = u.status, attempts = u.n, next_attempt_at = u.next, \
            last_error = coalesce(u.err, d.last_error), provider = coalesce(u.prov, d.provider), \

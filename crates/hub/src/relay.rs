@@ -1,7 +1,7 @@
 //! The outbox relay: claims unpublished outbox rows in order and marks them published in one
 //! statement (`FOR UPDATE SKIP LOCKED`, so any number of replicas share the work), XADDs them
-//! to the bounded stream in one pipeline, and only then commits. Killed between XADD and commit, the
-//! rows are published again and consumers drop the duplicates. It also republishes what was
+//! to the bounded stream in one pipeline, and only then commits. Killed between XADD and
+//! commit, the rows are published again and consumers drop the duplicates. It also republishes what was
 //! published but never processed: at once when Redis lost its data (the epoch key is gone),
 //! and after `republish_after_secs` otherwise (an entry trimmed unread).
 
@@ -101,6 +101,7 @@ pub async fn run(hub: Hub) {
         Err(_) => None,
     };
     let mut epoch: Option<String> = None;
+    let poll = Duration::from_millis(hub.cfg.relay_poll_ms);
     loop {
         let mut conn = match connect(&hub, Duration::ZERO).await {
             Ok(c) => c,
@@ -135,15 +136,12 @@ pub async fn run(hub: Hub) {
             }
             match relay_once(&hub, &mut conn).await {
                 Ok(n) if n as i64 >= i64::from(hub.cfg.relay_batch) => continue,
-                Ok(_) => {
-                    let poll = Duration::from_millis(hub.cfg.relay_poll_ms.max(1));
-                    match listener.as_mut() {
-                        Some(l) => {
-                            let _ = tokio::time::timeout(poll, l.recv()).await;
-                        }
-                        None => tokio::time::sleep(poll).await,
+                Ok(_) => match listener.as_mut() {
+                    Some(l) => {
+                        let _ = tokio::time::timeout(poll, l.recv()).await;
                     }
-                }
+                    None => tokio::time::sleep(poll).await,
+                },
                 Err(e) => {
                     tracing::warn!(error = %e, "relay: batch failed; its events stay unpublished");
                     tokio::time::sleep(Duration::from_millis(200)).await;
