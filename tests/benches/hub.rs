@@ -36,7 +36,7 @@ type Shared = Arc<Mutex<Book>>;
 async fn receive(State(book): State<Shared>, body: Bytes) -> &'static str {
     let at = Instant::now();
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
-    if let Some(i) = v["event"]["data"]["i"].as_u64() {
+    if let Some(i) = v["event"]["inventoryBatch"]["count"].as_u64() {
         let mut b = book.lock().expect("lock");
         if let Some(slot) = b.arrived.get_mut(i as usize) {
             slot.push(at);
@@ -103,17 +103,13 @@ async fn write_at(
             continue;
         }
         let (a, b) = (from + written, from + due - 1);
-        sqlx::query(
-            "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) \
-             SELECT $1::uuid, gen_random_uuid(), 'load.tick', 'load', i::text, jsonb_build_object('i', i) \
-             FROM generate_series($2::int, $3::int) i",
-        )
-        .bind(tenant)
-        .bind(i32::try_from(a).expect("i32"))
-        .bind(i32::try_from(b).expect("i32"))
-        .execute(&env.admin)
-        .await
-        .expect("emit");
+        sqlx::query(tsunagi_tests::hub::LOAD_EVENTS_SQL)
+            .bind(tenant)
+            .bind(i32::try_from(a).expect("i32"))
+            .bind(i32::try_from(b).expect("i32"))
+            .execute(&env.admin)
+            .await
+            .expect("emit");
         let now = Instant::now();
         let mut bk = book.lock().expect("lock");
         for i in a..=b {
@@ -247,8 +243,8 @@ fn main() -> anyhow::Result<()> {
         let admin = s.as_role("sakura-mobile", "tenant_admin").await;
         admin
             .ok(
-                "mutation($u: String!) { createWebhookEndpoint(input: {url: $u, topics: [\"load.*\"]}) { endpoint { id } } }",
-                json!({"u": format!("{base}/load")}),
+                "mutation($u: String!, $t: String!) { webhookEndpointCreate(input: {url: $u, topics: [$t]}) { endpoint { id } } }",
+                json!({"u": format!("{base}/load"), "t": tsunagi_tests::hub::LOAD_FILTER}),
             )
             .await;
         let _hub = env.start_hub()?;

@@ -214,6 +214,30 @@ const BY_ID: &[(&str, &str)] = &[
         "mutation($rule: ID!) { deleteNotificationRule(id: $rule) { id } }",
     ),
     (
+        "webhookEndpointSetEnabled",
+        "mutation($endpoint: ID!) { webhookEndpointSetEnabled(input: {id: $endpoint, version: 1, enabled: false}) { endpoint { id } } }",
+    ),
+    (
+        "webhookEndpointSecretRotate",
+        "mutation($endpoint: ID!) { webhookEndpointSecretRotate(input: {id: $endpoint, version: 1}) { secret } }",
+    ),
+    (
+        "webhookEndpointDelete",
+        "mutation($endpoint: ID!) { webhookEndpointDelete(input: {id: $endpoint}) { endpoint { id } } }",
+    ),
+    (
+        "webhookEndpointReplayFailed",
+        "mutation($endpoint: ID!) { webhookEndpointReplayFailed(input: {endpointId: $endpoint}) { count } }",
+    ),
+    (
+        "deliveryReplay",
+        "mutation($endpoint: ID!) { deliveryReplay(input: {id: $endpoint}) { delivery { id } } }",
+    ),
+    (
+        "notificationRuleDelete",
+        "mutation($rule: ID!) { notificationRuleDelete(input: {id: $rule}) { rule { id } } }",
+    ),
+    (
         "pluginVersion",
         "query($pversion: ID!) { pluginVersion(id: $pversion) { id manifest } }",
     ),
@@ -329,6 +353,26 @@ const OWN: &[(&str, &str)] = &[
         "createWebhookEndpoint",
         "mutation { createWebhookEndpoint(input: {url: \"https://93.184.216.34/evil\", topics: [\"*\"]}) { secret } }",
     ),
+    (
+        "notificationRuleCreate",
+        "mutation { notificationRuleCreate(input: {topic: \"*\", audience: \"role\", role: \"support\", channel: \"email\"}) { rule { id } } }",
+    ),
+    (
+        "notificationTemplateSet",
+        "mutation { notificationTemplateSet(input: {topic: \"payment.failed\", channel: \"email\", locale: \"en\", subject: \"x\", body: \"y\"}) { template { version } } }",
+    ),
+    (
+        "notificationTemplateDelete",
+        "mutation { notificationTemplateDelete(input: {topic: \"payment.failed\", channel: \"email\", locale: \"en\"}) { deleted } }",
+    ),
+    (
+        "notificationTemplatePreview",
+        "mutation { notificationTemplatePreview(input: {template: {topic: \"payment.failed\", channel: \"email\", locale: \"en\", subject: \"x\", body: \"y\"}}) { body } }",
+    ),
+    (
+        "webhookEndpointCreate",
+        "mutation { webhookEndpointCreate(input: {url: \"https://93.184.216.34/evil\", topics: [\"*\"]}) { secret } }",
+    ),
     ("plugins", "{ plugins { id name } }"),
     ("pluginHooks", "{ pluginHooks { hook inForce } }"),
     (
@@ -377,6 +421,10 @@ const EXEMPT: &[(&str, &str)] = &[
     ),
     (
         "setMyNotificationPreference",
+        "changes only the caller's own preferences",
+    ),
+    (
+        "notificationPreferenceSet",
         "changes only the caller's own preferences",
     ),
     (

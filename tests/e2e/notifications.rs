@@ -6,6 +6,8 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
+use tsunagi_core::TenantId;
+use tsunagi_core::events::{DomainEvent, Event};
 use tsunagi_tests::hub::{Receiver, SmtpSink};
 use tsunagi_tests::{TestEnv, code};
 
@@ -28,27 +30,24 @@ pub async fn start(extra: &[(&'static str, String)]) -> TestEnv {
 }
 
 /// Writes an event the way a service does (billing emits these in a later issue).
-pub async fn emit(
-    env: &TestEnv,
-    tenant: &str,
-    topic: &str,
-    aggregate: (&str, &str),
-    payload: Value,
-) -> uuid::Uuid {
-    let id = uuid::Uuid::now_v7();
+/// Writes an event of the contract to a tenant's outbox, as a producer would: for topics
+/// whose producers arrive with later capabilities (payments, billing, usage, incidents).
+pub async fn emit(env: &TestEnv, tenant: &str, event: Event) -> uuid::Uuid {
+    let tenant = TenantId::parse(tenant).expect("tenant id");
+    let ev = DomainEvent::new(tenant, event);
     sqlx::query(
-        "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) VALUES ($1::uuid, $2, $3, $4, $5, $6)",
+        "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(tenant)
-    .bind(id)
-    .bind(topic)
-    .bind(aggregate.0)
-    .bind(aggregate.1)
-    .bind(payload)
+    .bind(tenant.as_uuid())
+    .bind(ev.id.as_uuid())
+    .bind(ev.topic.as_str())
+    .bind(ev.aggregate_type())
+    .bind(&ev.aggregate_id)
+    .bind(&ev.payload)
     .execute(&env.admin)
     .await
     .expect("emit");
-    id
+    ev.id.as_uuid()
 }
 
 pub(crate) async fn wait_until<F: Fn(&Value) -> bool>(
@@ -128,8 +127,15 @@ async fn webhooks_are_signed_retried_disabled_and_replayed() {
         "another endpoint's secret does not verify"
     );
     let body: Value = serde_json::from_slice(&ok[0].body).expect("json");
+    // The TMF688 envelope, with the contract's payload under the resource's name.
     assert_eq!(body["eventType"], "customer.created");
-    assert_eq!(body["event"]["aggregateType"], "customer");
+    assert_eq!(body["domain"], "customer");
+    assert_eq!(body["tenant"]["slug"], "sakura-mobile");
+    assert_eq!(body["event"]["customer"]["schemaVersion"], 1);
+    assert!(
+        body["event"]["customer"]["customerId"].is_string(),
+        "{body}"
+    );
 
     // 500 then 200: retried after the schedule's delay, same message id.
     let flaky = rx.wait_for("flaky", 2, Duration::from_secs(20)).await;
@@ -246,31 +252,40 @@ async fn templates_preview_and_validation() {
     let admin = s.as_role("sakura-mobile", "tenant_admin").await;
     let topics = admin
         .ok(
-            "{ notificationTopics { topic critical defaultBodyEn } }",
+            "{ notificationTopics { topic description critical criticalWhen defaultBodyEn sampleData payloadSchema } }",
             json!({}),
         )
         .await;
-    let pf = topics["notificationTopics"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|t| t["topic"] == "payment.failed")
-        .expect("payment.failed")
-        .clone();
+    let all = topics["notificationTopics"].as_array().expect("list");
+    let find = |t: &str| {
+        all.iter()
+            .find(|x| x["topic"] == t)
+            .unwrap_or_else(|| panic!("{t}"))
+            .clone()
+    };
+    let pf = find("payment.failed");
     assert_eq!(pf["critical"], true);
-    let q = "mutation($i: NotificationTemplateInput!) { previewNotificationTemplate(input: $i) { subject body } }";
+    assert_eq!(pf["criticalWhen"], Value::Null);
+    let line = find("line.status_changed");
+    assert_eq!(line["criticalWhen"], "when the line becomes suspended");
+    assert_eq!(
+        line["payloadSchema"]["properties"]["msisdn"]["pattern"],
+        "^\\+[1-9][0-9]{7,14}$"
+    );
+    assert_eq!(line["sampleData"]["schemaVersion"], 1);
+    let q = "mutation($i: NotificationTemplatePreviewInput!) { notificationTemplatePreview(input: $i) { subject body } }";
     let p = admin
         .ok(
             q,
-            json!({"i": {"topic": "payment.failed", "channel": "email", "locale": "en",
-        "subject": "Payment of {{data.amount|money}} failed", "body": pf["defaultBodyEn"]}}),
+            json!({"i": {"template": {"topic": "payment.failed", "channel": "email", "locale": "en",
+        "subject": "Payment of {{data.amount|money}} failed", "body": pf["defaultBodyEn"]}}}),
         )
         .await;
-    let body = p["previewNotificationTemplate"]["body"]
+    let body = p["notificationTemplatePreview"]["body"]
         .as_str()
         .expect("body");
     assert_eq!(
-        p["previewNotificationTemplate"]["subject"],
+        p["notificationTemplatePreview"]["subject"],
         "Payment of ¥5,280 failed"
     );
     assert!(
@@ -278,14 +293,15 @@ async fn templates_preview_and_validation() {
         "{body}"
     );
     assert!(
-        body.contains("24 Nov 2026 19:00 JST"),
+        body.contains("21 Nov 2026 10:00 JST"),
         "next retry in the tenant's zone: {body}"
     );
+    // Both parts' problems are named, with the missing value's full name.
     let bad = admin
         .gql(
             q,
-            json!({"i": {"topic": "payment.failed", "channel": "email", "locale": "en",
-        "subject": "{{data.amount|shout}}", "body": "{{data.nope}}"}}),
+            json!({"i": {"template": {"topic": "payment.failed", "channel": "email", "locale": "en",
+        "subject": "{{data.amount|shout}}", "body": "ok\n{{data.nope}}"}}}),
         )
         .await;
     assert_eq!(code(&bad).as_deref(), Some("VALIDATION"));
@@ -294,14 +310,55 @@ async fn templates_preview_and_validation() {
         t.contains("input.subject")
             && t.contains("shout")
             && t.contains("input.body")
-            && t.contains("data.nope"),
+            && t.contains("no value for `data.nope` (line 2)"),
         "{t}"
     );
-    let set = "mutation($i: NotificationTemplateInput!) { setNotificationTemplate(input: $i) { version } }";
-    let r = admin.gql(set, json!({"i": {"topic": "payment.failed", "channel": "email", "locale": "ja", "subject": "x", "body": "{{#if data.x}}"}})).await;
+    // Your own data must be a payload of the topic: it is read with the topic's type.
+    let wrong = admin
+        .gql(
+            q,
+            json!({"i": {"template": {"topic": "line.status_changed", "channel": "email", "locale": "ja",
+        "subject": "x", "body": "{{ data.msisdn }}"}, "data": {"after": {"status": "suspended"}}}}),
+        )
+        .await;
+    assert_eq!(code(&wrong).as_deref(), Some("VALIDATION"), "{wrong}");
+    assert_eq!(
+        wrong["errors"][0]["extensions"]["fields"][0]["field"],
+        "data"
+    );
+    let mut mine = line["sampleData"].clone();
+    mine["msisdn"] = json!("+818011112222");
+    let ok = admin
+        .ok(
+            q,
+            json!({"i": {"template": {"topic": "line.status_changed", "channel": "email", "locale": "ja",
+        "subject": "{{ data.msisdn | msisdn }}", "body": "{{ data.to | label }}"}, "data": mine}}),
+        )
+        .await;
+    assert_eq!(
+        ok["notificationTemplatePreview"]["subject"],
+        "080-1111-2222"
+    );
+    assert_eq!(ok["notificationTemplatePreview"]["body"], "利用停止中");
+
+    // A tenant fixes a template with the real fields; the pre-contract shape is refused by name.
+    let set = "mutation($i: NotificationTemplateInput!) { notificationTemplateSet(input: $i) { template { version } } }";
+    let r = admin.gql(set, json!({"i": {"topic": "line.status_changed", "channel": "email", "locale": "ja", "subject": "x", "body": "{{data.after.msisdn}}"}})).await;
     assert_eq!(code(&r).as_deref(), Some("VALIDATION"), "{r}");
-    let r = admin.ok(set, json!({"i": {"topic": "payment.failed", "channel": "email", "locale": "ja", "subject": "【至急】{{data.amount|money}}", "body": "{{links.payment_method}}"}})).await;
+    assert!(r.to_string().contains("data.after.msisdn"), "{r}");
+    let r = admin.gql(set, json!({"i": {"topic": "payment.failed", "channel": "email", "locale": "ja", "subject": "x", "body": "{% if data.x %}"}})).await;
+    assert_eq!(code(&r).as_deref(), Some("VALIDATION"), "{r}");
+    let r = admin.gql(set, json!({"i": {"topic": "no.such_topic", "channel": "email", "locale": "ja", "subject": "x", "body": "y"}})).await;
+    assert_eq!(
+        r["errors"][0]["extensions"]["fields"][0]["field"], "input.topic",
+        "{r}"
+    );
+    let r = admin.ok(set, json!({"i": {"topic": "line.status_changed", "channel": "email", "locale": "ja", "subject": "【{{ tenant.name }}】{{ data.msisdn | msisdn }}", "body": "{{ data.from | label }} → {{ data.to | label }}\n{{ links.line }}"}})).await;
+    assert_eq!(r["notificationTemplateSet"]["template"]["version"], 1);
+    // The first name still works for one release.
+    let old = "mutation($i: NotificationTemplateInput!) { setNotificationTemplate(input: $i) { version } }";
+    let r = admin.ok(old, json!({"i": {"topic": "payment.failed", "channel": "email", "locale": "ja", "subject": "【至急】{{data.amount|money}}", "body": "{{links.paymentMethod}}"}})).await;
     assert_eq!(r["setNotificationTemplate"]["version"], 1);
     let support = s.as_role("sakura-mobile", "support").await;
-    assert_eq!(code(&support.gql(set, json!({"i": {"topic": "x", "channel": "email", "locale": "ja", "subject": "x", "body": "y"}})).await).as_deref(), Some("FORBIDDEN"));
+    assert_eq!(code(&support.gql(set, json!({"i": {"topic": "payment.failed", "channel": "email", "locale": "ja", "subject": "x", "body": "y"}})).await).as_deref(), Some("FORBIDDEN"));
 }

@@ -5,6 +5,7 @@
 use crate::notifications::{emit, hub_env, start};
 use serde_json::{Value, json};
 use std::time::Duration;
+use tsunagi_core::events::{E164, Event, Money, Topic};
 use tsunagi_tests::code;
 use tsunagi_tests::hub::SmtpSink;
 
@@ -56,28 +57,33 @@ async fn email_alerts_follow_rules_preferences_and_digests() {
         .to_owned();
     let _hub = env.start_hub().expect("hub");
 
-    let mut pf = tsunagi_hub::topics::sample_payload("payment.failed");
-    pf["customer_id"] = json!(customer);
-    let pf_event = emit(
-        &env,
-        &tenant,
-        "payment.failed",
-        ("invoice", "INV-2026-11-000123"),
-        pf,
-    )
-    .await;
-    emit(&env, &tenant, "invoice.issued", ("invoice", "INV-2026-11-000124"),
-        json!({"invoice_id": "INV-2026-11-000124", "amount": {"minor": 3300, "currency": "JPY"}, "due_date": "2026-11-30T00:00:00Z", "period": "2026-10", "customer_id": customer})).await;
-    let lines: Vec<String> = (0..30)
-        .map(|i| uuid::Uuid::from_u128(0xabc0 + i).to_string())
-        .collect();
+    let customer_id: uuid::Uuid = customer.parse().expect("uuid");
+    let Event::PaymentFailed(mut pf) = Topic::PaymentFailed.example() else {
+        panic!("example of another topic")
+    };
+    pf.customer_id = customer_id;
+    let pf_event = emit(&env, &tenant, Event::PaymentFailed(pf)).await;
+    let Event::InvoiceIssued(mut inv) = Topic::InvoiceIssued.example() else {
+        panic!("example of another topic")
+    };
+    inv.customer_id = customer_id;
+    inv.amount = Money::jpy(3300);
+    emit(&env, &tenant, Event::InvoiceIssued(inv)).await;
+    let quota = |i: u128, line: uuid::Uuid| {
+        let Event::QuotaThresholdReached(mut q) = Topic::QuotaThresholdReached.example() else {
+            panic!("example of another topic")
+        };
+        q.line_id = line;
+        q.customer_id = customer_id;
+        q.msisdn = E164::from_digits(&format!("8190000010{i:02}"));
+        Event::QuotaThresholdReached(q)
+    };
+    let lines: Vec<uuid::Uuid> = (0..30).map(|i| uuid::Uuid::from_u128(0xabc0 + i)).collect();
     for (i, l) in lines.iter().enumerate() {
-        emit(&env, &tenant, "quota.threshold_reached", ("line", l.as_str()),
-            json!({"line_id": l, "customer_id": customer, "msisdn": format!("+8190000010{i:02}"), "threshold": 80, "cycle": "2026-11"})).await;
+        emit(&env, &tenant, quota(i as u128, *l)).await;
     }
     // The same line crossing 80 % again in the cycle (a billing re-run) is not alerted twice.
-    let dup = emit(&env, &tenant, "quota.threshold_reached", ("line", lines[0].as_str()),
-        json!({"line_id": lines[0], "customer_id": customer, "msisdn": "+819000001000", "threshold": 80, "cycle": "2026-11"})).await;
+    let dup = emit(&env, &tenant, quota(0, lines[0])).await;
 
     let mails = sink.wait_for(3, Duration::from_secs(30)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -105,8 +111,8 @@ async fn email_alerts_follow_rules_preferences_and_digests() {
     for needle in [
         "5,280円",
         "お支払い方法を更新してください: https://portal.tsunagi.example/billing/payment-method",
-        "次回の自動再請求: 2026年11月24日 19:00",
-        "2026年12月1日 09:00 までに",
+        "次回の自動再請求: 2026年11月21日 10:00",
+        "2026年11月22日 00:00 までに",
     ] {
         assert!(
             body.contains(needle),
@@ -157,7 +163,7 @@ async fn email_alerts_follow_rules_preferences_and_digests() {
     let qb = quota[0]["body"].as_str().expect("body");
     assert_eq!(
         (0..30)
-            .filter(|i| qb.contains(&format!("+8190000010{i:02}")))
+            .filter(|i| qb.contains(&format!("090-0000-10{i:02}")))
             .count(),
         30,
         "{qb}"

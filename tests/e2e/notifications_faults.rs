@@ -7,27 +7,23 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;
 use tsunagi_tests::TestEnv;
-use tsunagi_tests::hub::{PrivateRedis, Receiver};
+use tsunagi_tests::hub::{LOAD_EVENTS_SQL, LOAD_FILTER, PrivateRedis, Receiver};
 
 async fn emit_batch(env: &TestEnv, tenant: &str, from: usize, n: usize) {
-    sqlx::query(
-        "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) \
-         SELECT $1::uuid, gen_random_uuid(), 'load.tick', 'load', i::text, jsonb_build_object('i', i) \
-         FROM generate_series($2::int, $3::int) i",
-    )
-    .bind(tenant)
-    .bind(i32::try_from(from).expect("i32"))
-    .bind(i32::try_from(from + n - 1).expect("i32"))
-    .execute(&env.admin)
-    .await
-    .expect("emit");
+    sqlx::query(LOAD_EVENTS_SQL)
+        .bind(tenant)
+        .bind(i32::try_from(from).expect("i32"))
+        .bind(i32::try_from(from + n - 1).expect("i32"))
+        .execute(&env.admin)
+        .await
+        .expect("emit");
 }
 
 async fn endpoint(s: &tsunagi_tests::Seeded, rx: &Receiver) -> String {
     let admin = s.as_role("sakura-mobile", "tenant_admin").await;
-    let r = admin.ok("mutation($u: String!) { createWebhookEndpoint(input: {url: $u, topics: [\"load.*\"]}) { endpoint { id } } }",
-        json!({"u": format!("{}/load", rx.base)})).await;
-    r["createWebhookEndpoint"]["endpoint"]["id"]
+    let r = admin.ok("mutation($u: String!, $t: String!) { webhookEndpointCreate(input: {url: $u, topics: [$t]}) { endpoint { id } } }",
+        json!({"u": format!("{}/load", rx.base), "t": LOAD_FILTER})).await;
+    r["webhookEndpointCreate"]["endpoint"]["id"]
         .as_str()
         .expect("id")
         .to_owned()
@@ -84,7 +80,7 @@ async fn redis_killed_during_a_burst_loses_and_duplicates_nothing() {
         twice.len()
     );
     let (rows, delivered, events): (i64, i64, i64) = sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE status = 'delivered'), count(DISTINCT event_id) FROM hub_deliveries WHERE topic = 'load.tick'",
+        "SELECT count(*), count(*) FILTER (WHERE status = 'delivered'), count(DISTINCT event_id) FROM hub_deliveries WHERE topic = 'inventory.sims_added'",
     )
     .fetch_one(&env.admin)
     .await

@@ -5,6 +5,7 @@
 use crate::notifications::{emit, hub_env, start, wait_until};
 use serde_json::{Value, json};
 use std::time::Duration;
+use tsunagi_core::events::Topic;
 use tsunagi_tests::code;
 use tsunagi_tests::hub::{Receiver, SmtpSink};
 use tsunagi_tests::plugins::{activate, upload};
@@ -45,15 +46,9 @@ async fn alerts_reach_a_chat_through_the_tenants_channel_plugin() {
     admin.ok(rule, json!({ "c": "plugin:chat" })).await;
     let _hub = env.start_hub().expect("hub");
 
-    let payload = tsunagi_hub::topics::sample_payload("payment.failed");
-    let ev = emit(
-        &env,
-        &tenant,
-        "payment.failed",
-        ("invoice", "inv-1"),
-        payload.clone(),
-    )
-    .await;
+    let event = Topic::PaymentFailed.example();
+    let payload = event.to_payload();
+    let ev = emit(&env, &tenant, event.clone()).await;
     let hits = rx.wait_for("chat", 1, Duration::from_secs(20)).await;
     assert_eq!(hits.len(), 1, "one billing user, one chat message");
     let body: Value = serde_json::from_slice(&hits[0].body).expect("json");
@@ -89,14 +84,7 @@ async fn alerts_reach_a_chat_through_the_tenants_channel_plugin() {
         activate(&s, "sakura-mobile", "channel:chat", &v2).await["status"],
         "EXECUTED"
     );
-    let ev = emit(
-        &env,
-        &tenant,
-        "payment.failed",
-        ("invoice", "inv-2"),
-        payload.clone(),
-    )
-    .await;
+    let ev = emit(&env, &tenant, event.clone()).await;
     let d = wait_until(&admin, DELIVERIES, json!({ "e": ev }), |v| {
         v["deliveries"][0]["status"] == "failed"
     })
@@ -106,14 +94,7 @@ async fn alerts_reach_a_chat_through_the_tenants_channel_plugin() {
 
     // With the plugin disabled the channel has nothing to run.
     admin.ok("mutation { pluginDisable(input: {hook: \"channel:chat\", reason: \"maintenance\"}) { status } }", json!({})).await;
-    let ev = emit(
-        &env,
-        &tenant,
-        "payment.failed",
-        ("invoice", "inv-3"),
-        payload,
-    )
-    .await;
+    let ev = emit(&env, &tenant, event.clone()).await;
     let d = wait_until(&admin, DELIVERIES, json!({ "e": ev }), |v| {
         v["deliveries"][0]["status"] == "failed"
     })

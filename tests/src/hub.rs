@@ -12,6 +12,17 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Inserts events `$2..=$3` for tenant `$1` straight into the outbox, as many producers
+/// committing at once would: `inventory.sims_added` payloads of the contract (webhook
+/// filter `inventory.*`), so every consumer decodes them as the real thing.
+pub const LOAD_EVENTS_SQL: &str = "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) \
+     SELECT $1::uuid, b, 'inventory.sims_added', 'inventoryBatch', b::text, \
+            jsonb_build_object('schemaVersion', 1, 'batchId', b, 'kind', 'sim', 'count', i) \
+     FROM (SELECT i, gen_random_uuid() AS b FROM generate_series($2::int, $3::int) i) g";
+
+/// The webhook topic filter that matches `LOAD_EVENTS_SQL`'s events.
+pub const LOAD_FILTER: &str = "inventory.*";
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())

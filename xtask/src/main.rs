@@ -157,14 +157,9 @@ fn schema() -> Result<(), String> {
     run(cargo()
         .current_dir(root())
         .args(["build", "--workspace", "--bins"]))?;
-    let out = Command::new(root().join("target/debug/tsunagi"))
+    run(Command::new(root().join("target/debug/tsunagi"))
         .arg("schema")
-        .output()
-        .map_err(|e| format!("cannot run tsunagi schema: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-    }
-    std::fs::write(root().join("graphql/schema.graphql"), out.stdout).map_err(|e| e.to_string())?;
-    println!("wrote graphql/schema.graphql");
+        .arg("--out")
+        .arg(root()))?;
     Ok(())
 }

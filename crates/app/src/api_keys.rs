@@ -1,11 +1,13 @@
 //! API keys for machine clients: created with roles (shown once), listed, revoked.
 
 use crate::auth::{cache, tokens};
-use crate::record::{record, record_event};
+use crate::payloads;
+use crate::record::record_event;
 use crate::users::validate_roles;
 use crate::{App, Ctx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use tsunagi_core::events::Event;
 use tsunagi_core::{ApiKeyId, Result, Validator};
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::Page;
@@ -52,7 +54,7 @@ pub async fn api_key_create(
         &mut tx,
         ctx,
         AuditEntry::new("api_key.create", "api_key", id).after(&key),
-        "api_key.created",
+        Event::ApiKeyCreated(payloads::api_key(&key)),
     )
     .await?;
     tx.commit().await?;
@@ -73,7 +75,13 @@ pub async fn api_key_revoke(app: &App, ctx: &Ctx, id: ApiKeyId, version: i32) ->
     let key = api_keys::api_key_revoke(&mut tx, id, version).await?;
     let entry = AuditEntry::new("api_key.revoke", "api_key", id)
         .after(json!({ "revoked_at": key.revoked_at }));
-    record(&mut tx, ctx, entry, None).await?;
+    record_event(
+        &mut tx,
+        ctx,
+        entry,
+        Event::ApiKeyRevoked(payloads::api_key(&key)),
+    )
+    .await?;
     cache::notify(&mut tx, &format!("api_key:{id}")).await?;
     tx.commit().await?;
     app.auth_cache.invalidate(&format!("api_key:{id}"));

@@ -4,13 +4,14 @@
 //! approval's transaction, and its audit record names the request and both people — or
 //! rejects it. Undecided requests expire after the tenant's `approvalTtlHours`.
 
-use crate::record::record;
+use crate::payloads;
+use crate::record::record_event;
 use crate::tenants::effective_settings;
 use crate::{App, Ctx};
 use chrono::{Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{ApprovalChanged, Event};
 use tsunagi_core::states::{ApprovalState, StateMachine};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::TenantTx;
@@ -111,18 +112,11 @@ pub async fn request(
         },
     )
     .await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "approval.requested",
-        "approval",
-        a.id,
-        json!({ "approval": &a }),
-    );
-    record(
+    record_event(
         tx,
         ctx,
         AuditEntry::new("approval.request", "approval", a.id).after(&a),
-        Some(ev),
+        Event::ApprovalRequested(payloads::approval(&a)),
     )
     .await?;
     Ok(a)
@@ -198,7 +192,7 @@ pub async fn approval_approve(
                 ctx,
                 &a,
                 "approval.approve",
-                "approval.executed",
+                Event::ApprovalExecuted,
                 json!({ "status": a.status }),
                 Some(&link),
             )
@@ -222,7 +216,7 @@ pub async fn approval_approve(
                 ctx,
                 &a,
                 "approval.fail",
-                "approval.failed",
+                Event::ApprovalFailed,
                 json!({ "failure": failure }),
                 Some(&link),
             )
@@ -265,23 +259,16 @@ async fn record_decision(
     ctx: &Ctx,
     a: &ApprovalRequest,
     action: &str,
-    topic: &str,
+    event: fn(ApprovalChanged) -> Event,
     after: Value,
     link: Option<&ApprovalLink>,
 ) -> Result<()> {
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        topic,
-        "approval",
-        a.id,
-        json!({ "approval": a }),
-    );
     let entry = AuditEntry::new(action, "approval", a.id).after(after);
     let entry = match link {
         Some(l) => l.stamp(entry),
         None => entry,
     };
-    record(tx, ctx, entry, Some(ev)).await
+    record_event(tx, ctx, entry, event(payloads::approval(a))).await
 }
 
 /// Locks a request that can still be decided by this principal.
@@ -347,7 +334,7 @@ pub async fn approval_reject(
         ctx,
         &a,
         "approval.reject",
-        "approval.rejected",
+        Event::ApprovalRejected,
         json!({ "note": note }),
         None,
     )
@@ -416,7 +403,7 @@ pub async fn expire_overdue(app: &App) -> Result<usize> {
                 &ctx,
                 &a,
                 "approval.expire",
-                "approval.expired",
+                Event::ApprovalExpired,
                 json!({ "expiresAt": a.expires_at }),
                 None,
             )

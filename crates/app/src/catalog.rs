@@ -3,11 +3,12 @@
 //! current term; which version a contract pays is resolved here (`contract_price`) by the
 //! rule in `tsunagi_core::pricing`. Resellers sell their MVNO's active plans.
 
-use crate::record::{record, record_event};
+use crate::payloads;
+use crate::record::record_event;
 use crate::{App, Ctx};
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::pricing::{self, Applies, Period, Version};
 use tsunagi_core::states::{PlanState, StateMachine};
 use tsunagi_core::{Error, Result, Validator};
@@ -138,7 +139,7 @@ pub async fn plan_create(
         ctx,
         AuditEntry::new("plan.create", "plan", plan.id)
             .after(json!({ "plan": &plan, "price": &p })),
-        "plan.created",
+        Event::PlanCreated(payloads::plan(&plan, Some(&p))),
     )
     .await?;
     tx.commit().await?;
@@ -184,19 +185,16 @@ pub async fn plan_price_add(
         .tz();
     let applies = Applies::parse(&p.applies).unwrap_or(Applies::Immediately);
     let reaches = pricing::reaches_existing(p.valid_from, applies, tz);
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "plan.price_changed",
-        "plan",
-        plan_id,
-        json!({ "price": &p, "reachesExistingContractsAt": reaches }),
-    );
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("plan.price_add", "plan", plan_id)
             .after(json!({ "price": &p, "reachesExistingContractsAt": reaches })),
-        Some(ev),
+        Event::PlanPriceChanged(ev::PlanPriceChanged {
+            plan_id,
+            price: payloads::price(&p),
+            reaches_existing_contracts_at: reaches,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -220,20 +218,18 @@ pub async fn plan_set_status(
     let from = PlanState::from_db(&plan.status)?;
     from.transition(to)?;
     let plan = repo::plan_set_status(&mut tx, plan_id, to.as_str(), version).await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        format!("plan.{}", to.as_str()),
-        "plan",
-        plan_id,
-        json!({ "plan": &plan }),
-    );
-    record(
+    let payload = payloads::plan(&plan, None);
+    let event = match to {
+        PlanState::Retired => Event::PlanRetired(payload),
+        _ => Event::PlanActivated(payload),
+    };
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("plan.status_change", "plan", plan_id)
             .before(json!({ "status": from.as_str() }))
             .after(json!({ "status": to.as_str() })),
-        Some(ev),
+        event,
     )
     .await?;
     tx.commit().await?;
@@ -287,7 +283,15 @@ pub async fn option_create(
         &mut tx,
         ctx,
         AuditEntry::new("option.create", "option", o.id).after(&o),
-        "option.created",
+        Event::OptionCreated(ev::OptionCreated {
+            option_id: o.id,
+            code: o.code.clone(),
+            name: o.name.clone(),
+            monthly_fee: ev::Money {
+                minor: o.monthly_fee,
+                currency: o.currency.clone(),
+            },
+        }),
     )
     .await?;
     tx.commit().await?;

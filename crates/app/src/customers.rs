@@ -3,11 +3,11 @@
 //! verified, the customer's new-line orders held for KYC go ahead.
 
 use crate::approvals::{self, ApprovalLink, Command};
-use crate::record::record;
+use crate::record::record_event;
 use crate::tenants::valid_email;
 use crate::{App, Ctx};
 use serde_json::{Value, json};
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::identifiers::Msisdn;
 use tsunagi_core::states::{KycState, StateMachine};
 use tsunagi_core::{Error, Result, Validator};
@@ -100,18 +100,17 @@ pub async fn customer_create(
     }
     let ba_name = input.billing_account_name.unwrap_or_else(|| c.name.clone());
     let ba = repo::billing_account_insert(&mut tx, c.id, &ba_name, &settings.currency).await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "customer.created",
-        "customer",
-        c.id,
-        json!({ "customer": &c }),
-    );
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("customer.create", "customer", c.id).after(&c),
-        Some(ev),
+        Event::CustomerCreated(ev::CustomerCreated {
+            customer_id: c.id,
+            kind: c.kind.clone(),
+            name: c.name.clone(),
+            email: c.email.clone(),
+            kyc_status: c.kyc_status.clone(),
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -175,13 +174,13 @@ async fn kyc_move(
     let from = KycState::from_db(&c.kyc_status)?;
     from.transition(to)?;
     let c = repo::customer_set_kyc(tx, id, to.as_str(), note, c.version).await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "kyc.status_changed",
-        "customer",
-        id,
-        json!({ "customerId": id, "from": from.as_str(), "to": to.as_str() }),
-    );
+    let event = Event::KycStatusChanged(ev::KycStatusChanged {
+        customer_id: id,
+        name: c.name.clone(),
+        from: from.as_str().into(),
+        to: to.as_str().into(),
+        note: note.map(str::to_owned),
+    });
     let entry = AuditEntry::new("customer.kyc_change", "customer", id)
         .before(json!({ "kycStatus": from.as_str() }))
         .after(json!({ "kycStatus": to.as_str(), "note": note }));
@@ -189,7 +188,7 @@ async fn kyc_move(
         Some(l) => l.stamp(entry),
         None => entry,
     };
-    record(tx, ctx, entry, Some(ev)).await?;
+    record_event(tx, ctx, entry, event).await?;
     Ok(c)
 }
 

@@ -6,6 +6,7 @@
 use crate::record::record_event;
 use crate::{App, Ctx};
 use serde_json::json;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::identifiers::{Iccid, Imei, Imsi, Msisdn};
 use tsunagi_core::{Error, FieldError, Result, Validator};
 use tsunagi_db::TenantTx;
@@ -111,12 +112,17 @@ pub async fn numbers_add(app: &App, ctx: &Ctx, msisdns: &[String]) -> Result<u64
     let n = repo::numbers_insert(&mut tx, &parsed)
         .await
         .map_err(hidden_duplicate("number"))?;
+    let batch = Uuid::now_v7();
     record_event(
         &mut tx,
         ctx,
-        AuditEntry::new("inventory.numbers_add", "number_batch", Uuid::now_v7())
+        AuditEntry::new("inventory.numbers_add", "number_batch", batch)
             .after(json!({ "count": n, "first": parsed.first(), "last": parsed.last() })),
-        "inventory.numbers_added",
+        Event::NumbersAdded(ev::InventoryAdded {
+            batch_id: batch,
+            kind: "number".into(),
+            count: n as i64,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -183,12 +189,16 @@ pub async fn sims_add(app: &App, ctx: &Ctx, items: &[SimInput]) -> Result<u64> {
     let n = repo::sims_insert(&mut tx, &sims)
         .await
         .map_err(hidden_duplicate("SIM"))?;
+    let batch = Uuid::now_v7();
     record_event(
         &mut tx,
         ctx,
-        AuditEntry::new("inventory.sims_add", "sim_batch", Uuid::now_v7())
-            .after(json!({ "count": n })),
-        "inventory.sims_added",
+        AuditEntry::new("inventory.sims_add", "sim_batch", batch).after(json!({ "count": n })),
+        Event::SimsAdded(ev::InventoryAdded {
+            batch_id: batch,
+            kind: "sim".into(),
+            count: n as i64,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -236,12 +246,16 @@ pub async fn esims_add(app: &App, ctx: &Ctx, items: &[(String, String, String)])
     let n = repo::esims_insert(&mut tx, &rows)
         .await
         .map_err(hidden_duplicate("eSIM profile"))?;
+    let batch = Uuid::now_v7();
     record_event(
         &mut tx,
         ctx,
-        AuditEntry::new("inventory.esims_add", "esim_batch", Uuid::now_v7())
-            .after(json!({ "count": n })),
-        "inventory.esim_profiles_added",
+        AuditEntry::new("inventory.esims_add", "esim_batch", batch).after(json!({ "count": n })),
+        Event::EsimProfilesAdded(ev::InventoryAdded {
+            batch_id: batch,
+            kind: "esim_profile".into(),
+            count: n as i64,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -278,12 +292,17 @@ pub async fn devices_add(app: &App, ctx: &Ctx, items: &[(String, String)]) -> Re
     let imeis: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
     check_unique(&mut tx, Table::DevicesImei, "IMEI", "imei", &imeis).await?;
     let n = repo::devices_insert(&mut tx, &rows).await?;
+    let batch = Uuid::now_v7();
     record_event(
         &mut tx,
         ctx,
-        AuditEntry::new("inventory.devices_add", "device_batch", Uuid::now_v7())
+        AuditEntry::new("inventory.devices_add", "device_batch", batch)
             .after(json!({ "count": n })),
-        "inventory.devices_added",
+        Event::DevicesAdded(ev::InventoryAdded {
+            batch_id: batch,
+            kind: "device".into(),
+            count: n as i64,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -371,7 +390,14 @@ pub async fn esim_set_status(
     let entry = AuditEntry::new("esim.status_change", "esim", id)
         .before(json!({ "status": from.as_str() }))
         .after(json!({ "status": to.as_str() }));
-    crate::record::record_event(&mut tx, ctx, entry, "esim.status_changed").await?;
+    let line_id = repo::line_of_esim(&mut tx, id).await?;
+    let event = Event::EsimStatusChanged(ev::EsimStatusChanged {
+        esim_profile_id: id,
+        from: from.as_str().into(),
+        to: to.as_str().into(),
+        line_id,
+    });
+    crate::record::record_event(&mut tx, ctx, entry, event).await?;
     let e = repo::esim_get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(e)

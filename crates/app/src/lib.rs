@@ -17,6 +17,7 @@ pub mod inventory_secrets;
 pub mod lines;
 pub mod notifications;
 pub mod orders;
+pub mod payloads;
 pub mod plugins;
 pub mod policies;
 pub mod ratelimit;

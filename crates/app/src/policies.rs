@@ -5,6 +5,7 @@
 use crate::record::record_event;
 use crate::{App, Ctx};
 use tsunagi_authz::roles::{is_default_role, valid_role_name};
+use tsunagi_core::events::{Event, PolicyChanged};
 use tsunagi_core::{PolicyId, Result, Validator};
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::policies::{self, PolicyRule};
@@ -97,7 +98,7 @@ pub async fn policy_add(app: &App, ctx: &Ctx, p: PolicyAdd) -> Result<PolicyRule
         &mut tx,
         ctx,
         AuditEntry::new("policy.create", "policy", rule.id).after(&rule),
-        "policy.changed",
+        policy_event(&rule, "added"),
     )
     .await?;
     tx.commit().await?;
@@ -113,12 +114,24 @@ pub async fn policy_remove(app: &App, ctx: &Ctx, id: PolicyId) -> Result<PolicyR
         &mut tx,
         ctx,
         AuditEntry::new("policy.delete", "policy", id).before(&rule),
-        "policy.changed",
+        policy_event(&rule, "removed"),
     )
     .await?;
     tx.commit().await?;
     app.authz.invalidate(ctx.principal.tenant_id);
     Ok(rule)
+}
+
+fn policy_event(r: &PolicyRule, change: &str) -> Event {
+    Event::PolicyChanged(PolicyChanged {
+        policy_id: r.id,
+        change: change.into(),
+        ptype: r.ptype.clone(),
+        subject: r.subject.clone(),
+        object: r.object.clone(),
+        action: r.action.clone(),
+        effect: r.effect.clone(),
+    })
 }
 
 pub async fn policy_list(app: &App, ctx: &Ctx) -> Result<Vec<PolicyRule>> {

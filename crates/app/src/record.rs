@@ -3,7 +3,8 @@
 //! commit.
 
 use crate::Ctx;
-use tsunagi_core::{Result, events::DomainEvent};
+use tsunagi_core::Result;
+use tsunagi_core::events::{DomainEvent, Event};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::{AuditActor, AuditEntry, audit_append};
 
@@ -23,21 +24,14 @@ pub async fn record(
     Ok(())
 }
 
-/// Records the change and announces it with an event derived from the audit entry: the
-/// entry's target is the aggregate, its before/after the payload.
+/// Records the change and announces it with its event (a topic of the contract with its
+/// payload), in the change's transaction.
 pub async fn record_event(
     tx: &mut TenantTx,
     ctx: &Ctx,
     entry: AuditEntry,
-    topic: &str,
+    event: Event,
 ) -> Result<()> {
-    let payload = serde_json::json!({ "before": entry.before, "after": entry.after });
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        topic,
-        entry.target_type.clone(),
-        entry.target_id.clone(),
-        payload,
-    );
+    let ev = DomainEvent::new(ctx.principal.tenant_id, event);
     record(tx, ctx, entry, Some(ev)).await
 }

@@ -2,10 +2,11 @@
 //! resumes a descendant, and a tenant edits its own settings (which its resellers inherit).
 
 use crate::auth::{cache, password};
-use crate::record::record;
+use crate::payloads;
+use crate::record::{record, record_event};
 use crate::{App, Ctx};
 use serde_json::json;
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::tenant::{TenantSettings, TenantSettingsOverride};
 use tsunagi_core::{Error, Result, TenantId, UserId, Validator};
 use tsunagi_db::audit::AuditEntry;
@@ -114,18 +115,11 @@ pub async fn tenant_create(
         },
     )
     .await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "tenant.created",
-        "tenant",
-        id,
-        json!({ "tenant": &tenant }),
-    );
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("tenant.create", "tenant", id).after(&tenant),
-        Some(ev),
+        Event::TenantCreated(payloads::tenant_created(&tenant)),
     )
     .await?;
 
@@ -257,22 +251,22 @@ pub async fn tenant_set_status(
         return Err(Error::conflict(format!("the tenant is already {status}")));
     }
     let after = tenants::tenant_set_status(&mut tx, id, status, version).await?;
-    let topic = if suspend {
-        "tenant.suspended"
-    } else {
-        "tenant.resumed"
+    let payload = ev::TenantStatusChanged {
+        tenant_id: after.id,
+        slug: after.slug.clone(),
+        name: after.name.clone(),
+        status: after.status.clone(),
+        reason: reason.to_owned(),
     };
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        topic,
-        "tenant",
-        id,
-        json!({ "tenantId": id, "reason": reason }),
-    );
+    let event = if suspend {
+        Event::TenantSuspended(payload)
+    } else {
+        Event::TenantResumed(payload)
+    };
     let entry = AuditEntry::new(&format!("tenant.{act}"), "tenant", id)
         .before(json!({ "status": before.status }))
         .after(json!({ "status": after.status, "reason": reason }));
-    record(&mut tx, ctx, entry, Some(ev)).await?;
+    record_event(&mut tx, ctx, entry, event).await?;
     cache::notify(&mut tx, &format!("tenant:{id}")).await?;
     tx.commit().await?;
     app.auth_cache.invalidate(&format!("tenant:{id}"));
@@ -319,17 +313,27 @@ pub async fn tenant_update(
         None => before.settings.clone(),
     };
     let after = tenants::tenant_update(&mut tx, id, &name, &settings, version).await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "tenant.updated",
-        "tenant",
-        id,
-        json!({ "tenant": &after }),
-    );
+    let overrides = |v: &serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let (old, new) = (overrides(&before.settings), overrides(&after.settings));
+    let mut changed: Vec<String> = old
+        .keys()
+        .chain(new.keys())
+        .filter(|k| old.get(*k) != new.get(*k))
+        .cloned()
+        .collect();
+    changed.sort();
+    changed.dedup();
+    let event = Event::TenantUpdated(ev::TenantUpdated {
+        tenant_id: after.id,
+        slug: after.slug.clone(),
+        name: after.name.clone(),
+        settings: new,
+        changed_settings: changed,
+    });
     let entry = AuditEntry::new("tenant.update", "tenant", id)
         .before(json!({ "name": before.name, "settings": before.settings }))
         .after(json!({ "name": after.name, "settings": after.settings }));
-    record(&mut tx, ctx, entry, Some(ev)).await?;
+    record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -2,12 +2,13 @@
 //! disables and re-enables them. Disabling refuses the user's next request.
 
 use crate::auth::{cache, password};
+use crate::payloads;
 use crate::record::record;
 use crate::tenants::valid_email;
 use crate::{App, Ctx};
 use serde_json::json;
 use tsunagi_authz::roles::{is_default_role, valid_role_name};
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{DomainEvent, Event};
 use tsunagi_core::{Error, Result, TenantId, TenantKind, UserId, Validator};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
@@ -144,13 +145,7 @@ pub async fn user_create(app: &App, ctx: &Ctx, input: UserCreate) -> Result<User
         },
     )
     .await?;
-    let ev = DomainEvent::new(
-        tx.tenant_id(),
-        "user.created",
-        "user",
-        user.id,
-        json!({ "user": &user }),
-    );
+    let ev = DomainEvent::new(tx.tenant_id(), Event::UserCreated(payloads::user(&user)));
     record(
         &mut tx,
         ctx,
@@ -244,13 +239,7 @@ pub async fn user_update(
         .clone()
         .unwrap_or_else(|| before.status.clone());
     let after = users::user_update(&mut tx, id, &roles, &status, version).await?;
-    let ev = DomainEvent::new(
-        tx.tenant_id(),
-        "user.updated",
-        "user",
-        id,
-        json!({ "user": &after }),
-    );
+    let ev = DomainEvent::new(tx.tenant_id(), Event::UserUpdated(payloads::user(&after)));
     let entry = AuditEntry::new("user.update", "user", id)
         .before(json!({ "roles": before.roles, "status": before.status }))
         .after(json!({ "roles": after.roles, "status": after.status }));

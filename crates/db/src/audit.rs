@@ -195,7 +195,7 @@ pub async fn audit_append(
     .bind(&rec.hash)
     .bind(event.map(|ev| ev.id.as_uuid()))
     .bind(event.map(|ev| ev.topic.as_str()))
-    .bind(event.map(|ev| ev.aggregate_type.as_str()))
+    .bind(event.map(|ev| ev.aggregate_type()))
     .bind(event.map(|ev| ev.aggregate_id.as_str()))
     .bind(event.map(|ev| &ev.payload))
     .execute(tx.conn())

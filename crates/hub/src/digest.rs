@@ -4,9 +4,10 @@
 use crate::dispatch::Sender;
 use crate::render::Lang;
 use crate::store::{self, Delivery, NewDelivery};
-use crate::{Hub, defaults, plan};
+use crate::{Hub, defaults, message};
 use serde_json::json;
 use std::time::Duration;
+use tsunagi_core::events::{Event, Topic};
 use tsunagi_core::{Result, TenantId};
 use tsunagi_db::{Scope, TenantTx};
 use uuid::Uuid;
@@ -38,7 +39,7 @@ pub async fn flush(hub: &Hub, tenant: Uuid, id: Uuid) -> Result<Vec<Delivery>> {
         tx.commit().await?;
         return Ok(Vec::new());
     };
-    let info = plan::tenant_info(&mut tx).await?;
+    let info = message::tenant_info(&mut tx).await?;
     let templates = store::templates(&mut tx).await?;
     let name: String = match user_id {
         Some(u) => sqlx::query_scalar(
@@ -51,7 +52,8 @@ pub async fn flush(hub: &Hub, tenant: Uuid, id: Uuid) -> Result<Vec<Delivery>> {
         None => String::new(),
     };
     let lang = Lang::of(&locale);
-    let mut ctx = plan::context(&hub.cfg.portal_url, &info, first, &name);
+    let event = Topic::parse(&first.topic).and_then(|t| Event::decode(t, &first.payload).ok());
+    let mut ctx = message::context(&hub.cfg.portal_url, &info, first, event.as_ref(), &name);
     ctx["items"] = json!(events.iter().map(|e| e.payload.clone()).collect::<Vec<_>>());
     ctx["count"] = json!(events.len());
     let key = if events.len() == 1 {
@@ -60,7 +62,7 @@ pub async fn flush(hub: &Hub, tenant: Uuid, id: Uuid) -> Result<Vec<Delivery>> {
         defaults::digest_topic(&topic)
     };
     let (subject, body, status, reason) =
-        match plan::render(&templates, &info, &key, &channel, lang, &ctx) {
+        match message::render(&templates, &info, &key, &channel, lang, &ctx) {
             Ok((s, b)) => (s, b, "pending", None),
             Err(e) => (
                 topic.clone(),

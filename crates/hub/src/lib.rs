@@ -13,6 +13,8 @@ pub mod consumer;
 pub mod defaults;
 pub mod digest;
 pub mod dispatch;
+pub mod labels;
+pub mod message;
 pub mod plan;
 pub mod recipients;
 pub mod record;
@@ -44,6 +46,24 @@ pub struct Envelope {
     pub payload: serde_json::Value,
     pub request_id: Option<String>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Envelope {
+    /// An event as the hub would read it back from the outbox, for previews and tests.
+    pub fn of(tenant_id: Uuid, event: &tsunagi_core::events::Event) -> Self {
+        let topic = event.topic();
+        Self {
+            tenant_id,
+            id: Uuid::nil(),
+            seq: 0,
+            topic: topic.as_str().into(),
+            aggregate_type: topic.resource().into(),
+            aggregate_id: event.facts().aggregate_id(),
+            payload: event.to_payload(),
+            request_id: None,
+            created_at: chrono::Utc::now(),
+        }
+    }
 }
 
 /// Purpose string binding sealed webhook secrets (see `tsunagi_core::crypto`).

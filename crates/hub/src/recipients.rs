@@ -1,9 +1,9 @@
 //! Who an audience is for one event: staff with a role, the customer's administrators (or
-//! the customer's own address when it has no portal users), or the users of the line.
+//! the customer's own address when it has no portal users), or the users of the line. Which
+//! customer and line an event concerns is the contract's to say (`Facts`).
 
-use crate::Envelope;
-use serde_json::Value;
 use tsunagi_core::Result;
+use tsunagi_core::events::Event;
 use tsunagi_db::TenantTx;
 use uuid::Uuid;
 
@@ -26,30 +26,13 @@ pub async fn staff(tx: &mut TenantTx, role: &str) -> Result<Vec<Person>> {
     .await?)
 }
 
-fn uuid_at(v: &Value, pointers: &[&str]) -> Option<Uuid> {
-    pointers
-        .iter()
-        .find_map(|p| v.pointer(p).and_then(Value::as_str))
-        .and_then(|s| s.parse().ok())
-}
-
-/// The line an event is about, if any.
-pub fn line_of(ev: &Envelope) -> Option<Uuid> {
-    if ev.aggregate_type == "line" {
-        return ev.aggregate_id.parse().ok();
-    }
-    uuid_at(&ev.payload, &["/line_id", "/after/line_id"])
-}
-
-/// The customer an event is about, if any.
-pub async fn customer_of(tx: &mut TenantTx, ev: &Envelope) -> Result<Option<Uuid>> {
-    if ev.aggregate_type == "customer" {
-        return Ok(ev.aggregate_id.parse().ok());
-    }
-    if let Some(c) = uuid_at(&ev.payload, &["/customer_id", "/after/customer_id"]) {
+/// The customer an event is about: the payload says, or its line's customer.
+pub async fn customer_of(tx: &mut TenantTx, ev: &Event) -> Result<Option<Uuid>> {
+    let f = ev.facts();
+    if let Some(c) = f.customer_id() {
         return Ok(Some(c));
     }
-    let Some(line) = line_of(ev) else {
+    let Some(line) = f.line_id() else {
         return Ok(None);
     };
     Ok(sqlx::query_scalar(

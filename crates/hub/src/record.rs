@@ -4,13 +4,13 @@
 //! after failing past the window, with an audited alert event), and fallback deliveries on
 //! the rule's fallback channel when a delivery fails for good.
 
+use crate::Hub;
 use crate::channels::Outcome;
 use crate::store::{self, Delivery, NewDelivery};
-use crate::{Hub, topics};
 use chrono::Utc;
 use serde_json::json;
 use std::time::Duration;
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{DomainEvent, Event, WebhookEndpointDisabled};
 use tsunagi_core::{Result, TenantId};
 use tsunagi_db::audit::{AuditActor, AuditEntry, audit_append};
 use tsunagi_db::{Scope, TenantTx};
@@ -41,17 +41,17 @@ pub async fn disable_endpoint(tx: &mut TenantTx, id: Uuid, reason: &str) -> Resu
         return Ok(false);
     };
     store::fail_pending_of_endpoint(tx, id, "endpoint disabled").await?;
-    let payload =
-        json!({"endpoint_id": id, "url": url, "reason": reason, "failing_since": failing_since});
     let entry = AuditEntry::new("webhook_endpoint.disable", "webhook_endpoint", id)
         .before(json!({"status": "enabled"}))
         .after(json!({"status": "disabled", "reason": reason}));
     let ev = DomainEvent::new(
         tx.tenant_id(),
-        topics::ENDPOINT_DISABLED,
-        "webhook_endpoint",
-        id,
-        payload,
+        Event::WebhookEndpointDisabled(WebhookEndpointDisabled {
+            endpoint_id: id,
+            url,
+            reason: reason.to_owned(),
+            failing_since,
+        }),
     );
     audit_append(tx, &hub_actor(), entry, Some(&ev)).await?;
     Ok(true)

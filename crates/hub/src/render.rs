@@ -1,43 +1,27 @@
-//! The template language of notifications: small on purpose (no code runs in a template).
-//! `{{ path }}` and `{{ path | money }}` / `| date` / `| datetime` (in the tenant's time zone
-//! and the recipient's language), `{{#if path}}…{{else}}…{{/if}}`, and
-//! `{{#each path}}…{{this.field}}…{{/each}}`. A missing value is an error that names it, so a
-//! preview shows exactly what a template needs.
+//! Rendering notification templates with minijinja (a maintained, sandboxed Jinja engine:
+//! no code runs in a template, every render is bounded by fuel and an output cap).
+//!
+//! One engine per process holds the shipped templates compiled once and the house filters:
+//! `money` (`{"minor", "currency"}` → `5,280円` / `¥5,280`), `date` and `datetime` (an RFC 3339
+//! time in the tenant's time zone and the recipient's language) and `msisdn` (E.164 as the
+//! recipient reads it). A value the data lacks is an error that names it
+//! (`no value for data.msisdn (line 3)`), so a preview shows exactly what a template needs;
+//! a `null` renders as nothing and may be tested with `{% if data.reason %}`.
 
+use crate::defaults;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use minijinja::value::{Object, Value as JValue};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 use serde_json::Value;
+use std::sync::{Arc, LazyLock};
 
-const MAX_OUTPUT: usize = 64 * 1024;
-
-#[derive(Debug, Clone, PartialEq)]
-enum Node {
-    Text(String),
-    Var {
-        path: String,
-        filter: Option<String>,
-    },
-    If {
-        path: String,
-        then: Vec<Node>,
-        other: Vec<Node>,
-    },
-    Each {
-        path: String,
-        body: Vec<Node>,
-    },
-}
-
-/// A parsed template.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Template(Vec<Node>);
-
-/// Language and time zone of one rendering.
-#[derive(Debug, Clone, Copy)]
-pub struct Env {
-    pub lang: Lang,
-    pub tz: Tz,
-}
+/// The longest message a template may produce.
+pub const MAX_OUTPUT: usize = 64 * 1024;
+/// The longest template source accepted.
+pub const MAX_SOURCE: usize = 20_000;
+/// Instructions one render may execute (a loop over a thousand items fits many times).
+const FUEL: u64 = 200_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
@@ -62,233 +46,332 @@ impl Lang {
     }
 }
 
-const FILTERS: &[&str] = &["money", "date", "datetime"];
+/// Language and time zone of one rendering.
+#[derive(Debug, Clone, Copy)]
+pub struct Env {
+    pub lang: Lang,
+    pub tz: Tz,
+}
 
-impl Template {
-    pub fn parse(src: &str) -> Result<Self, String> {
-        let mut pos = 0;
-        let (nodes, end) = parse_block(src, &mut pos)?;
-        if let Some(tag) = end {
-            return Err(format!("unexpected {{{{{tag}}}}} without an opening block"));
+impl Object for Env {}
+
+/// Which part of a message failed, and why (the missing value, the syntax error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderError {
+    pub part: Part,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Subject,
+    Body,
+}
+
+impl Part {
+    /// The input field a preview names.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Subject => "input.subject",
+            Self::Body => "input.body",
         }
-        Ok(Self(nodes))
-    }
-
-    pub fn render(&self, data: &Value, env: Env) -> Result<String, String> {
-        let mut out = String::new();
-        render_nodes(&self.0, data, None, env, &mut out)?;
-        Ok(out)
     }
 }
 
-/// Parses until the end of input or a closing/else tag, which is returned.
-fn parse_block(src: &str, pos: &mut usize) -> Result<(Vec<Node>, Option<String>), String> {
-    let mut nodes = Vec::new();
-    while *pos < src.len() {
-        let rest = &src[*pos..];
-        let Some(open) = rest.find("{{") else {
-            nodes.push(Node::Text(rest.to_owned()));
-            *pos = src.len();
-            break;
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = match self.part {
+            Part::Subject => "subject",
+            Part::Body => "body",
         };
-        if open > 0 {
-            nodes.push(Node::Text(rest[..open].to_owned()));
+        write!(f, "{p}: {}", self.message)
+    }
+}
+
+/// The process's template engine: house filters and the shipped templates.
+#[derive(Debug)]
+pub struct Engine {
+    env: Environment<'static>,
+}
+
+static ENGINE: LazyLock<Arc<Engine>> = LazyLock::new(|| Arc::new(Engine::build()));
+
+/// The shared engine (built on first use).
+pub fn engine() -> Arc<Engine> {
+    ENGINE.clone()
+}
+
+fn shipped_name(key: &str, lang: Lang, part: Part) -> String {
+    format!("{key}/{}/{part:?}", lang.code())
+}
+
+impl Engine {
+    fn build() -> Self {
+        let mut env = Environment::new();
+        // Debug info would put the context's values (personal data) into error texts.
+        env.set_debug(false);
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_fuel(Some(FUEL));
+        env.set_keep_trailing_newline(true);
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_formatter(|out, state, v| {
+            let v = if v.is_none() { &JValue::UNDEFINED } else { v };
+            minijinja::escape_formatter(out, state, v)
+        });
+        env.add_filter("money", money_filter);
+        env.add_filter("date", |s: &State, v: JValue| time_filter(s, v, false));
+        env.add_filter("datetime", |s: &State, v: JValue| time_filter(s, v, true));
+        env.add_filter("msisdn", msisdn_filter);
+        env.add_filter("label", |s: &State, v: JValue| {
+            let word = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            crate::labels::label(&word, render_env(s).lang)
+        });
+        for t in defaults::all() {
+            for lang in [Lang::Ja, Lang::En] {
+                let (subject, body) = t.text(lang);
+                for (part, src) in [(Part::Subject, subject), (Part::Body, body)] {
+                    // A shipped template that does not compile is a build defect; the
+                    // `shipped_templates_compile` test catches it before release.
+                    if let Err(e) =
+                        env.add_template_owned(shipped_name(&t.key, lang, part), src.to_owned())
+                    {
+                        tracing::error!(key = t.key, error = %e, "shipped template invalid");
+                    }
+                }
+            }
         }
-        let after = &rest[open + 2..];
-        let close = after
-            .find("}}")
-            .ok_or_else(|| format!("unclosed {{{{ at byte {}", *pos + open))?;
-        let tag = after[..close].trim().to_owned();
-        *pos += open + 2 + close + 2;
-        if let Some(path) = tag.strip_prefix("#if ") {
-            let (then, end) = parse_block(src, pos)?;
-            let other = match end.as_deref() {
-                Some("else") => {
-                    let (o, end2) = parse_block(src, pos)?;
-                    expect_close(end2, "/if")?;
-                    o
-                }
-                e => {
-                    expect_close(e.map(str::to_owned), "/if")?;
-                    Vec::new()
-                }
-            };
-            nodes.push(Node::If {
-                path: check_path(path)?,
-                then,
-                other,
-            });
-        } else if let Some(path) = tag.strip_prefix("#each ") {
-            let (body, end) = parse_block(src, pos)?;
-            expect_close(end, "/each")?;
-            nodes.push(Node::Each {
-                path: check_path(path)?,
-                body,
-            });
-        } else if tag == "else" || tag.starts_with('/') {
-            return Ok((nodes, Some(tag)));
+        Self { env }
+    }
+
+    /// Renders the shipped template for a topic (or `<topic>#digest`, or the generic `*`).
+    pub fn render_shipped(
+        &self,
+        key: &str,
+        ctx: &Value,
+        env: Env,
+    ) -> Result<(String, String), RenderError> {
+        let key = if defaults::find(key).is_some() {
+            key
         } else {
-            let (path, filter) = match tag.split_once('|') {
-                Some((p, f)) => (p.trim(), Some(f.trim().to_owned())),
-                None => (tag.as_str(), None),
-            };
-            if let Some(f) = &filter
-                && !FILTERS.contains(&f.as_str())
-            {
-                return Err(format!(
-                    "unknown filter `{f}` (known: {})",
-                    FILTERS.join(", ")
-                ));
-            }
-            nodes.push(Node::Var {
-                path: check_path(path)?,
-                filter,
+            "*"
+        };
+        let ctx = context(ctx, env);
+        let run = |part: Part| {
+            let name = shipped_name(key, env.lang, part);
+            let t = self.env.get_template(&name).map_err(|e| RenderError {
+                part,
+                message: e.to_string(),
+            })?;
+            finish(t.render(&ctx), t.source(), part)
+        };
+        Ok((run(Part::Subject)?.trim().to_owned(), run(Part::Body)?))
+    }
+
+    /// Renders a tenant's own (subject, body).
+    pub fn render_source(
+        &self,
+        subject: &str,
+        body: &str,
+        ctx: &Value,
+        env: Env,
+    ) -> Result<(String, String), RenderError> {
+        let ctx = context(ctx, env);
+        Ok((
+            self.render_part(Part::Subject, subject, &ctx)?
+                .trim()
+                .to_owned(),
+            self.render_part(Part::Body, body, &ctx)?,
+        ))
+    }
+
+    /// Renders both parts of a tenant's template, reporting every part that fails.
+    pub fn check_source(
+        &self,
+        subject: &str,
+        body: &str,
+        ctx: &Value,
+        env: Env,
+    ) -> Result<(String, String), Vec<RenderError>> {
+        let ctx = context(ctx, env);
+        let s = self.render_part(Part::Subject, subject, &ctx);
+        let b = self.render_part(Part::Body, body, &ctx);
+        match (s, b) {
+            (Ok(s), Ok(b)) => Ok((s.trim().to_owned(), b)),
+            (s, b) => Err([s.err(), b.err()].into_iter().flatten().collect()),
+        }
+    }
+
+    fn render_part(&self, part: Part, src: &str, ctx: &JValue) -> Result<String, RenderError> {
+        if src.len() > MAX_SOURCE {
+            return Err(RenderError {
+                part,
+                message: format!("longer than {MAX_SOURCE} bytes"),
             });
         }
-    }
-    Ok((nodes, None))
-}
-
-fn expect_close(end: Option<String>, want: &str) -> Result<(), String> {
-    match end {
-        Some(t) if t == want => Ok(()),
-        Some(t) => Err(format!("expected {{{{{want}}}}}, found {{{{{t}}}}}")),
-        None => Err(format!("missing {{{{{want}}}}}")),
+        let t = self.env.template_from_str(src).map_err(|e| RenderError {
+            part,
+            message: describe(&e, src),
+        })?;
+        finish(t.render(ctx), src, part)
     }
 }
 
-fn check_path(p: &str) -> Result<String, String> {
-    let p = p.trim();
-    let ok = !p.is_empty()
-        && p.split('.')
-            .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
-    if ok {
-        Ok(p.to_owned())
-    } else {
-        Err(format!("`{p}` is not a valid name"))
-    }
+fn context(ctx: &Value, env: Env) -> JValue {
+    minijinja::context! { _env => JValue::from_object(env), ..JValue::from_serialize(ctx) }
 }
 
-fn lookup<'a>(data: &'a Value, this: Option<&'a Value>, path: &str) -> Option<&'a Value> {
-    let mut segs = path.split('.');
-    let first = segs.next()?;
-    let mut cur = if first == "this" {
-        this?
-    } else {
-        data.get(first)?
-    };
-    for s in segs {
-        cur = match cur {
-            Value::Array(a) => a.get(s.parse::<usize>().ok()?)?,
-            v => v.get(s)?,
-        };
+fn finish(r: Result<String, Error>, src: &str, part: Part) -> Result<String, RenderError> {
+    let out = r.map_err(|e| RenderError {
+        part,
+        message: describe(&e, src),
+    })?;
+    if out.len() > MAX_OUTPUT {
+        return Err(RenderError {
+            part,
+            message: format!("output exceeds {MAX_OUTPUT} bytes"),
+        });
     }
-    Some(cur)
+    Ok(out)
 }
 
-fn truthy(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        _ => true,
-    }
-}
-
-fn render_nodes(
-    nodes: &[Node],
-    data: &Value,
-    this: Option<&Value>,
-    env: Env,
-    out: &mut String,
-) -> Result<(), String> {
-    for n in nodes {
-        match n {
-            Node::Text(t) => out.push_str(t),
-            Node::Var { path, filter } => {
-                let v = lookup(data, this, path).ok_or_else(|| format!("no value for `{path}`"))?;
-                out.push_str(
-                    &format_value(v, filter.as_deref(), env)
-                        .map_err(|e| format!("`{path}`: {e}"))?,
-                );
-            }
-            Node::If { path, then, other } => {
-                let branch = if truthy(lookup(data, this, path)) {
-                    then
-                } else {
-                    other
-                };
-                render_nodes(branch, data, this, env, out)?;
-            }
-            Node::Each { path, body } => {
-                let items = lookup(data, this, path)
-                    .and_then(Value::as_array)
-                    .ok_or_else(|| format!("`{path}` is not a list"))?;
-                for it in items {
-                    render_nodes(body, data, Some(it), env, out)?;
-                }
-            }
+/// A client-safe description: for a missing value, the full dotted name the template used
+/// (minijinja reports only where); the line; never the context's values.
+fn describe(e: &Error, src: &str) -> String {
+    let line = e.line().map(|l| format!(" (line {l})")).unwrap_or_default();
+    match e.kind() {
+        ErrorKind::UndefinedError => {
+            let name = e
+                .range()
+                .and_then(|r| expression_at(src, r))
+                .unwrap_or_else(|| "a value".into());
+            format!("no value for `{name}`{line}")
         }
-        if out.len() > MAX_OUTPUT {
-            return Err(format!("output exceeds {MAX_OUTPUT} bytes"));
-        }
-    }
-    Ok(())
-}
-
-fn format_value(v: &Value, filter: Option<&str>, env: Env) -> Result<String, String> {
-    match filter {
-        None => Ok(match v {
-            Value::String(s) => s.clone(),
-            Value::Null => String::new(),
-            other => other.to_string(),
-        }),
-        Some("money") => money(v, env.lang),
-        Some(f) => {
-            let s = v.as_str().ok_or("expected a timestamp")?;
-            let t: DateTime<Utc> = s
-                .parse()
-                .map_err(|_| format!("`{s}` is not an RFC 3339 timestamp"))?;
-            let local = t.with_timezone(&env.tz);
-            Ok(match (f, env.lang) {
-                ("date", Lang::Ja) => local.format("%Y年%-m月%-d日").to_string(),
-                ("date", Lang::En) => local.format("%-d %b %Y").to_string(),
-                (_, Lang::Ja) => local.format("%Y年%-m月%-d日 %H:%M").to_string(),
-                (_, Lang::En) => local.format("%-d %b %Y %H:%M %Z").to_string(),
-            })
+        ErrorKind::OutOfFuel => format!("template does too much work{line}"),
+        _ => {
+            let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
+            format!("{}{detail}{line}", kind_text(e.kind()))
         }
     }
 }
 
-/// `{"minor": 5280, "currency": "JPY"}` → `5,280円` (ja) / `¥5,280` (en).
-pub fn money(v: &Value, lang: Lang) -> Result<String, String> {
+fn kind_text(k: ErrorKind) -> &'static str {
+    match k {
+        ErrorKind::SyntaxError => "syntax error",
+        ErrorKind::UnknownFilter => "unknown filter",
+        ErrorKind::UnknownFunction => "unknown function",
+        ErrorKind::UnknownTest => "unknown test",
+        ErrorKind::UnknownMethod => "unknown method",
+        ErrorKind::TooManyArguments => "too many arguments",
+        ErrorKind::MissingArgument => "missing argument",
+        ErrorKind::InvalidOperation => "invalid operation",
+        _ => "template error",
+    }
+}
+
+/// The dotted expression around a failing lookup: minijinja's span of `data.after.msisdn`
+/// covers `.after.msisdn`; the name before it is read back from the source.
+fn expression_at(src: &str, r: std::ops::Range<usize>) -> Option<String> {
+    let span = src.get(r.clone())?;
+    let head: String = src
+        .get(..r.start)?
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    let full = format!("{head}{}", span.trim());
+    let ok = !full.is_empty()
+        && full
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    ok.then_some(full)
+}
+
+fn render_env(state: &State) -> Env {
+    state
+        .lookup("_env")
+        .and_then(|v| v.downcast_object_ref::<Env>().copied())
+        .unwrap_or(Env {
+            lang: Lang::En,
+            tz: chrono_tz::UTC,
+        })
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidOperation, msg.into())
+}
+
+fn money_filter(state: &State, v: JValue) -> Result<String, Error> {
     let minor = v
-        .get("minor")
-        .and_then(Value::as_i64)
-        .ok_or("expected {minor, currency}")?;
-    let cur = v
-        .get("currency")
-        .and_then(Value::as_str)
-        .ok_or("expected {minor, currency}")?;
+        .get_attr("minor")?
+        .as_i64()
+        .ok_or_else(|| invalid("money expects {minor, currency}"))?;
+    let cur = v.get_attr("currency")?;
+    let cur = cur
+        .as_str()
+        .ok_or_else(|| invalid("money expects {minor, currency}"))?;
+    Ok(money(minor, cur, render_env(state).lang))
+}
+
+fn time_filter(state: &State, v: JValue, with_time: bool) -> Result<String, Error> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| invalid("expected an RFC 3339 timestamp"))?;
+    let t: DateTime<Utc> = s
+        .parse()
+        .map_err(|_| invalid(format!("`{s}` is not an RFC 3339 timestamp")))?;
+    let env = render_env(state);
+    let local = t.with_timezone(&env.tz);
+    Ok(match (with_time, env.lang) {
+        (false, Lang::Ja) => local.format("%Y年%-m月%-d日").to_string(),
+        (false, Lang::En) => local.format("%-d %b %Y").to_string(),
+        (true, Lang::Ja) => local.format("%Y年%-m月%-d日 %H:%M").to_string(),
+        (true, Lang::En) => local.format("%-d %b %Y %H:%M %Z").to_string(),
+    })
+}
+
+fn msisdn_filter(state: &State, v: JValue) -> Result<String, Error> {
+    let s = v.as_str().ok_or_else(|| invalid("expected an MSISDN"))?;
+    Ok(msisdn(s, render_env(state).lang))
+}
+
+/// `+819012345678` → `090-1234-5678` (ja) / `+81 90-1234-5678` (en); other numbers as given.
+pub fn msisdn(e164: &str, lang: Lang) -> String {
+    let Some(national) = e164.strip_prefix("+81") else {
+        return e164.to_owned();
+    };
+    if national.len() != 10 || !national.bytes().all(|b| b.is_ascii_digit()) {
+        return e164.to_owned();
+    }
+    let (a, b, c) = (&national[..2], &national[2..6], &national[6..]);
+    match lang {
+        Lang::Ja => format!("0{a}-{b}-{c}"),
+        Lang::En => format!("+81 {a}-{b}-{c}"),
+    }
+}
+
+/// 5280 JPY → `5,280円` (ja) / `¥5,280` (en); currencies with cents get two decimals.
+pub fn money(minor: i64, cur: &str, lang: Lang) -> String {
     let digits = match cur {
         "JPY" | "KRW" | "VND" => 0,
         _ => 2,
     };
-    let neg = minor < 0;
+    let sign = if minor < 0 { "-" } else { "" };
     let abs = minor.unsigned_abs();
     let scale = 10u64.pow(digits);
     let mut whole = group(abs / scale);
     if digits > 0 {
         whole = format!("{whole}.{:0width$}", abs % scale, width = digits as usize);
     }
-    let sign = if neg { "-" } else { "" };
-    Ok(match (cur, lang) {
+    match (cur, lang) {
         ("JPY", Lang::Ja) => format!("{sign}{whole}円"),
         ("JPY", Lang::En) => format!("{sign}¥{whole}"),
         ("USD", _) => format!("{sign}${whole}"),
         ("EUR", _) => format!("{sign}€{whole}"),
         _ => format!("{sign}{cur} {whole}"),
-    })
+    }
 }
 
 fn group(n: u64) -> String {
@@ -304,74 +387,4 @@ fn group(n: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn env(lang: Lang) -> Env {
-        Env {
-            lang,
-            tz: chrono_tz::Asia::Tokyo,
-        }
-    }
-
-    #[test]
-    fn variables_filters_blocks() {
-        let t = Template::parse(
-            "{{ data.amount | money }} by {{data.at|datetime}}{{#if data.vip}} VIP{{else}} std{{/if}}:{{#each data.lines}} {{this.n}}{{/each}}",
-        )
-        .expect("parse");
-        let d = json!({"data": {"amount": {"minor": 1234567, "currency": "JPY"},
-            "at": "2026-11-24T10:00:00Z", "vip": false, "lines": [{"n": 1}, {"n": 2}]}});
-        assert_eq!(
-            t.render(&d, env(Lang::Ja)).expect("ja"),
-            "1,234,567円 by 2026年11月24日 19:00 std: 1 2"
-        );
-        assert_eq!(
-            t.render(&d, env(Lang::En)).expect("en"),
-            "¥1,234,567 by 24 Nov 2026 19:00 JST std: 1 2"
-        );
-    }
-
-    #[test]
-    fn errors_name_the_problem() {
-        assert!(Template::parse("{{#if a}}x").unwrap_err().contains("/if"));
-        assert!(
-            Template::parse("{{a|shout}}")
-                .unwrap_err()
-                .contains("shout")
-        );
-        assert!(
-            Template::parse("{{a b}}")
-                .unwrap_err()
-                .contains("valid name")
-        );
-        assert!(Template::parse("{{a").unwrap_err().contains("unclosed"));
-        let t = Template::parse("{{data.missing}}").expect("parse");
-        assert!(
-            t.render(&json!({"data": {}}), env(Lang::En))
-                .unwrap_err()
-                .contains("data.missing")
-        );
-    }
-
-    #[test]
-    fn money_in_minor_units() {
-        let usd = json!({"minor": -1205, "currency": "USD"});
-        assert_eq!(money(&usd, Lang::En).expect("usd"), "-$12.05");
-        assert_eq!(
-            money(&json!({"minor": 5, "currency": "GBP"}), Lang::En).expect("gbp"),
-            "GBP 0.05"
-        );
-    }
-
-    proptest::proptest! {
-        /// Text without braces renders to itself; parsing never panics on any input.
-        #[test]
-        fn plain_text_round_trips(s in "[^{}]{0,200}", junk in ".{0,200}") {
-            let t = Template::parse(&s).expect("plain text parses");
-            proptest::prop_assert_eq!(t.render(&json!({}), env(Lang::Ja)).expect("renders"), s);
-            let _ = Template::parse(&junk);
-        }
-    }
-}
+mod tests;

@@ -1,25 +1,26 @@
 //! Notifications as tenants configure and inspect them: routing rules (which events reach
-//! whom by which channel), templates with preview, each principal's own preferences,
-//! deliveries with their attempts and replay. Webhook endpoints are in `webhooks`. The hub
+//! whom by which channel), each principal's own preferences, deliveries with their attempts
+//! and replay. The topic catalog and templates are in `templates`, webhook endpoints in
+//! `webhooks`. The hub
 //! (tsunagi-hub) does the delivering; this module asks the authorizer, validates, and
 //! records every change with its audit record and event.
 
+pub mod templates;
 pub mod webhooks;
 
 use crate::record::record_event;
 use crate::{App, Ctx};
-use serde_json::{Value, json};
+use serde_json::json;
+use tsunagi_core::events::{self as ev, Criticality, Event, Topic};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_hub::admin;
 pub use tsunagi_hub::admin::{
     AttemptRow, DeliveryFilter, DeliveryRow, EndpointRow, PreferenceRow, RuleRow, TemplateRow,
 };
-use tsunagi_hub::render::{Lang, Template};
-use tsunagi_hub::topics;
 use uuid::Uuid;
 
-const CHANNELS: &[&str] = &["email", "console"];
+pub(crate) const CHANNELS: &[&str] = &["email", "console"];
 
 /// A routing channel: e-mail, console, or a channel plugin `plugin:<name>` (it runs the
 /// plugin in force at hook `channel:<name>`).
@@ -28,37 +29,20 @@ fn routable(c: &str) -> bool {
 }
 const AUDIENCES: &[&str] = &["role", "customer_admins", "customer_users"];
 
-/// A topic the hub knows, for the admin console.
-#[derive(Debug, Clone)]
-pub struct TopicInfo {
-    pub topic: &'static str,
-    pub critical: bool,
-    pub digested: bool,
-    pub sample: Value,
-}
-
-pub fn topic_catalog() -> Vec<TopicInfo> {
-    topics::KNOWN
-        .iter()
-        .map(|t| {
-            let sample = topics::sample_payload(t);
-            TopicInfo {
-                topic: t,
-                critical: topics::is_critical(t, &sample),
-                digested: topics::is_digested(t),
-                sample,
-            }
-        })
-        .collect()
-}
-
-fn valid_filter(t: &str) -> bool {
+/// A topic filter: `*`, a topic of the contract, or `prefix.*` matching at least one.
+pub(crate) fn valid_filter(t: &str) -> bool {
     t == "*"
-        || (t.len() <= 100
-            && t.trim_end_matches(".*")
-                .split('.')
-                .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c == '_')))
+        || Topic::parse(t).is_some()
+        || t.strip_suffix(".*").is_some_and(|p| {
+            Topic::ALL
+                .iter()
+                .any(|topic| tsunagi_hub::topics::matches(&format!("{p}.*"), topic.as_str()))
+        })
 }
+
+/// What a filter field must hold, for error messages.
+pub(crate) const FILTER_RULE: &str =
+    "`*`, a topic (see notificationTopics) or `prefix.*` matching at least one topic";
 
 pub async fn rules(app: &App, ctx: &Ctx) -> Result<Vec<RuleRow>> {
     app.authz
@@ -84,11 +68,7 @@ pub async fn create_rule(app: &App, ctx: &Ctx, input: RuleInput) -> Result<RuleR
         .check(&ctx.principal, "notification", "create")
         .await?;
     let mut v = Validator::new();
-    v.check(
-        valid_filter(&input.topic),
-        "input.topic",
-        "a topic, `prefix.*` or `*`",
-    );
+    v.check(valid_filter(&input.topic), "input.topic", FILTER_RULE);
     v.check(
         AUDIENCES.contains(&input.audience.as_str()),
         "input.audience",
@@ -133,9 +113,26 @@ pub async fn create_rule(app: &App, ctx: &Ctx, input: RuleInput) -> Result<RuleR
     admin::insert_rule(&mut tx, &row).await?;
     let entry =
         AuditEntry::new("notification_rule.create", "notification_rule", row.id).after(&row);
-    record_event(&mut tx, ctx, entry, "notification_rule.created").await?;
+    record_event(
+        &mut tx,
+        ctx,
+        entry,
+        Event::NotificationRuleCreated(rule_payload(&row)),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row)
+}
+
+fn rule_payload(r: &RuleRow) -> ev::NotificationRuleChanged {
+    ev::NotificationRuleChanged {
+        rule_id: r.id,
+        topic: r.topic.clone(),
+        audience: r.audience.clone(),
+        role: r.role.clone(),
+        channel: r.channel.clone(),
+        fallback_channel: r.fallback_channel.clone(),
+    }
 }
 
 pub async fn delete_rule(app: &App, ctx: &Ctx, id: Uuid) -> Result<RuleRow> {
@@ -145,153 +142,15 @@ pub async fn delete_rule(app: &App, ctx: &Ctx, id: Uuid) -> Result<RuleRow> {
     let mut tx = app.tx(ctx).await?;
     let row = admin::delete_rule(&mut tx, id).await?;
     let entry = AuditEntry::new("notification_rule.delete", "notification_rule", id).before(&row);
-    record_event(&mut tx, ctx, entry, "notification_rule.deleted").await?;
-    tx.commit().await?;
-    Ok(row)
-}
-
-pub async fn templates(app: &App, ctx: &Ctx, topic: Option<&str>) -> Result<Vec<TemplateRow>> {
-    app.authz
-        .check(&ctx.principal, "notification", "read")
-        .await?;
-    let mut tx = app.tx(ctx).await?;
-    let r = admin::templates(&mut tx, topic).await?;
-    tx.commit().await?;
-    Ok(r)
-}
-
-#[derive(Debug, Clone)]
-pub struct TemplateInput {
-    pub topic: String,
-    pub channel: String,
-    pub locale: String,
-    pub subject: String,
-    pub body: String,
-}
-
-/// Renders a template (or the shipped one) against sample data. Errors name the field
-/// (`input.subject` / `input.body`) and the problem, e.g. a value the data lacks.
-pub fn preview(app: &App, input: &TemplateInput, data: Option<Value>) -> Result<(String, String)> {
-    let mut v = Validator::new();
-    v.check(
-        CHANNELS.contains(&input.channel.as_str()),
-        "input.channel",
-        "email or console",
-    );
-    v.check(
-        input.locale == "ja" || input.locale == "en",
-        "input.locale",
-        "ja or en",
-    );
-    v.check(
-        valid_filter(&input.topic) && !input.topic.contains('*'),
-        "input.topic",
-        "a topic",
-    );
-    v.finish()?;
-    let lang = Lang::of(&input.locale);
-    let data =
-        data.unwrap_or_else(|| topics::sample_payload(input.topic.trim_end_matches("#digest")));
-    let info = tsunagi_hub::plan::TenantInfo {
-        name: "Tsunagi".into(),
-        locale: input.locale.clone(),
-        tz: chrono_tz::Asia::Tokyo,
-    };
-    let ev = tsunagi_hub::Envelope {
-        tenant_id: Uuid::nil(),
-        id: Uuid::nil(),
-        seq: 0,
-        topic: input.topic.clone(),
-        aggregate_type: "sample".into(),
-        aggregate_id: "sample".into(),
-        payload: data.clone(),
-        request_id: None,
-        created_at: chrono::Utc::now(),
-    };
-    let mut ctx = tsunagi_hub::plan::context(&app.config.portal_url, &info, &ev, "山田 太郎");
-    ctx["items"] = json!([data.clone(), data]);
-    ctx["count"] = json!(2);
-    let env = tsunagi_hub::render::Env { lang, tz: info.tz };
-    let mut v = Validator::new();
-    let mut out = Vec::new();
-    for (field, src) in [
-        ("input.subject", &input.subject),
-        ("input.body", &input.body),
-    ] {
-        match Template::parse(src).and_then(|t| t.render(&ctx, env)) {
-            Ok(s) => out.push(s),
-            Err(e) => v.push(field, e),
-        }
-    }
-    v.finish()?;
-    Ok((out[0].trim().to_owned(), out[1].clone()))
-}
-
-/// The shipped template for (topic, language), as a starting point.
-pub fn shipped_template(topic: &str, locale: &str) -> (String, String) {
-    let (s, b) = tsunagi_hub::defaults::shipped(topic, if locale == "en" { "en" } else { "ja" });
-    (s.to_owned(), b.to_owned())
-}
-
-pub async fn set_template(app: &App, ctx: &Ctx, input: TemplateInput) -> Result<TemplateRow> {
-    app.authz
-        .check(&ctx.principal, "notification", "update")
-        .await?;
-    let mut v = Validator::new();
-    v.check(
-        (1..=300).contains(&input.subject.chars().count()),
-        "input.subject",
-        "1 to 300 characters",
-    );
-    v.check(
-        (1..=20000).contains(&input.body.chars().count()),
-        "input.body",
-        "1 to 20,000 characters",
-    );
-    v.finish()?;
-    preview(app, &input, None)?;
-    let mut tx = app.tx(ctx).await?;
-    let row = admin::upsert_template(
+    record_event(
         &mut tx,
-        &TemplateRow {
-            topic: input.topic,
-            channel: input.channel,
-            locale: input.locale,
-            subject: input.subject,
-            body: input.body,
-            version: 0,
-            updated_at: chrono::Utc::now(),
-        },
+        ctx,
+        entry,
+        Event::NotificationRuleDeleted(rule_payload(&row)),
     )
     .await?;
-    let id = format!("{}/{}/{}", row.topic, row.channel, row.locale);
-    let entry =
-        AuditEntry::new("notification_template.set", "notification_template", &id).after(&row);
-    record_event(&mut tx, ctx, entry, "notification_template.changed").await?;
     tx.commit().await?;
     Ok(row)
-}
-
-pub async fn delete_template(
-    app: &App,
-    ctx: &Ctx,
-    topic: &str,
-    channel: &str,
-    locale: &str,
-) -> Result<bool> {
-    app.authz
-        .check(&ctx.principal, "notification", "delete")
-        .await?;
-    let mut tx = app.tx(ctx).await?;
-    let gone = admin::delete_template(&mut tx, topic, channel, locale).await?;
-    if !gone {
-        return Err(Error::not_found("notification template"));
-    }
-    let id = format!("{topic}/{channel}/{locale}");
-    let entry = AuditEntry::new("notification_template.delete", "notification_template", &id);
-    record_event(&mut tx, ctx, entry, "notification_template.changed").await?;
-    tx.commit().await?;
-    Ok(true)
 }
 
 fn own_user(ctx: &Ctx) -> Result<Uuid> {
@@ -325,16 +184,18 @@ pub async fn set_my_preference(
         .await?;
     let user = own_user(ctx)?;
     let mut v = Validator::new();
+    let parsed = Topic::parse(topic);
     v.check(
-        topic == "*" || (valid_filter(topic) && !topic.contains('*')),
+        topic == "*" || parsed.is_some(),
         "topic",
-        "a topic or `*`",
+        "a topic (see notificationTopics) or `*`",
     );
     v.check(CHANNELS.contains(&channel), "channel", "email or console");
-    // Suspensions (a kind of line.status_changed) stay critical whatever the preference.
-    let critical = topics::is_critical(topic, &json!({}));
+    // A topic critical only sometimes (a suspension is a kind of line.status_changed) may be
+    // opted out of; its critical events are delivered whatever the preference.
+    let always = parsed.is_some_and(|t| t.criticality() == Criticality::Always);
     v.check(
-        !(opted_out && critical),
+        !(opted_out && always),
         "topic",
         format!("{topic} is critical and is always delivered"),
     );
@@ -342,7 +203,13 @@ pub async fn set_my_preference(
     let mut tx = app.tx(ctx).await?;
     let row = admin::set_preference(&mut tx, user, topic, channel, opted_out).await?;
     let entry = AuditEntry::new("notification_preference.set", "user", user).after(&row);
-    record_event(&mut tx, ctx, entry, "notification_preference.changed").await?;
+    let event = Event::NotificationPreferenceChanged(ev::NotificationPreferenceChanged {
+        user_id: user,
+        topic: topic.to_owned(),
+        channel: channel.to_owned(),
+        opted_out,
+    });
+    record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -384,7 +251,12 @@ pub async fn replay_delivery(app: &App, ctx: &Ctx, id: Uuid) -> Result<DeliveryR
     let entry = AuditEntry::new("delivery.replay", "delivery", id)
         .before(json!({"status": before.status}))
         .after(json!({"status": after.status}));
-    record_event(&mut tx, ctx, entry, "delivery.replayed").await?;
+    let event = Event::DeliveryReplayed(ev::DeliveryReplayed {
+        delivery_id: Some(id),
+        endpoint_id: None,
+        count: 1,
+    });
+    record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -6,6 +6,7 @@
 use crate::record::record_event;
 use crate::{App, Ctx};
 use serde_json::json;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_hub::admin::{self, EndpointRow};
@@ -14,6 +15,17 @@ use uuid::Uuid;
 
 fn guard(app: &App) -> tsunagi_hub::ssrf::Guard {
     tsunagi_hub::ssrf::Guard::new(&app.config.webhook_allow_private)
+}
+
+/// The event shape of an endpoint (`status` overrides the row's, e.g. `deleted`).
+fn endpoint_payload(r: &EndpointRow, status: Option<&str>) -> ev::WebhookEndpointChanged {
+    ev::WebhookEndpointChanged {
+        endpoint_id: r.id,
+        url: r.url.clone(),
+        topics: r.topics.clone(),
+        status: status.unwrap_or(&r.status).to_owned(),
+        previous_secret_until: r.previous_secret_until,
+    }
 }
 
 pub async fn endpoints(app: &App, ctx: &Ctx) -> Result<Vec<EndpointRow>> {
@@ -54,7 +66,7 @@ pub async fn create(
         v.check(
             super::valid_filter(t),
             &format!("input.topics[{i}]"),
-            "a topic, `prefix.*` or `*`",
+            super::FILTER_RULE,
         );
     }
     v.check(
@@ -70,7 +82,8 @@ pub async fn create(
     let mut tx = app.tx(ctx).await?;
     let row = admin::insert_endpoint(&mut tx, id, url, description, topics, &sealed).await?;
     let entry = AuditEntry::new("webhook_endpoint.create", "webhook_endpoint", id).after(&row);
-    record_event(&mut tx, ctx, entry, "webhook_endpoint.created").await?;
+    let event = Event::WebhookEndpointCreated(endpoint_payload(&row, None));
+    record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
     Ok((row, secret))
 }
@@ -99,7 +112,8 @@ pub async fn rotate_secret(
     let row = admin::rotate_secret(&mut tx, id, version, &sealed, until).await?;
     let entry = AuditEntry::new("webhook_endpoint.rotate_secret", "webhook_endpoint", id)
         .after(json!({"previous_secret_until": until, "version": row.version}));
-    record_event(&mut tx, ctx, entry, "webhook_endpoint.secret_rotated").await?;
+    let event = Event::WebhookEndpointSecretRotated(endpoint_payload(&row, None));
+    record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
     Ok((row, secret))
 }
@@ -126,7 +140,8 @@ pub async fn set_enabled(
     )
     .before(json!({"status": before.status, "disabled_reason": before.disabled_reason}))
     .after(json!({"status": row.status}));
-    record_event(&mut tx, ctx, entry, "webhook_endpoint.status_changed").await?;
+    let event = Event::WebhookEndpointStatusChanged(endpoint_payload(&row, None));
+    record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -136,7 +151,8 @@ pub async fn delete(app: &App, ctx: &Ctx, id: Uuid) -> Result<EndpointRow> {
     let mut tx = app.tx(ctx).await?;
     let row = admin::delete_endpoint(&mut tx, id).await?;
     let entry = AuditEntry::new("webhook_endpoint.delete", "webhook_endpoint", id).before(&row);
-    record_event(&mut tx, ctx, entry, "webhook_endpoint.deleted").await?;
+    let event = Event::WebhookEndpointDeleted(endpoint_payload(&row, Some("deleted")));
+    record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -156,7 +172,12 @@ pub async fn replay_failed(app: &App, ctx: &Ctx, id: Uuid) -> Result<usize> {
     let ids = admin::replay(&mut tx, None, Some(id)).await?;
     let entry = AuditEntry::new("webhook_endpoint.replay_failed", "webhook_endpoint", id)
         .after(json!({"replayed": ids.len()}));
-    record_event(&mut tx, ctx, entry, "delivery.replayed").await?;
+    let event = Event::DeliveryReplayed(ev::DeliveryReplayed {
+        delivery_id: None,
+        endpoint_id: Some(id),
+        count: ids.len() as i64,
+    });
+    record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
     Ok(ids.len())
 }

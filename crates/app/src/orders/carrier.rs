@@ -20,6 +20,7 @@ use crate::record::record_event;
 use crate::{App, Ctx};
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::states::{
     ContractState, EsimState, LineState, NumberState, OrderState, SimState, StateMachine,
 };
@@ -100,7 +101,12 @@ pub(crate) async fn settle(tx: &mut TenantTx, ctx: &Ctx, line: &Line, to: LineSt
             AuditEntry::new("contract.status_change", "contract", c.id)
                 .before(json!({ "status": from.as_str() }))
                 .after(json!({ "status": c.status })),
-            "contract.status_changed",
+            Event::ContractStatusChanged(ev::ContractStatusChanged {
+                contract_id: c.id,
+                customer_id: c.customer_id,
+                from: from.as_str().into(),
+                to: c.status.clone(),
+            }),
         )
         .await?;
     }

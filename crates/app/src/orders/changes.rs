@@ -3,12 +3,12 @@
 
 use super::new_line::check_options;
 use super::{order_move, order_open, provision};
-use crate::record::{record, record_event};
+use crate::record::record_event;
 use crate::{App, Ctx};
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::json;
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::identifiers::Iccid;
 use tsunagi_core::pricing;
 use tsunagi_core::states::{
@@ -153,17 +153,26 @@ pub async fn order_plan_change(
     c.plan_price_id = preview.new_plan_price_id;
     c.option_ids = kept;
     let c = contracts::contract_update(&mut tx, &c).await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "contract.plan_changed",
-        "contract",
-        c.id,
-        json!({ "contract": &c, "preview": &preview }),
-    );
+    let money = |minor| ev::Money {
+        minor,
+        currency: preview.currency.clone(),
+    };
+    let event = Event::ContractPlanChanged(ev::ContractPlanChanged {
+        contract_id: c.id,
+        customer_id: c.customer_id,
+        from_plan_id: preview.current_plan_id,
+        to_plan_id: c.plan_id,
+        plan_price_id: c.plan_price_id,
+        previous_monthly_fee: money(preview.current_monthly_fee),
+        monthly_fee: money(preview.new_monthly_fee),
+        proration: money(preview.proration),
+        days_remaining: preview.days_remaining,
+        days_in_period: preview.days_in_period,
+    });
     let entry = AuditEntry::new("contract.plan_change", "contract", c.id)
         .before(before)
         .after(json!({ "planId": c.plan_id, "planPriceId": c.plan_price_id, "optionIds": c.option_ids, "proration": preview.proration }));
-    record(&mut tx, ctx, entry, Some(ev)).await?;
+    record_event(&mut tx, ctx, entry, event).await?;
     let o = order_move(&mut tx, ctx, o, OrderState::Completed, None).await?;
     tx.commit().await?;
     Ok((o, preview))
@@ -232,7 +241,13 @@ pub async fn order_option_change(
         AuditEntry::new(&format!("contract.{kind}"), "contract", c.id)
             .before(json!({ "optionIds": before }))
             .after(json!({ "optionIds": c.option_ids })),
-        "contract.options_changed",
+        Event::ContractOptionsChanged(ev::ContractOptionsChanged {
+            contract_id: c.id,
+            customer_id: c.customer_id,
+            added_option_ids: if add { vec![option_id] } else { vec![] },
+            removed_option_ids: if add { vec![] } else { vec![option_id] },
+            option_ids: c.option_ids.clone(),
+        }),
     )
     .await?;
     let o = order_move(&mut tx, ctx, o, OrderState::Completed, None).await?;
@@ -306,25 +321,26 @@ pub async fn order_sim_swap(
         )
         .await?;
     }
+    let previous_sim_id = line.sim_id;
     let before = json!({ "simId": line.sim_id });
     line.sim_id = Some(new.id);
     let line = contracts::line_update(&mut tx, &line).await?;
     let done = provision(&mut tx, ctx, o.id, line.id, "swap_sim").await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "line.sim_swapped",
-        "line",
-        line.id,
-        json!({ "lineId": line.id, "simId": new.id }),
-    );
     let note = if done { Some(super::LOCAL_NOTE) } else { None };
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("line.sim_swap", "line", line.id)
             .before(before)
             .after(json!({ "simId": new.id, "note": note })),
-        Some(ev),
+        Event::LineSimSwapped(ev::LineSimSwapped {
+            line_id: line.id,
+            customer_id: line.customer_id,
+            msisdn: ev::E164::from_digits(&line.msisdn),
+            previous_sim_id,
+            sim_id: new.id,
+            order_id: o.id,
+        }),
     )
     .await?;
     let o = if done {

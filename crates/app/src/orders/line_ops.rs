@@ -5,11 +5,12 @@
 
 use super::{LOCAL_NOTE, carrier, order_move, order_open, provision};
 use crate::approvals::{self, ApprovalLink, Command};
-use crate::record::record;
+use crate::payloads;
+use crate::record::record_event;
 use crate::{App, Ctx};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::Event;
 use tsunagi_core::states::{LineState, OrderState, StateMachine};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::TenantTx;
@@ -179,14 +180,12 @@ pub(crate) async fn set_line_state(
         _ => None,
     };
     let line = contracts::line_update(tx, &line).await?;
-    let payload = json!({ "lineId": line.id, "msisdn": line.msisdn, "from": from.as_str(), "to": to.as_str(), "reason": why });
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "line.status_changed",
-        "line",
-        line.id,
-        payload,
-    );
+    let event = Event::LineStatusChanged(payloads::line_status(
+        &line,
+        from.as_str(),
+        to.as_str(),
+        why.map(str::to_owned),
+    ));
     let entry = AuditEntry::new("line.status_change", "line", line.id)
         .before(json!({ "status": from.as_str() }))
         .after(json!({ "status": to.as_str(), "reason": why }));
@@ -194,6 +193,6 @@ pub(crate) async fn set_line_state(
         Some(l) => l.stamp(entry),
         None => entry,
     };
-    record(tx, ctx, entry, Some(ev)).await?;
+    record_event(tx, ctx, entry, event).await?;
     Ok(line)
 }

@@ -17,11 +17,12 @@ pub use changes::{
 pub use line_ops::{LineOp, line_op_execute, line_op_request};
 pub use new_line::{NewLine, order_new_line, release_kyc_held};
 
-use crate::record::{record, record_event};
+use crate::payloads;
+use crate::record::record_event;
 use crate::{App, Ctx};
 use chrono::Utc;
 use serde_json::{Value, json};
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::Event;
 use tsunagi_core::states::{OrderState, StateMachine};
 use tsunagi_core::{Error, Result};
 use tsunagi_db::TenantTx;
@@ -65,7 +66,7 @@ pub(crate) async fn order_open(
         tx,
         ctx,
         AuditEntry::new("order.create", "order", o.id).after(&o),
-        "order.acknowledged",
+        Event::OrderAcknowledged(payloads::order(&o)),
     )
     .await?;
     Ok(o)
@@ -87,17 +88,19 @@ pub(crate) async fn order_move(
         _ => o.hold_reason = None,
     }
     let o = repo::order_update(tx, &o).await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        format!("order.{}", to.as_str()),
-        "order",
-        o.id,
-        json!({ "order": &o }),
-    );
+    let p = payloads::order(&o);
+    let event = match to {
+        OrderState::Acknowledged => Event::OrderAcknowledged(p),
+        OrderState::Held => Event::OrderHeld(p),
+        OrderState::InProgress => Event::OrderInProgress(p),
+        OrderState::Completed => Event::OrderCompleted(p),
+        OrderState::Failed => Event::OrderFailed(p),
+        OrderState::Cancelled => Event::OrderCancelled(p),
+    };
     let entry = AuditEntry::new("order.status_change", "order", o.id)
         .before(json!({ "status": from.as_str() }))
         .after(json!({ "status": o.status, "note": note }));
-    record(tx, ctx, entry, Some(ev)).await?;
+    record_event(tx, ctx, entry, event).await?;
     Ok(o)
 }
 

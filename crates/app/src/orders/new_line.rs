@@ -5,12 +5,12 @@
 
 use super::line_ops::set_line_state;
 use super::{LOCAL_NOTE, order_move, order_open, provision};
-use crate::record::{record, record_event};
+use crate::payloads;
+use crate::record::record_event;
 use crate::{App, Ctx};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::identifiers::{Iccid, Msisdn};
 use tsunagi_core::states::{
     ContractState, EsimState, KycState, LineState, NumberState, OrderState, PlanState, SimState,
@@ -223,7 +223,14 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
         tx,
         ctx,
         AuditEntry::new("contract.create", "contract", contract.id).after(&contract),
-        "contract.created",
+        Event::ContractCreated(ev::ContractCreated {
+            contract_id: contract.id,
+            customer_id: contract.customer_id,
+            plan_id: contract.plan_id,
+            plan_price_id: contract.plan_price_id,
+            option_ids: contract.option_ids.clone(),
+            status: contract.status.clone(),
+        }),
     )
     .await?;
     let line = contracts::line_insert(
@@ -246,18 +253,11 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
         },
     )
     .await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "line.created",
-        "line",
-        line.id,
-        json!({ "line": &line }),
-    );
-    record(
+    record_event(
         tx,
         ctx,
         AuditEntry::new("line.create", "line", line.id).after(&line),
-        Some(ev),
+        Event::LineCreated(payloads::line_created(&line)),
     )
     .await?;
     let mut order = order;

@@ -5,10 +5,10 @@
 //! reseller activates only where its MVNO lets resellers replace the hook.
 
 use crate::approvals::{self, ApprovalLink, Command};
-use crate::record::record;
+use crate::record::record_event;
 use crate::{App, Ctx};
 use serde_json::json;
-use tsunagi_core::events::DomainEvent;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::principal::TenantKind;
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::TenantTx;
@@ -149,7 +149,7 @@ pub(crate) async fn activate_execute(
             .before(&before)
             .after(json!({ "activation": after, "plugin": v.plugin_name, "version": v.version })),
     );
-    announce(tx, ctx, entry, "plugin.activated", &after).await?;
+    announce(tx, ctx, entry, Event::PluginActivated, &after).await?;
     Ok(json!({ "hook": after.hook, "versionId": version_id }))
 }
 
@@ -157,17 +157,19 @@ async fn announce(
     tx: &mut TenantTx,
     ctx: &Ctx,
     entry: AuditEntry,
-    topic: &str,
+    event: fn(ev::PluginHookChanged) -> Event,
     a: &ActivationRow,
 ) -> Result<()> {
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        topic,
-        "plugin_hook",
-        a.hook.clone(),
-        json!({ "activation": a }),
-    );
-    record(tx, ctx, entry, Some(ev)).await
+    let p = ev::PluginHookChanged {
+        hook: a.hook.clone(),
+        version_id: a.version_id,
+        previous_version_id: a.previous_version_id,
+        status: a.status.clone(),
+        changed_by: a.changed_by.clone(),
+        approval_id: a.approval_id,
+        reason: a.reason.clone(),
+    };
+    record_event(tx, ctx, entry, event(p)).await
 }
 
 /// Returns a hook to the version in force before the current one, at once.
@@ -178,7 +180,7 @@ pub async fn rollback(app: &App, ctx: &Ctx, hook: &str, reason: String) -> Resul
         hook,
         reason,
         "plugin.rollback",
-        "plugin.rolled_back",
+        Event::PluginRolledBack,
         |hook, before| {
             let before = before.ok_or_else(|| {
                 Error::conflict(format!("no plugin was ever activated at {hook}"))
@@ -201,7 +203,7 @@ pub async fn disable(app: &App, ctx: &Ctx, hook: &str, reason: String) -> Result
         hook,
         reason,
         "plugin.disable",
-        "plugin.disabled",
+        Event::PluginDisabled,
         |hook, before| {
             let before = before
                 .filter(|a| a.status == "active")
@@ -221,7 +223,7 @@ async fn change_now(
     hook: &str,
     reason: String,
     action: &str,
-    topic: &str,
+    event: fn(ev::PluginHookChanged) -> Event,
     next: impl FnOnce(&Hook, Option<ActivationRow>) -> Result<(ActivationRow, Option<Uuid>)>,
 ) -> Result<ActivationRow> {
     app.authz
@@ -249,7 +251,7 @@ async fn change_now(
     let entry = AuditEntry::new(action, "plugin_hook", &after.hook)
         .before(&before)
         .after(&after);
-    announce(&mut tx, ctx, entry, topic, &after).await?;
+    announce(&mut tx, ctx, entry, event, &after).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -269,18 +271,14 @@ pub async fn set_policy(app: &App, ctx: &Ctx, hook: &str, allow: bool) -> Result
     }
     let mut tx = app.tx(ctx).await?;
     let row = store::policy_put(&mut tx, hook, allow).await?;
-    let ev = DomainEvent::new(
-        ctx.principal.tenant_id,
-        "plugin.hook_policy_changed",
-        "plugin_hook",
-        hook.to_owned(),
-        json!({ "policy": row }),
-    );
-    record(
+    record_event(
         &mut tx,
         ctx,
         AuditEntry::new("plugin.hook_policy", "plugin_hook", hook).after(&row),
-        Some(ev),
+        Event::PluginHookPolicyChanged(ev::PluginHookPolicyChanged {
+            hook: hook.to_owned(),
+            resellers_may_replace: row.resellers_may_override,
+        }),
     )
     .await?;
     tx.commit().await?;

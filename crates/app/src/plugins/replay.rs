@@ -8,6 +8,7 @@ use crate::{App, Ctx};
 use chrono::Utc;
 use serde::Serialize;
 use serde_json::Value;
+use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::{Error, Result, TenantId, Validator};
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::{Page, catalog, contracts, customers};
@@ -98,7 +99,12 @@ pub async fn create_fixture_set(
         AuditEntry::new("plugin.fixture_set_create", "plugin_fixture_set", row.id).after(
             serde_json::json!({ "name": row.name, "world": row.world, "inputs": items.len() }),
         ),
-        "plugin.fixture_set_created",
+        Event::PluginFixtureSetCreated(ev::PluginFixtureSetChanged {
+            fixture_set_id: row.id,
+            name: row.name.clone(),
+            world: row.world.clone(),
+            inputs: items.len() as i64,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -114,7 +120,12 @@ pub async fn delete_fixture_set(app: &App, ctx: &Ctx, id: Uuid) -> Result<Fixtur
         ctx,
         AuditEntry::new("plugin.fixture_set_delete", "plugin_fixture_set", row.id)
             .before(serde_json::json!({ "name": row.name, "world": row.world })),
-        "plugin.fixture_set_deleted",
+        Event::PluginFixtureSetDeleted(ev::PluginFixtureSetChanged {
+            fixture_set_id: row.id,
+            name: row.name.clone(),
+            world: row.world.clone(),
+            inputs: row.inputs.as_array().map_or(0, |a| a.len() as i64),
+        }),
     )
     .await?;
     tx.commit().await?;

@@ -9,6 +9,7 @@ use crate::{App, Ctx};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use tsunagi_core::events::Event;
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
@@ -228,7 +229,7 @@ pub async fn upload(app: &App, ctx: &Ctx, input: UploadInput) -> Result<VersionR
         &mut tx,
         ctx,
         AuditEntry::new("plugin.upload", "plugin_version", row.id).after(&row),
-        "plugin.version_uploaded",
+        Event::PluginVersionUploaded(crate::payloads::plugin_version(&row)),
     )
     .await?;
     tx.commit().await?;
@@ -284,7 +285,7 @@ pub async fn set_manifest(
         AuditEntry::new("plugin.manifest", "plugin_version", row.id)
             .before(&before.manifest)
             .after(json!({ "manifest": row.manifest, "secretKeys": row.secret_keys, "manifestRev": row.manifest_rev })),
-        "plugin.manifest_changed",
+        Event::PluginManifestChanged(crate::payloads::plugin_version(&row)),
     )
     .await?;
     tx.commit().await?;

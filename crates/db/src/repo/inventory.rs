@@ -260,6 +260,17 @@ pub async fn esim_lock(tx: &mut TenantTx, id: Uuid) -> Result<Esim> {
     ok_or_not_found(e, "eSIM profile")
 }
 
+/// The live line an eSIM profile serves, if any.
+pub async fn line_of_esim(tx: &mut TenantTx, esim: Uuid) -> Result<Option<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM lines WHERE tenant_id = $1 AND esim_id = $2 AND status <> 'terminated' LIMIT 1",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(esim)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 pub async fn esim_pick(tx: &mut TenantTx) -> Result<Option<Esim>> {
     Ok(sqlx::query_as("SELECT * FROM esim_profiles WHERE tenant_id = $1 AND status = 'available' ORDER BY iccid LIMIT 1 FOR UPDATE SKIP LOCKED")
         .bind(tx.tenant_id().as_uuid())

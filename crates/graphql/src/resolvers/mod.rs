@@ -10,7 +10,9 @@ mod catalog;
 mod customers;
 mod inventory;
 mod lines;
+pub mod notification_mutations;
 pub mod notifications;
+mod notifications_deprecated;
 mod plugins;
 mod tenants;
 
@@ -42,7 +44,8 @@ pub struct Mutation(
     lines::LineMutation,
     carrier::CarrierMutation,
     approvals::ApprovalMutation,
-    notifications::NotificationMutation,
+    notification_mutations::NotificationMutation,
+    notifications_deprecated::NotificationMutationDeprecated,
     plugins::PluginMutation,
 );
 

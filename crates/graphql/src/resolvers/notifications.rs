@@ -6,7 +6,7 @@ use crate::app_ctx;
 use crate::error::{GqlResult, parse_id};
 use crate::types::notifications::*;
 use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object};
-use tsunagi_app::notifications::{self as n, DeliveryFilter, webhooks};
+use tsunagi_app::notifications::{self as n, DeliveryFilter, templates as t, webhooks};
 use uuid::Uuid;
 
 #[ComplexObject]
@@ -33,6 +33,18 @@ pub struct NotificationRuleInput {
     pub fallback_channel: Option<String>,
 }
 
+impl From<NotificationRuleInput> for n::RuleInput {
+    fn from(i: NotificationRuleInput) -> Self {
+        Self {
+            topic: i.topic,
+            audience: i.audience,
+            role: i.role,
+            channel: i.channel,
+            fallback_channel: i.fallback_channel,
+        }
+    }
+}
+
 #[derive(InputObject)]
 pub struct NotificationTemplateInput {
     pub topic: String,
@@ -43,7 +55,7 @@ pub struct NotificationTemplateInput {
     pub body: String,
 }
 
-impl From<NotificationTemplateInput> for n::TemplateInput {
+impl From<NotificationTemplateInput> for t::TemplateInput {
     fn from(i: NotificationTemplateInput) -> Self {
         Self {
             topic: i.topic,
@@ -69,31 +81,29 @@ pub struct NotificationQuery;
 
 #[Object]
 impl NotificationQuery {
-    /// The topics the hub knows, with criticality, sample data and shipped templates.
+    /// Every topic of the event contract: what it means, whether it is critical, its
+    /// payload's JSON Schema and example, and the shipped templates.
     async fn notification_topics(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<NotificationTopic>> {
         let (app, c) = app_ctx(ctx)?;
-        app.authz
-            .check(&c.principal, "notification", "read")
+        Ok(t::topic_catalog(app, &c)
             .await
-            .gql()?;
-        Ok(n::topic_catalog()
+            .gql()?
             .into_iter()
-            .map(|t| {
-                let (sj, bj) = n::shipped_template(t.topic, "ja");
-                let (se, be) = n::shipped_template(t.topic, "en");
-                NotificationTopic {
-                    topic: t.topic.into(),
-                    critical: t.critical,
-                    digested: t.digested,
-                    sample_data: Json(t.sample),
-                    default_subject_ja: sj,
-                    default_body_ja: bj,
-                    default_subject_en: se,
-                    default_body_en: be,
-                }
+            .map(|t| NotificationTopic {
+                topic: t.topic.as_str().into(),
+                description: t.topic.description().into(),
+                critical: t.critical,
+                critical_when: t.critical_when.map(Into::into),
+                digested: t.digested,
+                sample_data: Json(t.sample),
+                payload_schema: Json(t.schema),
+                default_subject_ja: t.shipped_ja.0,
+                default_body_ja: t.shipped_ja.1,
+                default_subject_en: t.shipped_en.0,
+                default_body_en: t.shipped_en.1,
             })
             .collect())
     }
@@ -116,7 +126,7 @@ impl NotificationQuery {
         topic: Option<String>,
     ) -> async_graphql::Result<Vec<NotificationTemplate>> {
         let (app, c) = app_ctx(ctx)?;
-        Ok(n::templates(app, &c, topic.as_deref())
+        Ok(t::templates(app, &c, topic.as_deref())
             .await
             .gql()?
             .into_iter()
@@ -190,175 +200,5 @@ impl NotificationQuery {
             .into_iter()
             .map(Into::into)
             .collect())
-    }
-}
-
-#[derive(Default)]
-pub struct NotificationMutation;
-
-#[Object]
-impl NotificationMutation {
-    async fn create_notification_rule(
-        &self,
-        ctx: &Context<'_>,
-        input: NotificationRuleInput,
-    ) -> async_graphql::Result<NotificationRule> {
-        let (app, c) = app_ctx(ctx)?;
-        let i = n::RuleInput {
-            topic: input.topic,
-            audience: input.audience,
-            role: input.role,
-            channel: input.channel,
-            fallback_channel: input.fallback_channel,
-        };
-        n::create_rule(app, &c, i).await.gql().map(Into::into)
-    }
-    async fn delete_notification_rule(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<NotificationRule> {
-        let (app, c) = app_ctx(ctx)?;
-        n::delete_rule(app, &c, parse_id(&id, "id")?)
-            .await
-            .gql()
-            .map(Into::into)
-    }
-    /// Sets the tenant's template; it must render against the topic's sample data.
-    async fn set_notification_template(
-        &self,
-        ctx: &Context<'_>,
-        input: NotificationTemplateInput,
-    ) -> async_graphql::Result<NotificationTemplate> {
-        let (app, c) = app_ctx(ctx)?;
-        n::set_template(app, &c, input.into())
-            .await
-            .gql()
-            .map(Into::into)
-    }
-    /// Back to the shipped template.
-    async fn delete_notification_template(
-        &self,
-        ctx: &Context<'_>,
-        topic: String,
-        channel: String,
-        locale: String,
-    ) -> async_graphql::Result<bool> {
-        let (app, c) = app_ctx(ctx)?;
-        n::delete_template(app, &c, &topic, &channel, &locale)
-            .await
-            .gql()
-    }
-    /// Renders a template against sample data (the topic's, or `data`) without saving it.
-    async fn preview_notification_template(
-        &self,
-        ctx: &Context<'_>,
-        input: NotificationTemplateInput,
-        data: Option<Json<serde_json::Value>>,
-    ) -> async_graphql::Result<TemplatePreview> {
-        let (app, c) = app_ctx(ctx)?;
-        app.authz
-            .check(&c.principal, "notification", "read")
-            .await
-            .gql()?;
-        let (subject, body) = n::preview(app, &input.into(), data.map(|d| d.0)).gql()?;
-        Ok(TemplatePreview { subject, body })
-    }
-    /// Opts the caller out of (or back into) a non-critical topic, or `*`, on a channel.
-    async fn set_my_notification_preference(
-        &self,
-        ctx: &Context<'_>,
-        topic: String,
-        channel: String,
-        opted_out: bool,
-    ) -> async_graphql::Result<NotificationPreference> {
-        let (app, c) = app_ctx(ctx)?;
-        n::set_my_preference(app, &c, &topic, &channel, opted_out)
-            .await
-            .gql()
-            .map(Into::into)
-    }
-    /// Registers a webhook endpoint (hub subscription); the secret is shown only here.
-    async fn create_webhook_endpoint(
-        &self,
-        ctx: &Context<'_>,
-        input: WebhookEndpointInput,
-    ) -> async_graphql::Result<WebhookEndpointWithSecret> {
-        let (app, c) = app_ctx(ctx)?;
-        let (e, secret) = webhooks::create(
-            app,
-            &c,
-            &input.url,
-            input.description.as_deref().unwrap_or(""),
-            &input.topics,
-        )
-        .await
-        .gql()?;
-        Ok(WebhookEndpointWithSecret {
-            endpoint: e.into(),
-            secret,
-        })
-    }
-    /// A new secret; both sign during `overlapHours` (default 24).
-    async fn rotate_webhook_endpoint_secret(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        version: i32,
-        #[graphql(default = 24)] overlap_hours: i32,
-    ) -> async_graphql::Result<WebhookEndpointWithSecret> {
-        let (app, c) = app_ctx(ctx)?;
-        let (e, secret) =
-            webhooks::rotate_secret(app, &c, parse_id(&id, "id")?, version, overlap_hours)
-                .await
-                .gql()?;
-        Ok(WebhookEndpointWithSecret {
-            endpoint: e.into(),
-            secret,
-        })
-    }
-    async fn set_webhook_endpoint_enabled(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-        version: i32,
-        enabled: bool,
-    ) -> async_graphql::Result<WebhookEndpoint> {
-        let (app, c) = app_ctx(ctx)?;
-        webhooks::set_enabled(app, &c, parse_id(&id, "id")?, version, enabled)
-            .await
-            .gql()
-            .map(Into::into)
-    }
-    async fn delete_webhook_endpoint(
-        &self,
-        ctx: &Context<'_>,
-        id: ID,
-    ) -> async_graphql::Result<WebhookEndpoint> {
-        let (app, c) = app_ctx(ctx)?;
-        webhooks::delete(app, &c, parse_id(&id, "id")?)
-            .await
-            .gql()
-            .map(Into::into)
-    }
-    /// Sends a failed or skipped delivery again (same message id, fresh schedule).
-    async fn replay_delivery(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Delivery> {
-        let (app, c) = app_ctx(ctx)?;
-        n::replay_delivery(app, &c, parse_id(&id, "id")?)
-            .await
-            .gql()
-            .map(Into::into)
-    }
-    /// Replays every failed message of an (enabled) endpoint; returns how many.
-    async fn replay_failed_webhook_deliveries(
-        &self,
-        ctx: &Context<'_>,
-        endpoint_id: ID,
-    ) -> async_graphql::Result<i32> {
-        let (app, c) = app_ctx(ctx)?;
-        let count = webhooks::replay_failed(app, &c, parse_id(&endpoint_id, "endpointId")?)
-            .await
-            .gql()?;
-        Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 }

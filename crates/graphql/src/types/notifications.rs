@@ -70,15 +70,22 @@ pub struct TemplatePreview {
     pub body: String,
 }
 
-/// A topic the hub knows, with sample data for previews.
+/// A topic of the event contract (docs/events.md), with an example payload for previews.
 #[derive(SimpleObject)]
 pub struct NotificationTopic {
     pub topic: String,
-    /// Critical alerts ignore opt-outs and digests.
+    /// What happened, in one sentence.
+    pub description: String,
+    /// Whether its alerts ignore opt-outs and digests (always, or when `criticalWhen` says).
     pub critical: bool,
+    /// For topics critical only sometimes: when (e.g. "when the line becomes suspended").
+    pub critical_when: Option<String>,
     /// Bursts are digested into one message per recipient.
     pub digested: bool,
+    /// An example payload, as templates see it under `data` and webhooks under `event`.
     pub sample_data: Json<serde_json::Value>,
+    /// The JSON Schema (draft 2020-12) of the payload.
+    pub payload_schema: Json<serde_json::Value>,
     /// The shipped Japanese and English e-mail templates.
     pub default_subject_ja: String,
     pub default_body_ja: String,
@@ -247,4 +254,46 @@ pub struct Alert {
     pub subject: String,
     pub body: String,
     pub critical: bool,
+}
+
+/// A rule, as changed.
+#[derive(SimpleObject)]
+pub struct NotificationRulePayload {
+    pub rule: NotificationRule,
+}
+
+/// A template, as set.
+#[derive(SimpleObject)]
+pub struct NotificationTemplatePayload {
+    pub template: NotificationTemplate,
+}
+
+/// Whether the tenant's template was deleted (the shipped one applies again).
+#[derive(SimpleObject)]
+pub struct NotificationTemplateDeletePayload {
+    pub deleted: bool,
+}
+
+/// The caller's preference, as set.
+#[derive(SimpleObject)]
+pub struct NotificationPreferencePayload {
+    pub preference: NotificationPreference,
+}
+
+/// An endpoint, as changed.
+#[derive(SimpleObject)]
+pub struct WebhookEndpointPayload {
+    pub endpoint: WebhookEndpoint,
+}
+
+/// A delivery, as replayed.
+#[derive(SimpleObject)]
+pub struct DeliveryPayload {
+    pub delivery: Delivery,
+}
+
+/// How many failed deliveries were sent again.
+#[derive(SimpleObject)]
+pub struct DeliveryReplayCount {
+    pub count: i32,
 }

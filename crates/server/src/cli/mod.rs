@@ -46,8 +46,12 @@ pub enum Command {
         #[command(subcommand)]
         cmd: TenantCmd,
     },
-    /// Print the GraphQL schema (SDL).
-    Schema,
+    /// Print the GraphQL schema (SDL); with `--out <repo>`, write every generated contract
+    /// file instead: graphql/schema.graphql, docs/events.md and docs/events/*.json.
+    Schema {
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Plugin authors' tools (no server or database needed).
     Plugin {
         #[command(subcommand)]
@@ -110,10 +114,7 @@ pub async fn system_ctx(app: &App, slug: &str, role: Option<&str>) -> Result<Ctx
 
 pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Schema => {
-            print!("{}", tsunagi_graphql::sdl());
-            return Ok(());
-        }
+        Command::Schema { out } => return write_schema(out.as_deref()),
         Command::Plugin { cmd } => return plugin::run(cmd).await,
         _ => {}
     }
@@ -122,10 +123,29 @@ pub async fn run(cli: Cli) -> Result<()> {
     execute(&cfg, cli.command).await
 }
 
+/// The contract files generated from the types (the GraphQL SDL and the event contract).
+fn write_schema(out: Option<&std::path::Path>) -> Result<()> {
+    let Some(root) = out else {
+        print!("{}", tsunagi_graphql::sdl());
+        return Ok(());
+    };
+    let mut files = tsunagi_core::events::schema::files();
+    files.push(("graphql/schema.graphql".into(), tsunagi_graphql::sdl()));
+    for (path, text) in files {
+        let p = root.join(&path);
+        if let Some(dir) = p.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&p, text)?;
+        println!("wrote {path}");
+    }
+    Ok(())
+}
+
 /// Runs one command with a loaded configuration.
 pub async fn execute(cfg: &Config, command: Command) -> Result<()> {
     let cfg = cfg.clone();
-    if !matches!(command, Command::Migrate | Command::Schema) {
+    if !matches!(command, Command::Migrate | Command::Schema { .. }) {
         cfg.validate_for_serving()?;
     }
     match command {
@@ -147,7 +167,7 @@ pub async fn execute(cfg: &Config, command: Command) -> Result<()> {
         Command::Demo => crate::demo::run(&cfg).await,
         Command::Tenant { cmd } => tenant::run_tenant(&cfg, cmd).await,
         Command::Audit { cmd } => tenant::run_audit(&cfg, cmd).await,
-        Command::Schema => Ok(()),
+        Command::Schema { .. } => Ok(()),
         Command::Plugin { cmd } => plugin::run(cmd).await,
     }
 }
