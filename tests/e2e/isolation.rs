@@ -73,6 +73,10 @@ const BY_ID: &[(&str, &str)] = &[
         "query($customer: ID!) { customer(id: $customer) { id name } }",
     ),
     (
+        "customerLocaleSet",
+        "mutation($customer: ID!) { customerLocaleSet(input: {customerId: $customer, version: 1, locale: \"en\"}) { customer { id } } }",
+    ),
+    (
         "kycSubmit",
         "mutation($customer: ID!) { kycSubmit(input: {customerId: $customer}) { customer { id } } }",
     ),
@@ -423,6 +427,7 @@ const EXEMPT: &[(&str, &str)] = &[
         "setMyNotificationPreference",
         "changes only the caller's own preferences",
     ),
+    ("viewerLocaleSet", "changes only the caller's own language"),
     (
         "notificationPreferenceSet",
         "changes only the caller's own preferences",

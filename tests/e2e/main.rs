@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod carrier;
+mod event_tour;
 mod idempotency;
 mod isolation;
 mod ledger;

@@ -6,8 +6,6 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
-use tsunagi_core::TenantId;
-use tsunagi_core::events::{DomainEvent, Event};
 use tsunagi_tests::hub::{Receiver, SmtpSink};
 use tsunagi_tests::{TestEnv, code};
 
@@ -29,26 +27,7 @@ pub async fn start(extra: &[(&'static str, String)]) -> TestEnv {
     TestEnv::start_with(&pairs).await.expect("env")
 }
 
-/// Writes an event the way a service does (billing emits these in a later issue).
-/// Writes an event of the contract to a tenant's outbox, as a producer would: for topics
-/// whose producers arrive with later capabilities (payments, billing, usage, incidents).
-pub async fn emit(env: &TestEnv, tenant: &str, event: Event) -> uuid::Uuid {
-    let tenant = TenantId::parse(tenant).expect("tenant id");
-    let ev = DomainEvent::new(tenant, event);
-    sqlx::query(
-        "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(tenant.as_uuid())
-    .bind(ev.id.as_uuid())
-    .bind(ev.topic.as_str())
-    .bind(ev.aggregate_type())
-    .bind(&ev.aggregate_id)
-    .bind(&ev.payload)
-    .execute(&env.admin)
-    .await
-    .expect("emit");
-    ev.id.as_uuid()
-}
+pub use tsunagi_tests::hub::emit;
 
 pub(crate) async fn wait_until<F: Fn(&Value) -> bool>(
     c: &tsunagi_tests::Client,

@@ -276,3 +276,27 @@ impl Drop for PrivateRedis {
         self.kill();
     }
 }
+
+/// Writes an event of the contract to a tenant's outbox, as a producer would: for topics
+/// whose producers arrive with later capabilities (payments, billing, usage, incidents).
+pub async fn emit(
+    env: &crate::TestEnv,
+    tenant: &str,
+    event: tsunagi_core::events::Event,
+) -> uuid::Uuid {
+    let tenant = tsunagi_core::TenantId::parse(tenant).expect("tenant id");
+    let ev = tsunagi_core::events::DomainEvent::new(tenant, event);
+    sqlx::query(
+        "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(tenant.as_uuid())
+    .bind(ev.id.as_uuid())
+    .bind(ev.topic.as_str())
+    .bind(ev.aggregate_type())
+    .bind(&ev.aggregate_id)
+    .bind(&ev.payload)
+    .execute(&env.admin)
+    .await
+    .expect("emit");
+    ev.id.as_uuid()
+}

@@ -9,6 +9,8 @@ pub mod ledger;
 pub mod load;
 pub mod plugins;
 pub mod seed;
+pub mod tour;
+pub mod ws;
 
 use anyhow::{Context, Result};
 use sqlx::{Connection, Executor, PgConnection, PgPool};

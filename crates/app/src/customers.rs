@@ -27,6 +27,8 @@ pub struct CustomerCreate {
     pub phone: Option<String>,
     /// A billing account in the tenant's currency is opened with the customer.
     pub billing_account_name: Option<String>,
+    /// `ja` or `en`; None: the tenant's language.
+    pub locale: Option<String>,
 }
 
 pub async fn customer_create(
@@ -75,6 +77,7 @@ pub async fn customer_create(
         },
         None => None,
     };
+    tsunagi_core::tenant::check_message_locale(&mut v, "input.locale", input.locale.as_deref());
     v.finish()?;
     let c = repo::customer_insert(
         &mut tx,
@@ -84,6 +87,7 @@ pub async fn customer_create(
             name: input.name.trim(),
             email: email.as_deref(),
             phone: phone.as_deref(),
+            locale: input.locale.as_deref(),
         },
     )
     .await?;
@@ -117,20 +121,49 @@ pub async fn customer_create(
     Ok((c, ba))
 }
 
-/// Staff with `customer:read`, or the customer's own principals.
-async fn check_read(app: &App, ctx: &Ctx, id: Uuid) -> Result<()> {
+/// Staff with `customer:<action>`, or the customer's own principals with
+/// `self_service:<action>` (a customer never reaches another customer: NOT_FOUND).
+async fn check_own(app: &App, ctx: &Ctx, id: Uuid, action: &str) -> Result<()> {
     match ctx.principal.customer {
         Some(scope) if ctx.principal.is_customer() => {
             app.authz
-                .check(&ctx.principal, "self_service", "read")
+                .check(&ctx.principal, "self_service", action)
                 .await?;
             if scope.customer_id != id {
                 return Err(Error::not_found("customer"));
             }
             Ok(())
         }
-        _ => app.authz.check(&ctx.principal, "customer", "read").await,
+        _ => app.authz.check(&ctx.principal, "customer", action).await,
     }
+}
+
+async fn check_read(app: &App, ctx: &Ctx, id: Uuid) -> Result<()> {
+    check_own(app, ctx, id, "read").await
+}
+
+/// Sets the language of a customer's messages (to its own address and to its portal users
+/// who chose none): staff, or the customer's own administrator in self-service.
+pub async fn customer_locale_set(
+    app: &App,
+    ctx: &Ctx,
+    id: Uuid,
+    locale: Option<String>,
+    version: i32,
+) -> Result<Customer> {
+    check_own(app, ctx, id, "update").await?;
+    let mut v = Validator::new();
+    tsunagi_core::tenant::check_message_locale(&mut v, "input.locale", locale.as_deref());
+    v.finish()?;
+    let mut tx = app.tx(ctx).await?;
+    let before = repo::customer_get(&mut tx, id).await?;
+    let c = repo::customer_set_locale(&mut tx, id, locale.as_deref(), version).await?;
+    let entry = AuditEntry::new("customer.locale_set", "customer", id)
+        .before(json!({ "locale": before.locale }))
+        .after(json!({ "locale": c.locale }));
+    crate::record::record(&mut tx, ctx, entry, None).await?;
+    tx.commit().await?;
+    Ok(c)
 }
 
 pub async fn customer_get(app: &App, ctx: &Ctx, id: Uuid) -> Result<Customer> {

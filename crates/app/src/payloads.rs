@@ -32,6 +32,7 @@ pub fn user(u: &User) -> ev::UserChanged {
         status: u.status.clone(),
         customer_id: u.customer_id,
         line_id: u.line_id,
+        locale: u.locale.clone(),
     }
 }
 

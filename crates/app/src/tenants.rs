@@ -156,6 +156,7 @@ pub async fn tenant_create(
                     password_hash: Some(&hash),
                     roles: &roles,
                     customer: None,
+                    locale: None,
                 },
             )
             .await?;

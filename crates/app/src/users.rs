@@ -9,6 +9,7 @@ use crate::{App, Ctx};
 use serde_json::json;
 use tsunagi_authz::roles::{is_default_role, valid_role_name};
 use tsunagi_core::events::{DomainEvent, Event};
+use tsunagi_core::tenant::check_message_locale;
 use tsunagi_core::{Error, Result, TenantId, TenantKind, UserId, Validator};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
@@ -23,6 +24,8 @@ pub struct UserCreate {
     pub roles: Vec<String>,
     /// Required for customer roles: the customer (and for customer_user, the line).
     pub customer: Option<tsunagi_core::CustomerScope>,
+    /// `ja` or `en`; None: the tenant's language.
+    pub locale: Option<String>,
 }
 
 /// Checks that every role exists for this tenant (a default role, or one the tenant's own
@@ -119,6 +122,7 @@ pub async fn user_create(app: &App, ctx: &Ctx, input: UserCreate) -> Result<User
         "must be 1-200 characters",
     );
     password::validate("input.password", &input.password, &mut v);
+    check_message_locale(&mut v, "input.locale", input.locale.as_deref());
     v.finish()?;
     let mut tx = app.tx(ctx).await?;
     validate_roles(
@@ -142,6 +146,7 @@ pub async fn user_create(app: &App, ctx: &Ctx, input: UserCreate) -> Result<User
             password_hash: Some(&hash),
             roles: &input.roles,
             customer: input.customer,
+            locale: input.locale.as_deref(),
         },
     )
     .await?;
@@ -187,6 +192,8 @@ pub struct UserUpdate {
     pub roles: Option<Vec<String>>,
     /// `active` or `disabled`.
     pub status: Option<String>,
+    /// `ja` or `en`; None: unchanged.
+    pub locale: Option<String>,
 }
 
 /// Changes roles and/or status, with optimistic concurrency on `version`.
@@ -198,6 +205,9 @@ pub async fn user_update(
     version: i32,
 ) -> Result<User> {
     app.authz.check(&ctx.principal, "user", "update").await?;
+    let mut v = Validator::new();
+    check_message_locale(&mut v, "input.locale", input.locale.as_deref());
+    v.finish()?;
     if let Some(s) = &input.status {
         let mut v = Validator::new();
         v.check(
@@ -238,14 +248,41 @@ pub async fn user_update(
         .status
         .clone()
         .unwrap_or_else(|| before.status.clone());
-    let after = users::user_update(&mut tx, id, &roles, &status, version).await?;
+    let locale = input.locale.clone().or_else(|| before.locale.clone());
+    let after =
+        users::user_update(&mut tx, id, &roles, &status, locale.as_deref(), version).await?;
     let ev = DomainEvent::new(tx.tenant_id(), Event::UserUpdated(payloads::user(&after)));
     let entry = AuditEntry::new("user.update", "user", id)
-        .before(json!({ "roles": before.roles, "status": before.status }))
-        .after(json!({ "roles": after.roles, "status": after.status }));
+        .before(json!({ "roles": before.roles, "status": before.status, "locale": before.locale }))
+        .after(json!({ "roles": after.roles, "status": after.status, "locale": after.locale }));
     record(&mut tx, ctx, entry, Some(ev)).await?;
     cache::notify(&mut tx, &format!("user:{id}")).await?;
     tx.commit().await?;
     app.auth_cache.invalidate(&format!("user:{id}"));
+    Ok(after)
+}
+
+/// The caller chooses the language of their own messages (`ja`, `en`, or None for the
+/// tenant's): staff and self-service users alike, as a notification preference.
+pub async fn my_locale_set(app: &App, ctx: &Ctx, locale: Option<String>) -> Result<User> {
+    app.authz
+        .check(&ctx.principal, "notification_preference", "update")
+        .await?;
+    let id = ctx
+        .principal
+        .user_id()
+        .ok_or_else(|| Error::forbidden("a language belongs to a signed-in user"))?;
+    let mut v = Validator::new();
+    check_message_locale(&mut v, "input.locale", locale.as_deref());
+    v.finish()?;
+    let mut tx = app.tx(ctx).await?;
+    let before = users::user_lock(&mut tx, id).await?;
+    let after = users::user_set_locale(&mut tx, id, locale.as_deref()).await?;
+    let ev = DomainEvent::new(tx.tenant_id(), Event::UserUpdated(payloads::user(&after)));
+    let entry = AuditEntry::new("user.locale_set", "user", id)
+        .before(json!({ "locale": before.locale }))
+        .after(json!({ "locale": after.locale }));
+    record(&mut tx, ctx, entry, Some(ev)).await?;
+    tx.commit().await?;
     Ok(after)
 }

@@ -215,6 +215,16 @@ impl TenantSettingsOverride {
     }
 }
 
+/// The languages messages are written in (`ja`, `en`): what a user or customer may choose.
+pub const MESSAGE_LOCALES: &[&str] = &["ja", "en"];
+
+/// Checks a recipient's chosen language.
+pub fn check_message_locale(v: &mut crate::Validator, field: &str, locale: Option<&str>) {
+    if let Some(l) = locale {
+        v.check(MESSAGE_LOCALES.contains(&l), field, "ja or en");
+    }
+}
+
 fn valid_locale(l: &str) -> bool {
     let mut parts = l.split('-');
     let lang = parts.next().unwrap_or("");

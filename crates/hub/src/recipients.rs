@@ -45,9 +45,10 @@ pub async fn customer_of(tx: &mut TenantTx, ev: &Event) -> Result<Option<Uuid>> 
 
 pub async fn customer_admins(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<Person>> {
     let users: Vec<Person> = sqlx::query_as(
-        "SELECT id AS user_id, email, display_name AS name, locale FROM users \
-         WHERE tenant_id = app_tenant() AND status = 'active' AND customer_id = $1 \
-           AND 'customer_admin' = ANY (roles) ORDER BY email",
+        "SELECT u.id AS user_id, u.email, u.display_name AS name, COALESCE(u.locale, c.locale) AS locale \
+         FROM users u LEFT JOIN customers c ON c.tenant_id = u.tenant_id AND c.id = u.customer_id \
+         WHERE u.tenant_id = app_tenant() AND u.status = 'active' AND u.customer_id = $1 \
+           AND 'customer_admin' = ANY (u.roles) ORDER BY u.email",
     )
     .bind(customer)
     .fetch_all(tx.conn())
@@ -56,7 +57,7 @@ pub async fn customer_admins(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<Pe
         return Ok(users);
     }
     Ok(sqlx::query_as(
-        "SELECT NULL::uuid AS user_id, email, name, NULL::text AS locale FROM customers \
+        "SELECT NULL::uuid AS user_id, email, name, locale FROM customers \
          WHERE tenant_id = app_tenant() AND id = $1 AND email IS NOT NULL",
     )
     .bind(customer)
@@ -66,8 +67,9 @@ pub async fn customer_admins(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<Pe
 
 pub async fn line_users(tx: &mut TenantTx, line: Uuid) -> Result<Vec<Person>> {
     Ok(sqlx::query_as(
-        "SELECT id AS user_id, email, display_name AS name, locale FROM users \
-         WHERE tenant_id = app_tenant() AND status = 'active' AND line_id = $1 ORDER BY email",
+        "SELECT u.id AS user_id, u.email, u.display_name AS name, COALESCE(u.locale, c.locale) AS locale \
+         FROM users u LEFT JOIN customers c ON c.tenant_id = u.tenant_id AND c.id = u.customer_id \
+         WHERE u.tenant_id = app_tenant() AND u.status = 'active' AND u.line_id = $1 ORDER BY u.email",
     )
     .bind(line)
     .fetch_all(tx.conn())

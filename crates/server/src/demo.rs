@@ -92,6 +92,7 @@ pub async fn ensure_role_users(app: &App, slug: &str) -> Result<()> {
             password: DEMO_PASSWORD.into(),
             roles: vec![role.name.into()],
             customer: None,
+            locale: None,
         };
         users::user_create(app, &ctx, input).await.map_err(ops)?;
     }

@@ -62,6 +62,7 @@ async fn verified(
         email: Some(email.into()),
         phone: Some(phone.into()),
         billing_account_name: None,
+        locale: None,
     };
     let (c, _) = customers::customer_create(app, ctx, input)
         .await
@@ -211,6 +212,7 @@ pub async fn seed(app: &App) -> Result<()> {
             email: Some("ichiro@suzuki.example".into()),
             phone: None,
             billing_account_name: None,
+            locale: None,
         },
     )
     .await
@@ -256,6 +258,7 @@ pub async fn seed(app: &App) -> Result<()> {
             password: DEMO_PASSWORD.into(),
             roles: vec![role.into()],
             customer: Some(scope),
+            locale: None,
         };
         users::user_create(app, &ctx, input).await.map_err(ops)?;
     }

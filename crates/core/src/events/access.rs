@@ -111,6 +111,8 @@ pub struct UserChanged {
     pub customer_id: Option<Uuid>,
     /// For a line's users: the line.
     pub line_id: Option<Uuid>,
+    /// The language of the user's messages (`ja`, `en`); null: the tenant's.
+    pub locale: Option<String>,
 }
 
 facts!(UserChanged { aggregate: user_id });
@@ -125,6 +127,7 @@ impl Payload for UserChanged {
             status: "active".into(),
             customer_id: Some(id(4)),
             line_id: Some(id(5)),
+            locale: Some("en".into()),
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct Customer {
     pub phone: Option<String>,
     pub kyc_status: String,
     pub kyc_note: Option<String>,
+    /// The language of its messages (`ja`, `en`); None: the tenant's.
+    pub locale: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -52,18 +54,52 @@ pub struct NewCustomer<'a> {
     pub name: &'a str,
     pub email: Option<&'a str>,
     pub phone: Option<&'a str>,
+    pub locale: Option<&'a str>,
 }
 
 pub async fn customer_insert(tx: &mut TenantTx, c: NewCustomer<'_>) -> Result<Customer> {
-    Ok(sqlx::query_as("INSERT INTO customers (tenant_id, id, kind, name, email, phone) VALUES ($1,$2,$3,$4,$5,$6) RETURNING *")
+    Ok(sqlx::query_as("INSERT INTO customers (tenant_id, id, kind, name, email, phone, locale) VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING *")
         .bind(tx.tenant_id().as_uuid())
         .bind(c.id)
         .bind(c.kind)
         .bind(c.name)
         .bind(c.email)
         .bind(c.phone)
+        .bind(c.locale)
         .fetch_one(tx.conn())
         .await?)
+}
+
+/// Sets a customer's language (`None`: the tenant's); versioned.
+pub async fn customer_set_locale(
+    tx: &mut TenantTx,
+    id: Uuid,
+    locale: Option<&str>,
+    version: i32,
+) -> Result<Customer> {
+    let c = sqlx::query_as(
+        "UPDATE customers SET locale = $3, version = version + 1, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND version = $4 RETURNING *",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(id)
+    .bind(locale)
+    .bind(version)
+    .fetch_optional(tx.conn())
+    .await?;
+    match c {
+        Some(c) => Ok(c),
+        None => {
+            let v: Option<i32> = sqlx::query_scalar(
+                "SELECT version FROM customers WHERE tenant_id = $1 AND id = $2",
+            )
+            .bind(tx.tenant_id().as_uuid())
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?;
+            Err(stale_or_missing(v, "customer", version))
+        }
+    }
 }
 
 pub async fn customer_get(tx: &mut TenantTx, id: Uuid) -> Result<Customer> {

@@ -27,6 +27,8 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
     pub customer_id: Option<Uuid>,
     pub line_id: Option<Uuid>,
+    /// The language of the user's messages (`ja`, `en`); None: the tenant's.
+    pub locale: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -37,13 +39,14 @@ pub struct NewUser<'a> {
     pub roles: &'a [String],
     /// Set for customer principals (customer_admin, customer_user).
     pub customer: Option<CustomerScope>,
+    pub locale: Option<&'a str>,
 }
 
 pub async fn user_insert(tx: &mut TenantTx, u: NewUser<'_>) -> Result<User> {
     let tenant = tx.tenant_id().as_uuid();
     sqlx::query_as(
-        "INSERT INTO users (tenant_id, id, email, display_name, password_hash, roles, customer_id, line_id) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING *",
+        "INSERT INTO users (tenant_id, id, email, display_name, password_hash, roles, customer_id, line_id, locale) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) RETURNING *",
     )
     .bind(tenant)
     .bind(u.id.as_uuid())
@@ -53,6 +56,7 @@ pub async fn user_insert(tx: &mut TenantTx, u: NewUser<'_>) -> Result<User> {
     .bind(u.roles)
     .bind(u.customer.map(|c| c.customer_id))
     .bind(u.customer.and_then(|c| c.line_id))
+    .bind(u.locale)
     .fetch_one(tx.conn())
     .await
     .map_err(on_constraint("users_email_key", || {
@@ -102,17 +106,18 @@ pub async fn user_lock(tx: &mut TenantTx, id: UserId) -> Result<User> {
     ok_or_not_found(u, "user")
 }
 
-/// Versioned update of roles and status.
+/// Versioned update of roles, status and language.
 pub async fn user_update(
     tx: &mut TenantTx,
     id: UserId,
     roles: &[String],
     status: &str,
+    locale: Option<&str>,
     version: i32,
 ) -> Result<User> {
     let tenant = tx.tenant_id().as_uuid();
     let u = sqlx::query_as(
-        "UPDATE users SET roles = $3, status = $4, version = version + 1, updated_at = now() \
+        "UPDATE users SET roles = $3, status = $4, locale = $6, version = version + 1, updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND version = $5 RETURNING *",
     )
     .bind(tenant)
@@ -120,6 +125,7 @@ pub async fn user_update(
     .bind(roles)
     .bind(status)
     .bind(version)
+    .bind(locale)
     .fetch_optional(tx.conn())
     .await?;
     match u {
@@ -172,4 +178,18 @@ pub async fn user_reset_failures(tx: &mut TenantTx, id: UserId) -> Result<()> {
         .execute(tx.conn())
         .await?;
     Ok(())
+}
+
+/// Sets a user's own language (`None`: the tenant's), without a version: only the user
+/// changes it, for themselves.
+pub async fn user_set_locale(tx: &mut TenantTx, id: UserId, locale: Option<&str>) -> Result<User> {
+    let u = sqlx::query_as(
+        "UPDATE users SET locale = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(id.as_uuid())
+    .bind(locale)
+    .fetch_optional(tx.conn())
+    .await?;
+    ok_or_not_found(u, "user")
 }

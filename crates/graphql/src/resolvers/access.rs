@@ -88,6 +88,8 @@ pub struct UserCreateInput {
     pub customer_id: Option<ID>,
     /// For customer_user: the one line they may see.
     pub line_id: Option<ID>,
+    /// The language of the user's messages: `ja` or `en` (default: the tenant's).
+    pub locale: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -96,6 +98,14 @@ pub struct UserUpdateInput {
     pub version: i32,
     pub roles: Option<Vec<String>>,
     pub status: Option<UserStatus>,
+    /// `ja` or `en`.
+    pub locale: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct LocaleInput {
+    /// `ja`, `en`, or null for the tenant's language.
+    pub locale: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -178,6 +188,7 @@ impl AccessMutation {
             password: input.password,
             roles: input.roles,
             customer,
+            locale: input.locale,
         };
         users::user_create(app, &c, input)
             .await
@@ -196,8 +207,22 @@ impl AccessMutation {
         let upd = UserUpdate {
             roles: input.roles,
             status: input.status.map(|s| s.as_str().to_owned()),
+            locale: input.locale,
         };
         users::user_update(app, &c, id, upd, input.version)
+            .await
+            .gql()
+            .map(|u| UserPayload { user: User(u) })
+    }
+
+    /// The language of the caller's own messages: `ja`, `en`, or null for the tenant's.
+    async fn viewer_locale_set(
+        &self,
+        ctx: &Context<'_>,
+        input: LocaleInput,
+    ) -> async_graphql::Result<UserPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        users::my_locale_set(app, &c, input.locale)
             .await
             .gql()
             .map(|u| UserPayload { user: User(u) })

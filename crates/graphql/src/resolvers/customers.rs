@@ -18,12 +18,22 @@ pub struct CustomerCreateInput {
     /// E.164 or national (leading 0) in the tenant's country.
     pub phone: Option<String>,
     pub billing_account_name: Option<String>,
+    /// The language of the customer's messages: `ja` or `en` (default: the tenant's).
+    pub locale: Option<String>,
 }
 
 #[derive(InputObject)]
 pub struct KycInput {
     pub customer_id: ID,
     pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CustomerLocaleInput {
+    pub customer_id: ID,
+    pub version: i32,
+    /// `ja`, `en`, or null for the tenant's language.
+    pub locale: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -79,11 +89,27 @@ impl CustomerMutation {
             email: input.email,
             phone: input.phone,
             billing_account_name: input.billing_account_name,
+            locale: input.locale,
         };
         let (cu, _) = customers::customer_create(app, &c, i).await.gql()?;
         Ok(CustomerPayload {
             customer: Customer(cu),
         })
+    }
+    /// The language of the customer's messages; the customer's own administrator may set it.
+    async fn customer_locale_set(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerLocaleInput,
+    ) -> async_graphql::Result<CustomerPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let id = parse_id(&input.customer_id, "input.customerId")?;
+        customers::customer_locale_set(app, &c, id, input.locale, input.version)
+            .await
+            .gql()
+            .map(|cu| CustomerPayload {
+                customer: Customer(cu),
+            })
     }
     /// Documents received: KYC becomes `submitted`.
     async fn kyc_submit(

@@ -219,6 +219,10 @@ impl Customer {
     async fn email(&self) -> Option<&str> {
         self.0.email.as_deref()
     }
+    /// The language of the customer's messages (`ja`, `en`); null: the tenant's.
+    async fn locale(&self) -> Option<&str> {
+        self.0.locale.as_deref()
+    }
     /// E.164 with '+'.
     async fn phone(&self) -> Option<String> {
         self.0.phone.as_ref().map(|p| format!("+{p}"))

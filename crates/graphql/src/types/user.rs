@@ -46,6 +46,10 @@ impl User {
             UserStatus::Disabled
         }
     }
+    /// The language of the user's messages (`ja`, `en`); null: the tenant's.
+    async fn locale(&self) -> Option<&str> {
+        self.0.locale.as_deref()
+    }
     async fn version(&self) -> i32 {
         self.0.version
     }

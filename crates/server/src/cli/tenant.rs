@@ -123,6 +123,7 @@ pub async fn bootstrap(
             password: password.into(),
             roles: vec!["platform_operator".into()],
             customer: None,
+            locale: None,
         };
         let _: UserId = UserId(
             tsunagi_app::users::user_create(app, &ctx, input)
