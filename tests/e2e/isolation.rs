@@ -238,6 +238,10 @@ const BY_ID: &[(&str, &str)] = &[
         "mutation($endpoint: ID!) { deliveryReplay(input: {id: $endpoint}) { delivery { id } } }",
     ),
     (
+        "notificationSmtpProviderRemove",
+        "mutation($smtp: ID!) { notificationSmtpProviderRemove(input: {id: $smtp}) { id } }",
+    ),
+    (
         "notificationRuleDelete",
         "mutation($rule: ID!) { notificationRuleDelete(input: {id: $rule}) { rule { id } } }",
     ),
@@ -372,6 +376,18 @@ const OWN: &[(&str, &str)] = &[
     (
         "notificationTemplatePreview",
         "mutation { notificationTemplatePreview(input: {template: {topic: \"payment.failed\", channel: \"email\", locale: \"en\", subject: \"x\", body: \"y\"}}) { body } }",
+    ),
+    (
+        "notificationMailSettings",
+        "{ notificationMailSettings { fromAddress providers { name } } }",
+    ),
+    (
+        "notificationMailSettingsSet",
+        "mutation { notificationMailSettingsSet(input: {version: 0, fromAddress: \"evil@evil.example\"}) { version } }",
+    ),
+    (
+        "notificationSmtpProviderAdd",
+        "mutation { notificationSmtpProviderAdd(input: {name: \"evil\", url: \"smtp://93.184.216.34:25\"}) { id } }",
     ),
     (
         "webhookEndpointCreate",
@@ -519,6 +535,7 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
         )
         .await;
     let rule = admin.ok("mutation { createNotificationRule(input: {topic: \"line.*\", audience: \"customer_admins\", channel: \"email\"}) { id } }", json!({})).await;
+    let smtp = admin.ok("mutation($u: String!) { notificationSmtpProviderAdd(input: {name: \"victim smtp\", url: $u}) { id } }", json!({ "u": format!("smtp://victim:hunter2-{n}@93.184.216.34:587") })).await;
     // A plugin version with a config value only its tenant may read, in force and sampled.
     let marker = format!("cfg-{slug}-{n}");
     let pversion = tsunagi_tests::plugins::upload(
@@ -566,6 +583,7 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             "msisdn": l.msisdn,
             "endpoint": ep["createWebhookEndpoint"]["endpoint"]["id"],
             "rule": rule["createNotificationRule"]["id"],
+            "smtp": smtp["notificationSmtpProviderAdd"]["id"],
             "pversion": pversion,
             "fixture": fixture["pluginFixtureSetCreate"]["id"],
             "job": jobs["line"]["provisioningJobs"][0]["id"],
@@ -582,6 +600,7 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             l.line.clone(),
             hook_url,
             marker,
+            format!("hunter2-{n}"),
             l.contract.clone(),
         ],
     }

@@ -12,6 +12,7 @@ mod ledger_reads;
 mod notifications;
 mod notifications_delivery;
 mod notifications_faults;
+mod notifications_mail;
 mod plugin_channels;
 mod plugins;
 mod policies;

@@ -53,14 +53,27 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub async fn start() -> Result<Self> {
+        Self::start_with(false).await
+    }
+
+    /// A provider that is up but answers every recipient with 451 (a temporary failure).
+    pub async fn start_failing() -> Result<Self> {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(tempfail: bool) -> Result<Self> {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("tsunagi-mail-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir)?;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/support/smtp_sink.py");
-        let child = Command::new("python3")
-            .args([script, "--port", &port.to_string(), "--dir"])
-            .arg(&dir)
+        let mut cmd = Command::new("python3");
+        cmd.args([script, "--port", &port.to_string(), "--dir"])
+            .arg(&dir);
+        if tempfail {
+            cmd.arg("--tempfail");
+        }
+        let child = cmd
             .stdout(Stdio::null())
             .spawn()
             .context("python3 with aiosmtpd is needed (cargo xtask test installs it)")?;
@@ -72,7 +85,14 @@ impl SmtpSink {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
-    /// The messages received so far: {mail_from, rcpt_tos, headers, subject, body}.
+    /// Publishes a DKIM key record for the sink's verifier (`<selector>._domainkey.<domain>`).
+    pub fn publish_dkim(&self, selector: &str, domain: &str, txt: &str) {
+        let map = serde_json::json!({ format!("{selector}._domainkey.{domain}."): txt });
+        std::fs::write(self.dir.join("_dns.map"), map.to_string()).expect("dns map");
+    }
+
+    /// The messages received so far: {mail_from, rcpt_tos, headers, subject, body, html,
+    /// content_type, dkim?}.
     pub fn messages(&self) -> Vec<serde_json::Value> {
         let mut files: Vec<_> = std::fs::read_dir(&self.dir)
             .map(|d| {

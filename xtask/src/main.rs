@@ -82,12 +82,13 @@ fn test(extra: &[String]) -> Result<(), String> {
     run_counting(&mut cmd)
 }
 
-/// The notification tests receive real e-mail through aiosmtpd (tests/support/smtp_sink.py):
-/// installed from PyPI when missing.
+/// The notification tests receive real e-mail through aiosmtpd (tests/support/smtp_sink.py),
+/// which checks DKIM signatures with dkimpy (and pynacl for Ed25519): installed from PyPI
+/// when missing.
 fn ensure_smtp_sink() -> Result<(), String> {
     let has = |py: &str| {
         Command::new(py)
-            .args(["-c", "import aiosmtpd"])
+            .args(["-c", "import aiosmtpd, dkim, nacl"])
             .stderr(std::process::Stdio::null())
             .status()
             .is_ok_and(|s| s.success())
@@ -95,15 +96,19 @@ fn ensure_smtp_sink() -> Result<(), String> {
     if has("python3") {
         return Ok(());
     }
-    eprintln!("xtask: installing the test SMTP server (python3 -m pip install aiosmtpd)");
+    eprintln!(
+        "xtask: installing the test SMTP server (python3 -m pip install aiosmtpd dkimpy pynacl)"
+    );
     let ok = Command::new("python3")
-        .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
+        .args([
+            "-m", "pip", "install", "--quiet", "aiosmtpd", "dkimpy", "pynacl",
+        ])
         .status()
         .is_ok_and(|s| s.success());
     if ok && has("python3") {
         Ok(())
     } else {
-        Err("the notification tests need python3 with aiosmtpd: run `python3 -m pip install aiosmtpd`".into())
+        Err("the notification tests need python3 with aiosmtpd, dkimpy and pynacl: run `python3 -m pip install aiosmtpd dkimpy pynacl`".into())
     }
 }
 

@@ -55,6 +55,12 @@ pub struct HubConfig {
     /// `smtp://host:25`, `smtp://user:pass@host:587?tls=required`, `smtps://host:465`.
     pub smtp_urls: String,
     pub smtp_timeout_secs: u64,
+    /// The public address of one-click unsubscribe links (`tsunagi serve`'s
+    /// `/notifications/unsubscribe`), put in `List-Unsubscribe` of non-critical e-mail.
+    pub unsubscribe_url: String,
+    /// How long a tenant's own mail settings (sender, DKIM key, SMTP providers) are cached
+    /// by a worker before they are read again.
+    pub tenant_mail_ttl_secs: u64,
 }
 
 impl std::fmt::Debug for HubConfig {
@@ -100,6 +106,14 @@ impl HubConfig {
                 ));
             }
         }
+        if !self.unsubscribe_url.starts_with("https://")
+            && !self.unsubscribe_url.starts_with("http://")
+        {
+            errs.push(format!(
+                "hub.unsubscribe_url: {:?} is not an http(s) URL",
+                self.unsubscribe_url
+            ));
+        }
         if self.email_from.parse::<lettre::message::Mailbox>().is_err() {
             errs.push(format!(
                 "hub.email_from: {:?} is not an e-mail address",
@@ -140,6 +154,8 @@ mod tests {
             email_from: "Tsunagi <noreply@tsunagi.example>".into(),
             smtp_urls: String::new(),
             smtp_timeout_secs: 5,
+            unsubscribe_url: "https://api.example/notifications/unsubscribe".into(),
+            tenant_mail_ttl_secs: 30,
         }
     }
 

@@ -24,6 +24,7 @@ pub mod signing;
 pub mod ssrf;
 pub mod store;
 pub mod topics;
+pub mod unsubscribe;
 
 pub use config::HubConfig;
 
@@ -91,7 +92,13 @@ impl Hub {
         plugins: Option<tsunagi_registry::Registry>,
     ) -> anyhow::Result<Self> {
         let guard = Arc::new(ssrf::Guard::new(&cfg.allow_private));
-        let channels = Arc::new(channels::Channels::new(&cfg, guard.clone(), plugins)?);
+        let channels = Arc::new(channels::Channels::new(
+            &cfg,
+            guard.clone(),
+            plugins,
+            key.clone(),
+            db.clone(),
+        )?);
         Ok(Self {
             db,
             redis,

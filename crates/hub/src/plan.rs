@@ -37,6 +37,28 @@ struct Inputs {
     templates: Templates,
 }
 
+/// Who asked not to receive what: users' opt-outs (user, topic, channel) and addresses
+/// unsubscribed by one-click link (address, topic).
+struct OptOuts {
+    users: HashSet<(Uuid, String, String)>,
+    addresses: HashSet<(String, String)>,
+}
+
+impl OptOuts {
+    fn excludes(&self, user: Option<Uuid>, address: &str, topic: &str, channel: &str) -> bool {
+        [topic, "*"].iter().any(|tp| {
+            user.is_some_and(|u| {
+                self.users
+                    .contains(&(u, (*tp).to_owned(), channel.to_owned()))
+            }) || (channel == "email"
+                && user.is_none()
+                && self
+                    .addresses
+                    .contains(&(address.to_owned(), (*tp).to_owned())))
+        })
+    }
+}
+
 /// One (event, rule, person) to deliver to; no person for console alerts to a role.
 struct Target<'a> {
     planned: &'a Planned<'a>,
@@ -165,12 +187,7 @@ async fn targets<'a>(
 }
 
 /// The delivery row for one person (or role console), rendered and with its status.
-fn personal_row(
-    hub: &Hub,
-    inputs: &Inputs,
-    t: &Target,
-    opted: &HashSet<(Uuid, String, String)>,
-) -> NewDelivery {
+fn personal_row(hub: &Hub, inputs: &Inputs, t: &Target, opted: &OptOuts) -> NewDelivery {
     let (ev, critical) = (t.planned.ev, t.planned.critical);
     // Channel plugins render the e-mail templates (subject and body) and are never
     // digested; preferences (e-mail, console) do not apply to them.
@@ -217,11 +234,7 @@ fn personal_row(
         Ok((s, b)) => (s, b, None),
         Err(e) => (ev.topic.clone(), String::new(), Some(e)),
     };
-    let opted_out = user_id.is_some_and(|u| {
-        [ev.topic.as_str(), "*"]
-            .iter()
-            .any(|tp| opted.contains(&(u, (*tp).to_owned(), channel.to_owned())))
-    });
+    let opted_out = opted.excludes(user_id, &recipient, &ev.topic, channel);
     let digested = Topic::parse(&ev.topic).is_some_and(topics::is_digested);
     let (status, reason) = if t.planned.duplicate {
         ("skipped", Some(DUP.to_owned()))
@@ -313,7 +326,20 @@ pub async fn process_tenant(hub: &Hub, tenant: Uuid, events: &[Envelope]) -> Res
         .iter()
         .filter_map(|t| t.person.as_ref()?.user_id)
         .collect();
-    let opted = store::opt_outs(&mut tx, &user_ids).await?;
+    let addresses: Vec<String> = targets
+        .iter()
+        .filter_map(|t| {
+            t.person
+                .as_ref()
+                .filter(|p| p.user_id.is_none())?
+                .email
+                .clone()
+        })
+        .collect();
+    let opted = OptOuts {
+        users: store::opt_outs(&mut tx, &user_ids).await?,
+        addresses: store::suppressions(&mut tx, &addresses).await?,
+    };
     let now = Utc::now();
     let closes = now + chrono::Duration::seconds(hub.cfg.digest_window_secs as i64);
     let mut digests = HashMap::new();

@@ -126,7 +126,11 @@ impl Guard {
             return Err("must not carry credentials".into());
         }
         let host = u.host_str().ok_or("has no host")?;
-        let port = u.port_or_known_default().unwrap_or(443);
+        self.check_host(host, u.port_or_known_default().unwrap_or(443))
+    }
+
+    /// Checks a host (name or address) a tenant chose, resolving a name now.
+    pub fn check_host(&self, host: &str, port: u16) -> Result<(), String> {
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
             Ok(ip) => vec![ip],

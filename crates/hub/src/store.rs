@@ -137,6 +137,21 @@ pub async fn opt_outs(
     Ok(rows.into_iter().collect())
 }
 
+/// (address, topic) pairs that unsubscribed by one-click link (addresses that are no users).
+pub async fn suppressions(
+    tx: &mut TenantTx,
+    addresses: &[String],
+) -> Result<HashSet<(String, String)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT address, topic FROM notification_suppressions \
+         WHERE tenant_id = app_tenant() AND address = ANY($1)",
+    )
+    .bind(addresses)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Records the first alert for (line, threshold, cycle); false if one was already sent.
 pub async fn quota_mark(
     tx: &mut TenantTx,

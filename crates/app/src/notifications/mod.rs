@@ -5,6 +5,7 @@
 //! (tsunagi-hub) does the delivering; this module asks the authorizer, validates, and
 //! records every change with its audit record and event.
 
+pub mod mail;
 pub mod templates;
 pub mod webhooks;
 

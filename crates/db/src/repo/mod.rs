@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod contracts;
 pub mod customers;
 pub mod inventory;
+pub mod mail;
 pub mod orders;
 pub mod policies;
 pub mod search;

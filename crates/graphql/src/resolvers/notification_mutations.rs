@@ -9,7 +9,7 @@ use crate::app_ctx;
 use crate::error::{GqlResult, parse_id};
 use crate::types::notifications::*;
 use async_graphql::{Context, ID, InputObject, Json, Object};
-use tsunagi_app::notifications::{self as n, templates as t, webhooks};
+use tsunagi_app::notifications::{self as n, mail, templates as t, webhooks};
 
 #[derive(InputObject)]
 pub struct IdInput {
@@ -58,6 +58,26 @@ pub struct WebhookEndpointSetEnabledInput {
 #[derive(InputObject)]
 pub struct WebhookEndpointReplayFailedInput {
     pub endpoint_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct MailSettingsInput {
+    /// The current version (0 when none are stored yet).
+    pub version: i32,
+    /// The sender of the tenant's messages (`Name <addr@domain>`); null: the platform's.
+    pub from_address: Option<String>,
+    pub dkim_domain: Option<String>,
+    pub dkim_selector: Option<String>,
+    /// `rsa:<PKCS#1 PEM>` or `ed25519:<base64 of the 32-byte seed>`; null keeps the stored
+    /// key while the domain and selector are given. Never shown again.
+    pub dkim_private_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct SmtpProviderInput {
+    pub name: String,
+    /// `smtp://user:pass@host:587?tls=required`, `smtps://host:465`, …
+    pub url: String,
 }
 
 #[derive(Default)]
@@ -223,5 +243,48 @@ impl NotificationMutation {
         Ok(DeliveryReplayCount {
             count: i32::try_from(count).unwrap_or(i32::MAX),
         })
+    }
+
+    /// The tenant's sender and DKIM signing.
+    async fn notification_mail_settings_set(
+        &self,
+        ctx: &Context<'_>,
+        input: MailSettingsInput,
+    ) -> async_graphql::Result<MailSettings> {
+        let (app, c) = app_ctx(ctx)?;
+        let i = mail::MailSettingsInput {
+            version: input.version,
+            from_address: input.from_address,
+            dkim_domain: input.dkim_domain,
+            dkim_selector: input.dkim_selector,
+            dkim_private_key: input.dkim_private_key,
+        };
+        mail::settings_set(app, &c, i).await.gql().map(Into::into)
+    }
+
+    /// Adds an SMTP provider, tried after the tenant's others and before the platform's.
+    async fn notification_smtp_provider_add(
+        &self,
+        ctx: &Context<'_>,
+        input: SmtpProviderInput,
+    ) -> async_graphql::Result<SmtpProvider> {
+        let (app, c) = app_ctx(ctx)?;
+        mail::provider_add(app, &c, &input.name, &input.url)
+            .await
+            .gql()
+            .map(Into::into)
+    }
+
+    async fn notification_smtp_provider_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: IdInput,
+    ) -> async_graphql::Result<SmtpProvider> {
+        let (app, c) = app_ctx(ctx)?;
+        let id = parse_id(&input.id, "input.id")?;
+        mail::provider_remove(app, &c, id)
+            .await
+            .gql()
+            .map(Into::into)
     }
 }

@@ -107,6 +107,14 @@ impl NotificationQuery {
             })
             .collect())
     }
+    /// The tenant's own e-mail: sender, DKIM signing, SMTP providers.
+    async fn notification_mail_settings(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<MailSettings> {
+        let (app, c) = app_ctx(ctx)?;
+        n::mail::settings(app, &c).await.gql().map(Into::into)
+    }
     /// The tenant's routing rules (none: the shipped defaults apply).
     async fn notification_rules(
         &self,

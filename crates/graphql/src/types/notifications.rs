@@ -297,3 +297,50 @@ pub struct DeliveryPayload {
 pub struct DeliveryReplayCount {
     pub count: i32,
 }
+
+/// One of the tenant's own SMTP providers (its URL and credentials are never shown again).
+#[derive(SimpleObject)]
+pub struct SmtpProvider {
+    pub id: ID,
+    pub name: String,
+    /// Tried in this order, before the platform's providers.
+    pub position: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<tsunagi_app::notifications::mail::SmtpProviderView> for SmtpProvider {
+    fn from(p: tsunagi_app::notifications::mail::SmtpProviderView) -> Self {
+        Self {
+            id: ID(p.id.to_string()),
+            name: p.name,
+            position: p.position,
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// The tenant's own e-mail: sender, DKIM signing, providers.
+#[derive(SimpleObject)]
+pub struct MailSettings {
+    /// The sender of the tenant's messages; null: the platform's.
+    pub from_address: Option<String>,
+    pub dkim_domain: Option<String>,
+    pub dkim_selector: Option<String>,
+    /// Whether a DKIM key is stored (the key itself is never shown).
+    pub dkim_configured: bool,
+    pub version: i32,
+    pub providers: Vec<SmtpProvider>,
+}
+
+impl From<tsunagi_app::notifications::mail::MailSettingsView> for MailSettings {
+    fn from(s: tsunagi_app::notifications::mail::MailSettingsView) -> Self {
+        Self {
+            from_address: s.from_address,
+            dkim_domain: s.dkim_domain,
+            dkim_selector: s.dkim_selector,
+            dkim_configured: s.dkim_configured,
+            version: s.version,
+            providers: s.providers.into_iter().map(Into::into).collect(),
+        }
+    }
+}

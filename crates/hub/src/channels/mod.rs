@@ -3,6 +3,7 @@
 //! the planning transaction) and never reach a channel here.
 
 pub mod email;
+pub mod mail;
 pub mod plugin;
 pub mod webhook;
 
@@ -55,14 +56,16 @@ impl Channels {
         cfg: &HubConfig,
         guard: Arc<Guard>,
         plugins: Option<tsunagi_registry::Registry>,
+        key: tsunagi_core::crypto::DataKey,
+        db: tsunagi_db::Db,
     ) -> anyhow::Result<Self> {
         let timeout = Duration::from_millis(cfg.webhook_timeout_ms);
         Ok(Self {
             plugin: plugins
                 .map(|r| plugin::PluginChannel::new(r, guard.clone(), timeout))
                 .transpose()?,
-            webhook: webhook::WebhookChannel::new(cfg, guard)?,
-            email: email::EmailChannel::new(cfg)?,
+            webhook: webhook::WebhookChannel::new(cfg, guard.clone())?,
+            email: email::EmailChannel::new(cfg, key, db, guard.clone())?,
         })
     }
 

@@ -4,6 +4,7 @@
 
 mod graphql;
 mod health;
+mod unsubscribe;
 mod ws;
 
 use crate::config::Config;
@@ -73,6 +74,10 @@ pub fn router(app: App, cfg: &Config) -> Router {
     Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::graphql))
         .route("/graphql/ws", get(ws::subscriptions))
+        .route(
+            "/notifications/unsubscribe/{token}",
+            get(unsubscribe::show).post(unsubscribe::apply),
+        )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
