@@ -9,6 +9,7 @@ mod idempotency;
 mod isolation;
 mod ledger;
 mod ledger_reads;
+mod masking;
 mod notifications;
 mod notifications_delivery;
 mod notifications_faults;

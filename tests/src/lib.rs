@@ -10,6 +10,7 @@ pub mod load;
 pub mod plugins;
 pub mod seed;
 pub mod tour;
+pub mod walk;
 pub mod ws;
 
 use anyhow::{Context, Result};

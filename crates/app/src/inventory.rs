@@ -311,9 +311,17 @@ pub async fn devices_add(app: &App, ctx: &Ctx, items: &[(String, String)]) -> Re
 
 /// Whether identifiers are shown in full to this principal.
 pub async fn can_unmask(app: &App, ctx: &Ctx) -> Result<bool> {
-    app.authz
-        .allowed(&ctx.principal, "identifier", "unmask")
-        .await
+    Ok(disclosure(app, &ctx.principal).await?.unmask)
+}
+
+/// What of identifiers and secrets this principal may see: the one masking rule
+/// (`tsunagi_core::disclosure`), decided by `identifier:unmask`.
+pub async fn disclosure(
+    app: &App,
+    principal: &tsunagi_core::Principal,
+) -> Result<tsunagi_core::disclosure::Disclosure> {
+    let unmask = app.authz.allowed(principal, "identifier", "unmask").await?;
+    Ok(tsunagi_core::disclosure::Disclosure { unmask })
 }
 
 pub async fn number_list(

@@ -7,6 +7,7 @@
 //! - IMSI: 15 digits, MCC (3) + MNC (2–3) + MSIN.
 //! - IMEI: 15 digits with Luhn check digit; IMEISV: 16 digits, no check digit.
 
+use crate::disclosure::{Disclosure, IdKind};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -178,9 +179,9 @@ impl Iccid {
         Ok(Self(s))
     }
 
-    /// For roles that may not see full identifiers: `894410******1234`.
+    /// For roles that may not see full identifiers (`tsunagi_core::disclosure`): `894410*********1234`.
     pub fn masked(&self) -> String {
-        mask(&self.0, 6, 4)
+        Disclosure::MASKED.id(IdKind::Iccid, &self.0)
     }
 }
 
@@ -207,7 +208,7 @@ impl Imsi {
     }
 
     pub fn masked(&self) -> String {
-        mask(&self.0, 5, 2)
+        Disclosure::MASKED.id(IdKind::Imsi, &self.0)
     }
 }
 
@@ -233,20 +234,8 @@ impl Imei {
     }
 
     pub fn masked(&self) -> String {
-        mask(&self.0, 0, 4)
+        Disclosure::MASKED.id(IdKind::Imei, &self.0)
     }
-}
-
-fn mask(s: &str, head: usize, tail: usize) -> String {
-    if s.len() <= head + tail {
-        return "*".repeat(s.len());
-    }
-    format!(
-        "{}{}{}",
-        &s[..head],
-        "*".repeat(s.len() - head - tail),
-        &s[s.len() - tail..]
-    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! the principal a request acts as, tenant settings, and domain events. Pure: no I/O.
 
 pub mod crypto;
+pub mod disclosure;
 pub mod error;
 pub mod events;
 pub mod identifiers;

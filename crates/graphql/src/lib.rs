@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod limits;
+pub mod masking;
 pub mod pagination;
 pub mod resolvers;
 pub mod types;
@@ -66,7 +67,8 @@ pub fn build_schema(
     .data(alerts)
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
-    .extension(limits::AliasLimit(limits.max_aliases));
+    .extension(limits::AliasLimit(limits.max_aliases))
+    .extension(masking::Masking);
     if !limits.introspection {
         b = b.disable_introspection();
     }
