@@ -95,3 +95,134 @@ where
         }
     }
 }
+
+/// Subscriptions end with their session: anonymous connections are refused with 4403;
+/// logout, a disabled user, a suspended tenant, a revoked API key and an expired access
+/// token each close an open subscription at once with 4401.
+#[tokio::test]
+async fn subscriptions_end_with_their_session() {
+    use tsunagi_tests::ws;
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    let soon = Duration::from_secs(5);
+
+    let mut anon = ws::connect(&s.base, None).await;
+    assert_eq!(ws::close_code(&mut anon, soon).await, Some(4403));
+    let mut forged = ws::connect(&s.base, Some("not-a-token")).await;
+    assert_eq!(ws::close_code(&mut forged, soon).await, Some(4403));
+
+    // Open a subscription with a token; check it works; end the session some way.
+    async fn open(base: &str, token: &str) -> ws::Ws {
+        let mut c = ws::connect(base, Some(token)).await;
+        let ack = ws::next_json(&mut c, Duration::from_secs(5))
+            .await
+            .expect("ack");
+        assert_eq!(ack["type"], "connection_ack", "{ack}");
+        ws::subscribe(&mut c, "1", "subscription { auditRecorded { action } }").await;
+        c
+    }
+    let login = |email: &'static str| {
+        let base = s.base.clone();
+        async move {
+            let b = tsunagi_tests::seed::login(&base, "sakura-mobile", email, "tsunagi-demo-2026")
+                .await;
+            b["data"]["login"]["accessToken"]
+                .as_str()
+                .expect("token")
+                .to_owned()
+        }
+    };
+
+    // Logout.
+    let token = login("auditor@sakura-mobile.example").await;
+    let mut c = open(&s.base, &token).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    admin.ok("mutation { policyAdd(input: {ptype: \"p\", subject: \"sales\", object: \"invoice\", action: \"read\"}) { policy { id } } }", json!({})).await;
+    let m = ws::next_json(&mut c, soon).await.expect("a record");
+    assert_eq!(m["type"], "next", "{m}");
+    tsunagi_tests::Client::new(&s.base, Some(token.clone()))
+        .ok("mutation { logout { revoked } }", json!({}))
+        .await;
+    assert_eq!(
+        ws::close_code(&mut c, soon).await,
+        Some(4401),
+        "logout closes it"
+    );
+
+    // The user disabled.
+    let token = login("auditor@sakura-mobile.example").await;
+    let mut c = open(&s.base, &token).await;
+    let me = tsunagi_tests::Client::new(&s.base, Some(token.clone()))
+        .ok("{ viewer { user { id version } } }", json!({}))
+        .await;
+    admin
+        .ok("mutation($u: ID!, $v: Int!) { userUpdate(input: {id: $u, version: $v, status: DISABLED}) { user { id } } }",
+            json!({ "u": me["viewer"]["user"]["id"], "v": me["viewer"]["user"]["version"] }))
+        .await;
+    assert_eq!(
+        ws::close_code(&mut c, soon).await,
+        Some(4401),
+        "disabling closes it"
+    );
+
+    // The tenant suspended (by its parent).
+    let reseller = login_to(&s.base, "kansai-connect", "auditor@kansai-connect.example").await;
+    let mut c = open(&s.base, &reseller).await;
+    admin
+        .ok("mutation($t: ID!) { tenantSuspend(input: {id: $t, version: 1, reason: \"unpaid fees\"}) { tenant { id } } }", json!({ "t": s.tenant("kansai-connect") }))
+        .await;
+    assert_eq!(
+        ws::close_code(&mut c, soon).await,
+        Some(4401),
+        "suspension closes it"
+    );
+
+    // An API key revoked.
+    let k = admin
+        .ok("mutation { apiKeyCreate(input: {name: \"console bot\", roles: [\"auditor\"]}) { secret apiKey { id } } }", json!({}))
+        .await;
+    let mut c = open(
+        &s.base,
+        k["apiKeyCreate"]["secret"].as_str().expect("secret"),
+    )
+    .await;
+    admin
+        .ok(
+            "mutation($k: ID!) { apiKeyRevoke(input: {id: $k, version: 1}) { apiKey { id } } }",
+            json!({ "k": k["apiKeyCreate"]["apiKey"]["id"] }),
+        )
+        .await;
+    assert_eq!(
+        ws::close_code(&mut c, soon).await,
+        Some(4401),
+        "revocation closes it"
+    );
+
+    // An access token that expires in two seconds.
+    let token = login("support@sakura-mobile.example").await;
+    let keys = &env.running.app.config.auth.jwt_secrets;
+    let mut claims = tsunagi_app::auth::jwt::verify(&token, keys, chrono::Utc::now().timestamp())
+        .expect("claims");
+    claims.exp = chrono::Utc::now().timestamp() + 2;
+    let short = tsunagi_app::auth::jwt::sign(&claims, &keys[0]);
+    let mut c = open(&s.base, &short).await;
+    let started = std::time::Instant::now();
+    assert_eq!(
+        ws::close_code(&mut c, soon).await,
+        Some(4401),
+        "expiry closes it"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "at expiry, not at the next periodic check"
+    );
+}
+
+async fn login_to(base: &str, tenant: &str, email: &str) -> String {
+    let b = tsunagi_tests::seed::login(base, tenant, email, "tsunagi-demo-2026").await;
+    b["data"]["login"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}

@@ -11,6 +11,15 @@ use tsunagi_core::{
 use tsunagi_db::repo::{api_keys, sessions, tenants};
 use tsunagi_db::{Scope, TenantTx};
 
+/// When a bearer token stops being valid on its own (an access token's expiry), in Unix
+/// seconds; None for API keys (they end by revocation or their stored expiry).
+pub fn token_expires_at(app: &App, bearer: &str) -> Option<i64> {
+    if bearer.starts_with("tsk_") {
+        return None;
+    }
+    jwt::verify(bearer, &app.config.auth.jwt_secrets, Utc::now().timestamp()).map(|c| c.exp)
+}
+
 pub async fn authenticate(app: &App, bearer: &str) -> Result<Principal> {
     if bearer.starts_with("tsk_") {
         return authenticate_api_key(app, bearer).await;

@@ -43,6 +43,8 @@ struct Inner {
     ttl: Mutex<Duration>,
     live: AtomicBool,
     generation: AtomicU64,
+    /// Every invalidation, for long-lived connections that must re-check their principal.
+    changes: tokio::sync::broadcast::Sender<()>,
 }
 
 impl Default for AuthCache {
@@ -53,6 +55,7 @@ impl Default for AuthCache {
                 ttl: Mutex::new(Duration::from_secs(5)),
                 live: AtomicBool::new(false),
                 generation: AtomicU64::new(0),
+                changes: tokio::sync::broadcast::channel(64).0,
             }),
         }
     }
@@ -104,10 +107,17 @@ impl AuthCache {
         }
     }
 
+    /// Signals each invalidation (a lagging receiver just re-checks): subscriptions over
+    /// WebSocket re-authenticate on it and close when their session has ended.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<()> {
+        self.inner.changes.subscribe()
+    }
+
     /// Drops entries for a tag: `session:<id>`, `user:<id>`, `api_key:<id>`; any
     /// `tenant:` tag drops everything (a suspension reaches the whole subtree).
     pub fn invalidate(&self, tag: &str) {
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        let _ = self.inner.changes.send(());
         if let Ok(mut entries) = self.inner.entries.lock() {
             if tag.starts_with("tenant:") {
                 entries.clear();

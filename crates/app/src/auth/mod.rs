@@ -12,5 +12,5 @@ pub mod tokens;
 mod authenticate;
 mod login;
 
-pub use authenticate::authenticate;
+pub use authenticate::{authenticate, token_expires_at};
 pub use login::{TokenPair, login, logout, refresh};

@@ -1,43 +1,152 @@
 //! `/graphql/ws`: subscriptions over graphql-transport-ws (and the legacy graphql-ws). The
-//! `connection_init` payload carries `{"Authorization": "Bearer <token>"}`.
+//! `connection_init` payload carries `{"Authorization": "Bearer <token>"}`; without a valid
+//! one the socket closes with 4403 (Forbidden). A subscription lives only as long as its
+//! session: on every authentication change (logout, session or key revocation, a user
+//! disabled, a tenant suspended — `NOTIFY tsunagi_auth` from any replica) and when the
+//! access token expires, the token is checked again, and a connection whose principal is
+//! gone closes at once with 4401 (Unauthorized).
 
 use super::HttpState;
 use async_graphql::Data;
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
 use axum::extract::State;
-use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::ws::{CloseFrame, Message, WebSocket as Socket, WebSocketUpgrade};
+use axum::http::HeaderMap;
 use axum::response::Response;
+use futures_util::{SinkExt, StreamExt, future};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tsunagi_app::App;
 use tsunagi_core::Error;
-use tsunagi_graphql::{RequestCtx, to_gql};
+use tsunagi_graphql::{RequestCtx, TsunagiSchema, to_gql};
+
+pub const FORBIDDEN: u16 = 4403;
+pub const UNAUTHORIZED: u16 = 4401;
+/// Checks the session this often even without a change notification (a missed one).
+const RECHECK: Duration = Duration::from_secs(30);
 
 pub async fn subscriptions(
     State(s): State<HttpState>,
-    protocol: GraphQLProtocol,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    let protocol = headers
+        .get("sec-websocket-protocol")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.split(',')
+                .find_map(|p| WebSocketProtocols::from_str(p.trim()).ok())
+        })
+        .unwrap_or(WebSocketProtocols::GraphQLWS);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            let app = s.app.clone();
-            GraphQLWebSocket::new(stream, s.schema.clone(), protocol)
-                .on_connection_init(move |payload: serde_json::Value| async move {
-                    let header = ["Authorization", "authorization"]
-                        .iter()
-                        .find_map(|k| payload.get(k).and_then(|v| v.as_str()))
-                        .map(str::to_owned)
-                        .ok_or_else(|| to_gql(Error::Unauthenticated))?;
-                    let token = header.strip_prefix("Bearer ").unwrap_or(&header);
-                    let principal = tsunagi_app::auth::authenticate(&app, token)
-                        .await
-                        .map_err(to_gql)?;
+        .on_upgrade(move |socket| serve(socket, s.app.clone(), s.schema.clone(), protocol))
+}
+
+/// What the connection learned at `connection_init`.
+#[derive(Default)]
+struct Session {
+    token: Option<String>,
+    rejected: bool,
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    }))
+}
+
+async fn serve(socket: Socket, app: App, schema: TsunagiSchema, protocol: WebSocketProtocols) {
+    let session = Arc::new(Mutex::new(Session::default()));
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|res| future::ready(res.is_ok()))
+        .filter_map(|msg| {
+            future::ready(match msg {
+                Ok(m @ (Message::Text(_) | Message::Binary(_))) => Some(m.into_data()),
+                _ => None,
+            })
+        });
+    let (init_app, init_session) = (app.clone(), session.clone());
+    let output = WebSocket::new(schema, input, protocol).on_connection_init(
+        move |payload: serde_json::Value| async move {
+            let header = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|k| payload.get(k).and_then(|v| v.as_str()))
+                .map(str::to_owned);
+            let token = header
+                .as_deref()
+                .map(|h| h.strip_prefix("Bearer ").unwrap_or(h).to_owned());
+            let principal = match &token {
+                Some(t) => tsunagi_app::auth::authenticate(&init_app, t).await,
+                None => Err(Error::Unauthenticated),
+            };
+            let mut s = init_session.lock().unwrap_or_else(|e| e.into_inner());
+            match principal {
+                Ok(p) => {
+                    s.token = token;
                     let mut data = Data::default();
                     data.insert(RequestCtx {
-                        principal: Some(principal),
+                        principal: Some(p),
                         request_id: uuid::Uuid::now_v7().to_string(),
                     });
                     Ok(data)
-                })
-                .serve()
-        })
+                }
+                Err(e) => {
+                    s.rejected = true;
+                    Err(to_gql(e))
+                }
+            }
+        },
+    );
+    futures_util::pin_mut!(output);
+    let mut changes = app.auth_cache.changes();
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.tick().await;
+    loop {
+        let token = session.lock().ok().and_then(|s| s.token.clone());
+        let expires = token
+            .as_deref()
+            .and_then(|t| tsunagi_app::auth::token_expires_at(&app, t))
+            .map(|exp| {
+                let now = chrono::Utc::now().timestamp();
+                Duration::from_secs(u64::try_from(exp - now).unwrap_or(0))
+            });
+        let expiry = async {
+            match expires {
+                Some(d) => tokio::time::sleep(d).await,
+                None => future::pending().await,
+            }
+        };
+        let check = tokio::select! {
+            item = output.next() => {
+                let Some(item) = item else { break };
+                let msg = match item {
+                    WsMessage::Text(t) => Message::Text(t.into()),
+                    WsMessage::Close(1002, _) if session.lock().is_ok_and(|s| s.rejected) => {
+                        close(FORBIDDEN, "Forbidden")
+                    }
+                    WsMessage::Close(code, reason) => close(code, &reason),
+                };
+                if sink.send(msg).await.is_err() {
+                    break;
+                }
+                false
+            }
+            r = changes.recv() => !matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)),
+            _ = recheck.tick() => true,
+            () = expiry => true,
+        };
+        if check
+            && let Some(t) = token
+            && tsunagi_app::auth::authenticate(&app, &t).await.is_err()
+        {
+            let _ = sink
+                .send(close(UNAUTHORIZED, "Unauthorized: the session has ended"))
+                .await;
+            break;
+        }
+    }
 }
