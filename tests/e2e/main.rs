@@ -8,6 +8,7 @@ mod event_tour;
 mod idempotency;
 mod isolation;
 mod ledger;
+mod ledger_functions;
 mod ledger_reads;
 mod masking;
 mod notifications;

@@ -341,3 +341,119 @@ async fn templates_preview_and_validation() {
     let support = s.as_role("sakura-mobile", "support").await;
     assert_eq!(code(&support.gql(set, json!({"i": {"topic": "payment.failed", "channel": "email", "locale": "ja", "subject": "x", "body": "y"}})).await).as_deref(), Some("FORBIDDEN"));
 }
+
+/// During a rotation's overlap both secrets sign (two `v1,` signatures, each verifying with
+/// its secret); after an overlap of zero only the new one does. An endpoint that never
+/// succeeds for the failing window is disabled, and the tenant's admins are alerted.
+#[tokio::test]
+async fn rotation_signs_twice_and_a_failing_endpoint_is_disabled_after_the_window() {
+    use std::collections::HashSet;
+    let rx = Receiver::start().await.expect("receiver");
+    rx.script("down", &[500]);
+    let mut cfg = hub_env("smtp://127.0.0.1:9");
+    cfg.push(("TSUNAGI_HUB__ENDPOINT_DISABLE_AFTER_SECS", "2".into()));
+    cfg.push((
+        "TSUNAGI_HUB__RETRY_SCHEDULE_SECS",
+        "[0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]".into(),
+    ));
+    let env = start(&cfg).await;
+    let s = env.seed().await.expect("seed");
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    let create = "mutation($u: String!) { webhookEndpointCreate(input: {url: $u, topics: [\"plan.*\"]}) { secret endpoint { id } } }";
+    let ok = admin
+        .ok(create, json!({ "u": format!("{}/ok", rx.base) }))
+        .await;
+    let first = ok["webhookEndpointCreate"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let id = ok["webhookEndpointCreate"]["endpoint"]["id"].clone();
+    let rotate = "mutation($e: ID!, $v: Int!, $h: Int!) { webhookEndpointSecretRotate(input: {id: $e, version: $v, overlapHours: $h}) { secret endpoint { version previousSecretUntil } } }";
+    let r = admin.ok(rotate, json!({ "e": id, "v": 1, "h": 24 })).await;
+    let second = r["webhookEndpointSecretRotate"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    assert!(r["webhookEndpointSecretRotate"]["endpoint"]["previousSecretUntil"].is_string());
+    let down = admin
+        .ok(create, json!({ "u": format!("{}/down", rx.base) }))
+        .await;
+    let down_id = down["webhookEndpointCreate"]["endpoint"]["id"].clone();
+    admin
+        .ok("mutation { notificationRuleCreate(input: {topic: \"webhook.endpoint_disabled\", audience: \"role\", role: \"tenant_admin\", channel: \"console\"}) { rule { id } } }", json!({}))
+        .await;
+    let _hub = env.start_hub().expect("hub");
+    let plan = |code: &str| {
+        format!(
+            "mutation {{ planCreate(input: {{code: \"{code}\", name: \"P\", allowedOptionIds: [], price: {{monthlyFee: 100, dataMb: 1, voiceMin: 0, sms: 0, overageDataPerGb: 0, overageVoicePerMin: 0, overageSms: 0}}}}) {{ plan {{ id }} }} }}"
+        )
+    };
+    admin.ok(&plan("ROT-1"), json!({})).await;
+    let hits = rx.wait_for("ok", 1, Duration::from_secs(20)).await;
+    let sig = hits[0].headers["webhook-signature"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let sigs: HashSet<&str> = sig.split(' ').collect();
+    assert_eq!(sigs.len(), 2, "both secrets sign during the overlap: {sig}");
+    for secret in [&first, &second] {
+        let wh = standardwebhooks::Webhook::new(secret).expect("secret");
+        wh.verify(&hits[0].body, &hits[0].headers)
+            .expect("each secret verifies");
+    }
+    // Rotating again with no overlap: only the newest signs; the first no longer verifies.
+    let r = admin.ok(rotate, json!({ "e": id, "v": 2, "h": 0 })).await;
+    let third = r["webhookEndpointSecretRotate"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    admin.ok(&plan("ROT-2"), json!({})).await;
+    let hits = rx.wait_for("ok", 2, Duration::from_secs(20)).await;
+    let h = &hits[1];
+    assert_eq!(
+        h.headers["webhook-signature"]
+            .to_str()
+            .expect("ascii")
+            .split(' ')
+            .count(),
+        1
+    );
+    standardwebhooks::Webhook::new(&third)
+        .expect("secret")
+        .verify(&h.body, &h.headers)
+        .expect("new secret");
+    assert!(
+        standardwebhooks::Webhook::new(&first)
+            .expect("secret")
+            .verify(&h.body, &h.headers)
+            .is_err()
+    );
+
+    // The endpoint that answers 500 fails past the two-second window and is disabled.
+    let d = wait_until(
+        &admin,
+        "query($e: ID!) { webhookEndpoint(id: $e) { status disabledReason } }",
+        json!({ "e": down_id }),
+        |v| v["webhookEndpoint"]["status"] == "disabled",
+    )
+    .await;
+    assert!(
+        d["webhookEndpoint"]["disabledReason"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("failing since"),
+        "{d}"
+    );
+    let alerts = wait_until(
+        &admin,
+        "{ deliveries(channel: \"console\") { topic status } }",
+        json!({}),
+        |v| {
+            v["deliveries"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|d| d["topic"] == "webhook.endpoint_disabled"))
+        },
+    )
+    .await;
+    assert!(alerts.to_string().contains("delivered"), "{alerts}");
+}

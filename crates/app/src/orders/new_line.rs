@@ -138,8 +138,12 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
     NumberState::from_db(&number.status)?
         .transition(NumberState::Reserved)
         .map_err(|_| {
+            let until = number
+                .quarantine_until
+                .map(|u| format!(" until {}", u.to_rfc3339()))
+                .unwrap_or_default();
             Error::conflict(format!(
-                "number +{} is {}, not available",
+                "number +{} is {}{until}, not available",
                 number.msisdn, number.status
             ))
         })?;

@@ -102,7 +102,15 @@ pub async fn numbers_insert(tx: &mut TenantTx, msisdns: &[String]) -> Result<u64
     )
 }
 
+/// Locks a number of the tenant's pool, releasing it first if its quarantine is over (a
+/// number asked for by name is as available as one the pool would pick).
 pub async fn number_lock(tx: &mut TenantTx, msisdn: &str) -> Result<Number> {
+    sqlx::query("UPDATE numbers SET status = 'available', quarantine_until = NULL, version = version + 1, updated_at = now() \
+                 WHERE tenant_id = $1 AND msisdn = $2 AND status = 'quarantined' AND quarantine_until <= now()")
+        .bind(tx.tenant_id().as_uuid())
+        .bind(msisdn)
+        .execute(tx.conn())
+        .await?;
     let n = sqlx::query_as("SELECT * FROM numbers WHERE tenant_id = $1 AND msisdn = $2 FOR UPDATE")
         .bind(tx.tenant_id().as_uuid())
         .bind(msisdn)
