@@ -199,6 +199,32 @@ async fn subscriptions_end_with_their_session() {
         "revocation closes it"
     );
 
+    // A change of roles: the subscription's rights changed; the client reconnects.
+    let w = admin
+        .ok("mutation { userCreate(input: {email: \"watcher@sakura-mobile.example\", displayName: \"Watcher\", password: \"a-long-enough-password\", roles: [\"auditor\"]}) { user { id version } } }", json!({}))
+        .await;
+    let b = tsunagi_tests::seed::login(
+        &s.base,
+        "sakura-mobile",
+        "watcher@sakura-mobile.example",
+        "a-long-enough-password",
+    )
+    .await;
+    let mut c = open(
+        &s.base,
+        b["data"]["login"]["accessToken"].as_str().expect("token"),
+    )
+    .await;
+    admin
+        .ok("mutation($u: ID!, $v: Int!) { userUpdate(input: {id: $u, version: $v, roles: [\"auditor\", \"support\"]}) { user { id } } }",
+            json!({ "u": w["userCreate"]["user"]["id"], "v": w["userCreate"]["user"]["version"] }))
+        .await;
+    assert_eq!(
+        ws::close_code(&mut c, soon).await,
+        Some(4401),
+        "a role change closes it"
+    );
+
     // An access token that expires in two seconds.
     let token = login("support@sakura-mobile.example").await;
     let keys = &env.running.app.config.auth.jwt_secrets;

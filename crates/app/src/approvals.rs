@@ -1,5 +1,7 @@
-//! Four-eyes approvals, a generic mechanism. A critical command is not run when asked: it is
-//! stored as an approval request (with its order held, where there is one). A different
+//! Four-eyes approvals, a generic mechanism that knows no command: a critical command is
+//! not run when asked but stored as an approval request (with its order held, where there
+//! is one), and each module registers the executor of its own kinds of command
+//! (`Registry`, filled by `App::new`). A different
 //! principal allowed to approve approves it — then the same command runs once, in the
 //! approval's transaction, and its audit record names the request and both people — or
 //! rejects it. Undecided requests expire after the tenant's `approvalTtlHours`.
@@ -9,7 +11,7 @@ use crate::record::record_event;
 use crate::tenants::effective_settings;
 use crate::{App, Ctx};
 use chrono::{Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Value, json};
 use tsunagi_core::events::{ApprovalChanged, Event};
 use tsunagi_core::states::{ApprovalState, StateMachine};
@@ -20,30 +22,75 @@ use tsunagi_db::repo::Page;
 use tsunagi_db::repo::approvals::{self as repo, ApprovalRequest};
 use uuid::Uuid;
 
-/// The commands that need a second person. Stored as JSON in the request.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Command {
-    LineOperation {
-        op: crate::orders::LineOp,
-        line_id: Uuid,
-        order_id: Uuid,
-        reason: String,
-    },
-    KycVerify {
-        customer_id: Uuid,
-        note: Option<String>,
-    },
-    PluginActivate {
-        hook: String,
-        version_id: Uuid,
-        reason: String,
-    },
-    LineReviewResolve {
-        line_id: Uuid,
-        to: String,
-        reason: String,
-    },
+/// A command that needs a second person. It is stored as JSON with its `type` (`KIND`),
+/// and run, once approved, by the executor its module registered for that kind.
+pub trait ApprovalCommand: Serialize {
+    const KIND: &'static str;
+    /// The action the request is for (`line.suspend`, `customer.kyc_verify`, …).
+    fn action(&self) -> String;
+}
+
+/// How a request ended without its command running (or with it failing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Rejected,
+    Expired,
+    /// Approved, but the command could not run any more.
+    Failed,
+}
+
+/// Runs one kind of stored command, in the approval's transaction.
+#[async_trait::async_trait]
+pub trait Executor: Send + Sync + 'static {
+    async fn execute(
+        &self,
+        app: &App,
+        tx: &mut TenantTx,
+        ctx: &Ctx,
+        link: &ApprovalLink,
+        command: Value,
+    ) -> Result<Value>;
+
+    /// The request ended without its change: release what it held (an order waiting).
+    async fn abandon(
+        &self,
+        _tx: &mut TenantTx,
+        _ctx: &Ctx,
+        _command: &Value,
+        _ending: Ending,
+        _why: &str,
+    ) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The executors by command kind; each module registers its own (`App::new`).
+#[derive(Default, Clone)]
+pub struct Registry(std::collections::HashMap<&'static str, std::sync::Arc<dyn Executor>>);
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl Registry {
+    pub fn register(&mut self, kind: &'static str, e: impl Executor) {
+        self.0.insert(kind, std::sync::Arc::new(e));
+    }
+
+    fn of(&self, command: &Value) -> Result<std::sync::Arc<dyn Executor>> {
+        let kind = command.get("type").and_then(Value::as_str).unwrap_or("");
+        self.0
+            .get(kind)
+            .cloned()
+            .ok_or_else(|| Error::internal(format!("no executor for stored command {kind:?}")))
+    }
+}
+
+/// A stored command, read back by its executor.
+pub fn read_command<C: serde::de::DeserializeOwned>(v: Value) -> Result<C> {
+    serde_json::from_value(v).map_err(|e| Error::internal(format!("stored command: {e}")))
 }
 
 /// Who asked and who approved, carried into the executed change's audit record.
@@ -69,23 +116,22 @@ impl ApprovalLink {
 }
 
 /// Files an approval request in the caller's transaction.
-pub async fn request(
+pub async fn request<C: ApprovalCommand>(
     tx: &mut TenantTx,
     ctx: &Ctx,
     target_type: &str,
     target_id: impl ToString,
     summary: String,
-    command: Command,
+    command: &C,
 ) -> Result<ApprovalRequest> {
     let ttl = effective_settings(tx, ctx.principal.tenant_id)
         .await?
         .approval_ttl_hours;
-    let action = match &command {
-        Command::LineOperation { op, .. } => format!("line.{}", op.as_str()),
-        Command::KycVerify { .. } => "customer.kyc_verify".to_owned(),
-        Command::PluginActivate { .. } => "plugin.activate".to_owned(),
-        Command::LineReviewResolve { .. } => "line.review_resolve".to_owned(),
-    };
+    let action = command.action();
+    let mut stored = serde_json::to_value(command)?;
+    if let Some(o) = stored.as_object_mut() {
+        o.insert("type".into(), json!(C::KIND));
+    }
     let a = repo::approval_insert(
         tx,
         &ApprovalRequest {
@@ -94,7 +140,7 @@ pub async fn request(
             action: action.clone(),
             target_type: target_type.into(),
             target_id: target_id.to_string(),
-            command: serde_json::to_value(&command)?,
+            command: stored,
             summary,
             status: ApprovalState::Pending.as_str().into(),
             requested_by: ctx.principal.actor.id(),
@@ -122,43 +168,6 @@ pub async fn request(
     Ok(a)
 }
 
-async fn execute(
-    app: &App,
-    tx: &mut TenantTx,
-    ctx: &Ctx,
-    link: &ApprovalLink,
-    cmd: Command,
-) -> Result<Value> {
-    match cmd {
-        Command::LineOperation {
-            op,
-            line_id,
-            order_id,
-            reason,
-        } => {
-            crate::orders::line_op_execute(app, tx, ctx, link, op, line_id, order_id, &reason).await
-        }
-        Command::KycVerify { customer_id, note } => {
-            crate::customers::kyc_verify_execute(app, tx, ctx, link, customer_id, note).await
-        }
-        Command::PluginActivate {
-            hook,
-            version_id,
-            reason,
-        } => {
-            crate::plugins::activation::activate_execute(tx, ctx, link, &hook, version_id, &reason)
-                .await
-        }
-        Command::LineReviewResolve {
-            line_id,
-            to,
-            reason,
-        } => {
-            crate::orders::carrier::line_review_execute(tx, ctx, link, line_id, &to, &reason).await
-        }
-    }
-}
-
 /// Approves and executes. The approver must be allowed to approve and must not be the
 /// requester. If the command cannot run any more (the line moved on), the request ends
 /// `failed` with the reason, and its order with it.
@@ -173,15 +182,17 @@ pub async fn approval_approve(
         .await?;
     let mut tx = app.tx(ctx).await?;
     let mut a = decidable(&mut tx, ctx, id).await?;
-    let cmd: Command = serde_json::from_value(a.command.clone())
-        .map_err(|e| Error::internal(format!("stored command: {e}")))?;
+    let executor = app.approvals.of(&a.command)?;
     let link = ApprovalLink {
         approval_id: a.id,
         requested_by: a.requested_by_label.clone(),
         approved_by: ctx.principal.actor.label(),
     };
     let now = Utc::now();
-    match execute(app, &mut tx, ctx, &link, cmd.clone()).await {
+    match executor
+        .execute(app, &mut tx, ctx, &link, a.command.clone())
+        .await
+    {
         Ok(result) => {
             decide(&mut a, ctx, ApprovalState::Executed, note, now)?;
             a.executed_at = Some(Utc::now());
@@ -208,9 +219,9 @@ pub async fn approval_approve(
             decide(&mut a, ctx, ApprovalState::Failed, note, now)?;
             a.failure = Some(failure.clone());
             let a = repo::approval_update(&mut tx, &a).await?;
-            if let Command::LineOperation { order_id, .. } = cmd {
-                crate::orders::order_fail(&mut tx, ctx, order_id, &failure).await?;
-            }
+            executor
+                .abandon(&mut tx, ctx, &a.command, Ending::Failed, &failure)
+                .await?;
             record_decision(
                 &mut tx,
                 ctx,
@@ -318,17 +329,16 @@ pub async fn approval_reject(
         Utc::now(),
     )?;
     let a = repo::approval_update(&mut tx, &a).await?;
-    if let Ok(Command::LineOperation { order_id, .. }) =
-        serde_json::from_value::<Command>(a.command.clone())
-    {
-        crate::orders::order_cancel_in(
+    app.approvals
+        .of(&a.command)?
+        .abandon(
             &mut tx,
             ctx,
-            order_id,
+            &a.command,
+            Ending::Rejected,
             &format!("approval rejected: {note}"),
         )
         .await?;
-    }
     record_decision(
         &mut tx,
         ctx,
@@ -387,17 +397,16 @@ pub async fn expire_overdue(app: &App) -> Result<usize> {
                 .into();
             a.decided_at = Some(Utc::now());
             let a = repo::approval_update(&mut tx, &a).await?;
-            if let Ok(Command::LineOperation { order_id, .. }) =
-                serde_json::from_value::<Command>(a.command.clone())
-            {
-                crate::orders::order_cancel_in(
+            app.approvals
+                .of(&a.command)?
+                .abandon(
                     &mut tx,
                     &ctx,
-                    order_id,
+                    &a.command,
+                    Ending::Expired,
                     "approval request expired undecided",
                 )
                 .await?;
-            }
             record_decision(
                 &mut tx,
                 &ctx,

@@ -12,6 +12,11 @@ pub struct AuditPage {
     pub from_end: bool,
 }
 
+/// Starts following the caller's audit log live: `audit:read`.
+pub async fn audit_follow(app: &App, ctx: &Ctx) -> Result<()> {
+    app.authz.check(&ctx.principal, "audit", "read").await
+}
+
 pub async fn audit_list(
     app: &App,
     ctx: &Ctx,

@@ -2,7 +2,7 @@
 //! verified | rejected. Confirming `verified` is a critical action (approval); once
 //! verified, the customer's new-line orders held for KYC go ahead.
 
-use crate::approvals::{self, ApprovalLink, Command};
+use crate::approvals::{self, ApprovalCommand, ApprovalLink, Executor};
 use crate::record::record_event;
 use crate::tenants::valid_email;
 use crate::{App, Ctx};
@@ -276,7 +276,7 @@ pub async fn kyc_verify_request(
         "customer",
         id,
         summary,
-        Command::KycVerify {
+        &KycVerify {
             customer_id: id,
             note,
         },
@@ -284,6 +284,37 @@ pub async fn kyc_verify_request(
     .await?;
     tx.commit().await?;
     Ok(a)
+}
+
+/// A KYC confirmation waiting for its approval.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct KycVerify {
+    pub customer_id: Uuid,
+    pub note: Option<String>,
+}
+
+impl ApprovalCommand for KycVerify {
+    const KIND: &'static str = "kyc_verify";
+    fn action(&self) -> String {
+        "customer.kyc_verify".into()
+    }
+}
+
+pub struct KycVerifyExecutor;
+
+#[async_trait::async_trait]
+impl Executor for KycVerifyExecutor {
+    async fn execute(
+        &self,
+        app: &App,
+        tx: &mut TenantTx,
+        ctx: &Ctx,
+        link: &ApprovalLink,
+        command: Value,
+    ) -> Result<Value> {
+        let c: KycVerify = approvals::read_command(command)?;
+        kyc_verify_execute(app, tx, ctx, link, c.customer_id, c.note).await
+    }
 }
 
 pub async fn kyc_verify_execute(

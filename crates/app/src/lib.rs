@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod approvals;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod catalog;
 pub mod config;
 pub mod crypto;
@@ -26,11 +27,15 @@ pub mod search;
 pub mod tenants;
 pub mod users;
 pub mod viewer;
+pub mod views;
 
 pub use config::{AppConfig, AuthConfig, RateLimitConfig};
 use std::sync::Arc;
 use tsunagi_authz::Authz;
 use tsunagi_core::{Principal, Result};
+/// Work a request hands to another task (a batch loader), counted against the request's
+/// SQL statements.
+pub use tsunagi_db::stats::inherit as in_request;
 use tsunagi_db::{Db, Scope, TenantTx};
 
 /// Everything a use case needs. Cheap to clone.
@@ -43,6 +48,25 @@ pub struct App {
     pub auth_cache: auth::cache::AuthCache,
     /// Tenant plugins: which version runs where, and the sandbox that runs them.
     pub plugins: tsunagi_registry::Registry,
+    /// Who runs each kind of command an approval holds.
+    pub approvals: approvals::Registry,
+}
+
+/// Every module's approval executors, registered once.
+fn approval_executors() -> approvals::Registry {
+    use approvals::ApprovalCommand;
+    let mut r = approvals::Registry::default();
+    r.register(orders::LineOperation::KIND, orders::LineOperationExecutor);
+    r.register(
+        orders::carrier::LineReviewResolve::KIND,
+        orders::carrier::LineReviewExecutor,
+    );
+    r.register(customers::KycVerify::KIND, customers::KycVerifyExecutor);
+    r.register(
+        plugins::activation::PluginActivate::KIND,
+        plugins::activation::PluginActivateExecutor,
+    );
+    r
 }
 
 impl App {
@@ -60,6 +84,7 @@ impl App {
             config: Arc::new(config),
             auth_cache: auth::cache::AuthCache::default(),
             plugins,
+            approvals: approval_executors(),
         }
     }
 

@@ -10,7 +10,12 @@ use tsunagi_db::repo::orders::{self, ProvisioningJob};
 use uuid::Uuid;
 
 /// Asks the right permission and narrows the filter to the principal's customer scope.
-async fn scoped(app: &App, ctx: &Ctx, obj: &str, mut f: LineFilter) -> Result<LineFilter> {
+pub(crate) async fn scoped(
+    app: &App,
+    ctx: &Ctx,
+    obj: &str,
+    mut f: LineFilter,
+) -> Result<LineFilter> {
     let p = &ctx.principal;
     if p.is_customer() {
         app.authz.check(p, "self_service", "read").await?;

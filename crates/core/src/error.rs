@@ -16,7 +16,7 @@ pub struct FieldError {
     pub reason: String,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Error {
     /// No credentials, bad credentials, expired or revoked token. Same answer whatever the cause.
     Unauthenticated,

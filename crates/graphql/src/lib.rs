@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod limits;
+pub mod loaders;
 pub mod masking;
 pub mod pagination;
 pub mod resolvers;

@@ -2,8 +2,8 @@
 
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, Edge, EmptyFields, OpaqueCursor};
+use tsunagi_app::views::Page;
 use tsunagi_core::Error;
-use tsunagi_db::repo::Page;
 use uuid::Uuid;
 
 pub const DEFAULT_PAGE: i64 = 50;

@@ -124,7 +124,7 @@ impl HubConfig {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn sample() -> HubConfig {

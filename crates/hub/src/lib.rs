@@ -6,7 +6,6 @@
 //! letter, replayable) or skipped. PostgreSQL stays the source of truth: events and
 //! deliveries survive any loss of Redis, and every step is idempotent.
 
-pub mod admin;
 pub mod channels;
 pub mod config;
 pub mod consumer;

@@ -261,25 +261,6 @@ pub async fn insert_deliveries(
     Ok(out)
 }
 
-/// Fails an endpoint's pending deliveries as dead letters (found through the queue of pending
-/// deliveries, not the endpoint's whole history).
-pub async fn fail_pending_of_endpoint(
-    tx: &mut TenantTx,
-    endpoint: Uuid,
-    reason: &str,
-) -> Result<u64> {
-    Ok(sqlx::query(
-        "UPDATE hub_deliveries SET status = 'failed', reason = $2, next_attempt_at = NULL, updated_at = now() \
-         WHERE tenant_id = app_tenant() AND endpoint_id = $1 AND status = 'pending' \
-           AND id IN (SELECT delivery_id FROM hub_due WHERE tenant_id = app_tenant())",
-    )
-    .bind(endpoint)
-    .bind(reason)
-    .execute(tx.conn())
-    .await?
-    .rows_affected())
-}
-
 /// Announces a console alert to live subscribers (delivered with the transaction).
 pub async fn notify_console(tx: &mut TenantTx, d: &Delivery) -> Result<()> {
     let body: String = d.body.chars().take(1000).collect();

@@ -1,6 +1,7 @@
 //! `tsunagi worker`: background activations. Each is input-free and idempotent, runs
 //! periodically, and never retries inside itself (the next activation is the retry). The
-//! notification hub and the billing jobs join this loop in their issues.
+//! notification hub runs beside these activations in the same process (`start_hub`: relay,
+//! consumers, dispatcher, digests); carrier, billing and dunning jobs join in their issues.
 
 use std::time::Duration;
 use tsunagi_app::App;

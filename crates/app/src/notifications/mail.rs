@@ -257,7 +257,8 @@ pub async fn unsubscribe(app: &App, token: &str) -> Result<Unsubscribed> {
     .after(json!({ "topic": u.topic, "channel": "email", "userId": u.user_id }));
     match u.user_id {
         Some(user) => {
-            tsunagi_hub::admin::set_preference(&mut tx, user, &u.topic, "email", true).await?;
+            tsunagi_db::repo::notifications::set_preference(&mut tx, user, &u.topic, "email", true)
+                .await?;
             let event = Event::NotificationPreferenceChanged(NotificationPreferenceChanged {
                 user_id: user,
                 topic: u.topic.clone(),

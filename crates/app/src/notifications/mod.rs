@@ -5,6 +5,7 @@
 //! (tsunagi-hub) does the delivering; this module asks the authorizer, validates, and
 //! records every change with its audit record and event.
 
+pub mod alerts;
 pub mod mail;
 pub mod templates;
 pub mod webhooks;
@@ -15,8 +16,8 @@ use serde_json::json;
 use tsunagi_core::events::{self as ev, Criticality, Event, Topic};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::audit::AuditEntry;
-use tsunagi_hub::admin;
-pub use tsunagi_hub::admin::{
+use tsunagi_db::repo::notifications as admin;
+pub use tsunagi_db::repo::notifications::{
     AttemptRow, DeliveryFilter, DeliveryRow, EndpointRow, PreferenceRow, RuleRow, TemplateRow,
 };
 use uuid::Uuid;
@@ -188,16 +189,20 @@ pub async fn set_my_preference(
     let parsed = Topic::parse(topic);
     v.check(
         topic == "*" || parsed.is_some(),
-        "topic",
+        "input.topic",
         "a topic (see notificationTopics) or `*`",
     );
-    v.check(CHANNELS.contains(&channel), "channel", "email or console");
+    v.check(
+        CHANNELS.contains(&channel),
+        "input.channel",
+        "email or console",
+    );
     // A topic critical only sometimes (a suspension is a kind of line.status_changed) may be
     // opted out of; its critical events are delivered whatever the preference.
     let always = parsed.is_some_and(|t| t.criticality() == Criticality::Always);
     v.check(
         !(opted_out && always),
-        "topic",
+        "input.topic",
         format!("{topic} is critical and is always delivered"),
     );
     v.finish()?;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use tsunagi_core::events::{self as ev, Criticality, Event, Topic};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::audit::AuditEntry;
-use tsunagi_hub::admin::{self, TemplateRow};
+use tsunagi_db::repo::notifications::{self as admin, TemplateRow};
 use tsunagi_hub::message::{self, TenantInfo};
 use tsunagi_hub::render::{self, Env, Lang};
 use tsunagi_hub::{Envelope, defaults, topics};

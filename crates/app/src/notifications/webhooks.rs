@@ -9,7 +9,7 @@ use serde_json::json;
 use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::audit::AuditEntry;
-use tsunagi_hub::admin::{self, EndpointRow};
+use tsunagi_db::repo::notifications::{self as admin, EndpointRow};
 use tsunagi_hub::{SECRET_PURPOSE, signing};
 use uuid::Uuid;
 

@@ -15,7 +15,7 @@
 
 use super::line_ops::set_line_state;
 use super::order_move;
-use crate::approvals::{self, ApprovalLink, Command};
+use crate::approvals::{self, ApprovalCommand, ApprovalLink, Executor};
 use crate::record::record_event;
 use crate::{App, Ctx};
 use chrono::{DateTime, Duration, Utc};
@@ -310,14 +310,46 @@ pub async fn line_review_request(
         reason.trim(),
         ctx.principal.actor.label()
     );
-    let cmd = Command::LineReviewResolve {
+    let cmd = LineReviewResolve {
         line_id,
         to: to.as_str().to_owned(),
         reason: reason.trim().to_owned(),
     };
-    let a = approvals::request(&mut tx, ctx, "line", line.id, summary, cmd).await?;
+    let a = approvals::request(&mut tx, ctx, "line", line.id, summary, &cmd).await?;
     tx.commit().await?;
     Ok(a)
+}
+
+/// A person's decision on what a line really is, waiting for its approval.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LineReviewResolve {
+    pub line_id: Uuid,
+    pub to: String,
+    pub reason: String,
+}
+
+impl ApprovalCommand for LineReviewResolve {
+    const KIND: &'static str = "line_review_resolve";
+    fn action(&self) -> String {
+        "line.review_resolve".into()
+    }
+}
+
+pub struct LineReviewExecutor;
+
+#[async_trait::async_trait]
+impl Executor for LineReviewExecutor {
+    async fn execute(
+        &self,
+        _app: &App,
+        tx: &mut TenantTx,
+        ctx: &Ctx,
+        link: &ApprovalLink,
+        command: Value,
+    ) -> Result<Value> {
+        let c: LineReviewResolve = approvals::read_command(command)?;
+        line_review_execute(tx, ctx, link, c.line_id, &c.to, &c.reason).await
+    }
 }
 
 /// Runs an approved resolution inside the approval's transaction.

@@ -4,7 +4,7 @@
 //! asked once (the job's idempotency key is the order).
 
 use super::{LOCAL_NOTE, carrier, order_move, order_open, provision};
-use crate::approvals::{self, ApprovalLink, Command};
+use crate::approvals::{self, ApprovalCommand, ApprovalLink, Ending, Executor};
 use crate::payloads;
 use crate::record::record_event;
 use crate::{App, Ctx};
@@ -110,13 +110,13 @@ pub async fn line_op_request(
         reason.trim(),
         p.actor.label()
     );
-    let cmd = Command::LineOperation {
+    let cmd = LineOperation {
         op,
         line_id,
         order_id: order.id,
         reason: reason.trim().to_owned(),
     };
-    let approval = approvals::request(&mut tx, ctx, "line", line.id, summary, cmd).await?;
+    let approval = approvals::request(&mut tx, ctx, "line", line.id, summary, &cmd).await?;
     let mut o = order.clone();
     o.approval_id = Some(approval.id);
     let o = repo::order_update(&mut tx, &o).await?;
@@ -155,6 +155,57 @@ pub async fn line_op_execute(
             carrier::complete(tx, ctx, Some(link), order, line, op.as_str(), LOCAL_NOTE).await?;
     }
     Ok(json!({ "lineId": line.id, "status": line.status, "orderId": order_id }))
+}
+
+/// A suspension, resumption or termination waiting for its approval.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LineOperation {
+    pub op: LineOp,
+    pub line_id: Uuid,
+    pub order_id: Uuid,
+    pub reason: String,
+}
+
+impl ApprovalCommand for LineOperation {
+    const KIND: &'static str = "line_operation";
+    fn action(&self) -> String {
+        format!("line.{}", self.op.as_str())
+    }
+}
+
+/// Runs approved line operations; a request that ends without running ends its order.
+pub struct LineOperationExecutor;
+
+#[async_trait::async_trait]
+impl Executor for LineOperationExecutor {
+    async fn execute(
+        &self,
+        app: &App,
+        tx: &mut TenantTx,
+        ctx: &Ctx,
+        link: &ApprovalLink,
+        command: Value,
+    ) -> Result<Value> {
+        let c: LineOperation = approvals::read_command(command)?;
+        line_op_execute(app, tx, ctx, link, c.op, c.line_id, c.order_id, &c.reason).await
+    }
+
+    async fn abandon(
+        &self,
+        tx: &mut TenantTx,
+        ctx: &Ctx,
+        command: &Value,
+        ending: Ending,
+        why: &str,
+    ) -> Result<()> {
+        let c: LineOperation = approvals::read_command(command.clone())?;
+        match ending {
+            Ending::Failed => super::order_fail(tx, ctx, c.order_id, why).await,
+            Ending::Rejected | Ending::Expired => super::order_cancel_in(tx, ctx, c.order_id, why)
+                .await
+                .map(|_| ()),
+        }
+    }
 }
 
 /// Moves a line (under its lock) and records who, why and under which approval.

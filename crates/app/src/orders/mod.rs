@@ -14,7 +14,9 @@ mod new_line;
 pub use changes::{
     PlanChangePreview, order_option_change, order_plan_change, order_sim_swap, plan_change_preview,
 };
-pub use line_ops::{LineOp, line_op_execute, line_op_request};
+pub use line_ops::{
+    LineOp, LineOperation, LineOperationExecutor, line_op_execute, line_op_request,
+};
 pub use new_line::{NewLine, order_new_line, release_kyc_held};
 
 use crate::payloads;

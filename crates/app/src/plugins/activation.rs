@@ -4,7 +4,7 @@
 //! effect at once: they only ever return to something already approved or built in. A
 //! reseller activates only where its MVNO lets resellers replace the hook.
 
-use crate::approvals::{self, ApprovalLink, Command};
+use crate::approvals::{self, ApprovalCommand, ApprovalLink, Executor};
 use crate::record::record_event;
 use crate::{App, Ctx};
 use serde_json::json;
@@ -98,7 +98,7 @@ pub async fn activate(
         "plugin_hook",
         &hook,
         summary,
-        Command::PluginActivate {
+        &PluginActivate {
             hook: hook.to_string(),
             version_id,
             reason,
@@ -107,6 +107,38 @@ pub async fn activate(
     .await?;
     tx.commit().await?;
     Ok(a)
+}
+
+/// A plugin version to put in force at a hook, waiting for its approval.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PluginActivate {
+    pub hook: String,
+    pub version_id: Uuid,
+    pub reason: String,
+}
+
+impl ApprovalCommand for PluginActivate {
+    const KIND: &'static str = "plugin_activate";
+    fn action(&self) -> String {
+        "plugin.activate".into()
+    }
+}
+
+pub struct PluginActivateExecutor;
+
+#[async_trait::async_trait]
+impl Executor for PluginActivateExecutor {
+    async fn execute(
+        &self,
+        _app: &crate::App,
+        tx: &mut TenantTx,
+        ctx: &Ctx,
+        link: &ApprovalLink,
+        command: serde_json::Value,
+    ) -> Result<serde_json::Value> {
+        let c: PluginActivate = approvals::read_command(command)?;
+        activate_execute(tx, ctx, link, &c.hook, c.version_id, &c.reason).await
+    }
 }
 
 /// Runs an approved activation in the approval's transaction.

@@ -44,7 +44,7 @@ pub fn envelope_schema() -> Value {
         "required": ["eventId", "eventType", "eventTime", "correlationId", "domain", "priority", "tenant", "event"],
         "additionalProperties": false,
         "properties": {
-            "eventId": {"type": "string", "format": "uuid", "description": "Unique per event; the same on every retry and replay (deduplicate on it; it is also the webhook-id)."},
+            "eventId": {"type": "string", "format": "uuid", "description": "Unique per event; the same on every retry and replay (deduplicate on it). The webhook-id header is msg_ followed by this id's 32 hex digits."},
             "eventType": {"type": "string", "description": "The topic, e.g. line.status_changed."},
             "eventTime": {"type": "string", "format": "date-time", "description": "When the change committed (UTC)."},
             "correlationId": {"type": ["string", "null"], "description": "The request id of the API call that caused the change (X-Request-Id); null for background work."},

@@ -7,6 +7,7 @@ pub mod contracts;
 pub mod customers;
 pub mod inventory;
 pub mod mail;
+pub mod notifications;
 pub mod orders;
 pub mod policies;
 pub mod search;
@@ -36,6 +37,38 @@ pub(crate) fn stale_or_missing(
 pub struct Page {
     pub after: Option<uuid::Uuid>,
     pub limit: i64,
+}
+
+/// The rows of one table with these ids, as the transaction may see them (one statement,
+/// for lists that load related rows in batches).
+pub async fn rows_by_ids<T>(
+    tx: &mut crate::TenantTx,
+    table: Table,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let sql = match table {
+        Table::Contracts => "SELECT * FROM contracts WHERE id = ANY($1)",
+        Table::Customers => "SELECT * FROM customers WHERE id = ANY($1)",
+        Table::Plans => "SELECT * FROM plans WHERE id = ANY($1)",
+        Table::Sims => "SELECT * FROM sims WHERE id = ANY($1)",
+        Table::Devices => "SELECT * FROM devices WHERE id = ANY($1)",
+        Table::Lines => "SELECT * FROM lines WHERE id = ANY($1)",
+    };
+    Ok(sqlx::query_as(sql).bind(ids).fetch_all(tx.conn()).await?)
+}
+
+/// Tables whose rows are read in batches by id.
+#[derive(Debug, Clone, Copy)]
+pub enum Table {
+    Contracts,
+    Customers,
+    Plans,
+    Sims,
+    Devices,
+    Lines,
 }
 
 pub(crate) fn ok_or_not_found<T>(v: Option<T>, resource: &'static str) -> Result<T> {

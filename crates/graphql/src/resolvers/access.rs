@@ -9,8 +9,8 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tsunagi_app::policies::PolicyAdd;
 use tsunagi_app::users::{UserCreate, UserUpdate};
+use tsunagi_app::views::DEFAULT_ROLES;
 use tsunagi_app::{api_keys, policies, users};
-use tsunagi_authz::DEFAULT_ROLES;
 use tsunagi_core::{ApiKeyId, PolicyId, TenantId, UserId};
 
 #[derive(Default)]

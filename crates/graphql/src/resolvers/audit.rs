@@ -9,8 +9,8 @@ use async_graphql::{Context, ID, Object, Subscription};
 use futures_util::Stream;
 use tokio::sync::broadcast;
 use tsunagi_app::audit::{self, AuditPage};
+use tsunagi_app::views::AuditFilter as Filter;
 use tsunagi_core::{Error, TenantId};
-use tsunagi_db::audit::AuditFilter as Filter;
 
 type SeqCursor = OpaqueCursor<i64>;
 
@@ -126,7 +126,7 @@ impl AuditSubscription {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = AuditRecord>> {
         let (app, c) = app_ctx(ctx)?;
-        app.authz.check(&c.principal, "audit", "read").await.gql()?;
+        audit::audit_follow(app, &c).await.gql()?;
         let rx = ctx.data_unchecked::<AuditFeed>().0.subscribe();
         let app = app.clone();
         let tenant = c.principal.tenant_id;

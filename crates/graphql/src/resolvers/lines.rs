@@ -10,8 +10,8 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use tsunagi_app::lines;
 use tsunagi_app::orders::{self, LineOp, NewLine};
+use tsunagi_app::views::contracts::LineFilter;
 use tsunagi_core::states::{LineState, StateMachine};
-use tsunagi_db::repo::contracts::LineFilter;
 use uuid::Uuid;
 
 #[derive(InputObject)]

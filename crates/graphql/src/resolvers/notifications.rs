@@ -15,6 +15,10 @@ impl Delivery {
     async fn attempts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<DeliveryAttempt>> {
         let (app, c) = app_ctx(ctx)?;
         let id: Uuid = parse_id(&self.id, "id")?;
+        if let Some(l) = ctx.data_opt::<crate::loaders::Loaders>() {
+            let rows = l.attempts.load_one(id).await.gql()?.unwrap_or_default();
+            return Ok(rows.into_iter().map(Into::into).collect());
+        }
         Ok(n::attempts(app, &c, id)
             .await
             .gql()?

@@ -2,7 +2,7 @@
 
 use async_graphql::{ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use tsunagi_db::audit::{AuditRecord as Row, VerifyReport};
+use tsunagi_app::views::{AuditRecord as Row, VerifyReport};
 
 pub struct AuditRecord(pub Row);
 

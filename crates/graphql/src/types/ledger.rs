@@ -4,9 +4,9 @@
 use crate::{GqlResult, app_ctx};
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use tsunagi_app::views::{catalog, customers};
 use tsunagi_core::states as st;
 use tsunagi_core::states::StateMachine;
-use tsunagi_db::repo::{catalog, customers};
 
 pub use super::ledger_lines::Contract;
 

@@ -6,10 +6,11 @@ use super::ledger::{ContractStatus, LineStatus, PlanPrice, id};
 pub use super::ledger_objects::{
     ApprovalRequest, Device, EsimProfile, Number, Order, PlanChangePreview, SearchHit, Sim,
 };
+use crate::loaders::{Loaders, one};
 use crate::{GqlResult, app_ctx};
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use tsunagi_db::repo::{contracts, orders};
+use tsunagi_app::views::{contracts, orders};
 
 pub(crate) async fn unmask(ctx: &Context<'_>) -> async_graphql::Result<bool> {
     let (app, c) = app_ctx(ctx)?;
@@ -81,7 +82,7 @@ impl Contract {
             app,
             &c,
             f,
-            tsunagi_db::repo::Page {
+            tsunagi_app::views::Page {
                 after: None,
                 limit: 200,
             },
@@ -170,6 +171,12 @@ impl Line {
         if let Some(p) = &self.1 {
             return Ok(Contract(p.detail.contract.clone()));
         }
+        if let Some(l) = ctx.data_opt::<Loaders>() {
+            return one(&l.contracts, self.0.contract_id, "contract")
+                .await
+                .gql()
+                .map(Contract);
+        }
         let (app, c) = app_ctx(ctx)?;
         tsunagi_app::lines::contract_get(app, &c, self.0.contract_id)
             .await
@@ -184,6 +191,12 @@ impl Line {
                 Err(forbidden("customers"))
             };
         }
+        if let Some(l) = ctx.data_opt::<Loaders>() {
+            return one(&l.customers, self.0.customer_id, "customer")
+                .await
+                .gql()
+                .map(super::ledger::Customer);
+        }
         let (app, c) = app_ctx(ctx)?;
         tsunagi_app::customers::customer_get(app, &c, self.0.customer_id)
             .await
@@ -194,6 +207,15 @@ impl Line {
     async fn plan(&self, ctx: &Context<'_>) -> async_graphql::Result<super::ledger::Plan> {
         if let Some(p) = &self.1 {
             return Ok(super::ledger::Plan(p.detail.plan.clone()));
+        }
+        if let Some(l) = ctx.data_opt::<Loaders>() {
+            let contract = one(&l.contracts, self.0.contract_id, "contract")
+                .await
+                .gql()?;
+            return one(&l.plans, contract.plan_id, "plan")
+                .await
+                .gql()
+                .map(super::ledger::Plan);
         }
         let (app, c) = app_ctx(ctx)?;
         let contract = tsunagi_app::lines::contract_get(app, &c, self.0.contract_id)
@@ -220,7 +242,11 @@ impl Line {
             return Ok(None);
         };
         let (app, c) = app_ctx(ctx)?;
-        match tsunagi_app::inventory::device_get(app, &c, d).await {
+        let found = match ctx.data_opt::<Loaders>() {
+            Some(l) => one(&l.devices, d, "device").await,
+            None => tsunagi_app::inventory::device_get(app, &c, d).await,
+        };
+        match found {
             Ok(row) => Ok(Some(Device {
                 row,
                 unmask: unmask(ctx).await?,
@@ -245,7 +271,11 @@ impl Line {
             return Ok(None);
         };
         let (app, c) = app_ctx(ctx)?;
-        match tsunagi_app::inventory::sim_get(app, &c, sim).await {
+        let found = match ctx.data_opt::<Loaders>() {
+            Some(l) => one(&l.sims, sim, "SIM").await,
+            None => tsunagi_app::inventory::sim_get(app, &c, sim).await,
+        };
+        match found {
             Ok(row) => Ok(Some(Sim {
                 row,
                 unmask: unmask(ctx).await?,

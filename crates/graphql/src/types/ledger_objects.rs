@@ -6,8 +6,8 @@ use super::ledger_lines::Line;
 use crate::{GqlResult, app_ctx};
 use async_graphql::{Context, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use tsunagi_app::views::{approvals, inventory, orders, search};
 use tsunagi_core::identifiers::{Iccid, Imei, Imsi};
-use tsunagi_db::repo::{approvals, inventory, orders, search};
 
 fn masked(unmask: bool, full: &str, f: impl Fn(&str) -> Option<String>) -> String {
     if unmask {

@@ -256,6 +256,20 @@ pub struct Alert {
     pub critical: bool,
 }
 
+impl From<tsunagi_app::notifications::alerts::AlertView> for Alert {
+    fn from(a: tsunagi_app::notifications::alerts::AlertView) -> Self {
+        Self {
+            delivery_id: ID(a.delivery_id),
+            event_id: ID(a.event_id),
+            topic: a.topic,
+            recipient: a.recipient,
+            subject: a.subject,
+            body: a.body,
+            critical: a.critical,
+        }
+    }
+}
+
 /// A rule, as changed.
 #[derive(SimpleObject)]
 pub struct NotificationRulePayload {

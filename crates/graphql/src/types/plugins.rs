@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tsunagi_app::plugins::replay::PriceQuote;
 use tsunagi_app::plugins::{HookView, PluginView};
-use tsunagi_registry::store::{ActivationRow, FixtureSetRow, PolicyRow, SampleRow, VersionRow};
-use tsunagi_registry::{ReplayItem, ReplayReport, Source};
+use tsunagi_app::views::plugins::{ActivationRow, FixtureSetRow, PolicyRow, SampleRow, VersionRow};
+use tsunagi_app::views::plugins::{ReplayItem, ReplayReport, Source};
 
 #[derive(SimpleObject)]
 pub struct Plugin {

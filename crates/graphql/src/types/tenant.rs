@@ -3,11 +3,11 @@
 use crate::{GqlResult, app_ctx};
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use tsunagi_app::views::Tenant as Row;
 use tsunagi_core::TenantId;
 use tsunagi_core::tenant::{
     RoundingRule as CoreRounding, TenantSettings as CoreSettings, TenantSettingsOverride,
 };
-use tsunagi_db::repo::tenants::Tenant as Row;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum TenantKind {

@@ -2,8 +2,8 @@
 
 use async_graphql::{Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use tsunagi_db::repo::api_keys::ApiKey as KeyRow;
-use tsunagi_db::repo::users::User as Row;
+use tsunagi_app::views::ApiKey as KeyRow;
+use tsunagi_app::views::User as Row;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum UserStatus {
@@ -109,8 +109,8 @@ pub struct Policy {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<tsunagi_db::repo::policies::PolicyRule> for Policy {
-    fn from(r: tsunagi_db::repo::policies::PolicyRule) -> Self {
+impl From<tsunagi_app::views::PolicyRule> for Policy {
+    fn from(r: tsunagi_app::views::PolicyRule) -> Self {
         Self {
             id: ID(r.id.to_string()),
             ptype: r.ptype,

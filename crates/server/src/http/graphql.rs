@@ -170,6 +170,10 @@ pub async fn graphql(
     if principal.as_ref().is_some_and(Principal::is_customer) {
         request = request.disable_introspection();
     }
+    if let Some(p) = &principal {
+        let ctx = tsunagi_app::Ctx::new(p.clone(), Some(rid.0.to_string()));
+        request = request.data(tsunagi_graphql::loaders::Loaders::new(&s.app, &ctx));
+    }
     request = request.data(RequestCtx {
         principal,
         request_id: rid.0.to_string(),

@@ -48,6 +48,9 @@ pub async fn subscriptions(
 #[derive(Default)]
 struct Session {
     token: Option<String>,
+    /// The roles the connection was opened with: a change of roles means the
+    /// subscriptions' rights changed, and the client must reconnect.
+    roles: Vec<String>,
     rejected: bool,
 }
 
@@ -87,6 +90,7 @@ async fn serve(socket: Socket, app: App, schema: TsunagiSchema, protocol: WebSoc
             match principal {
                 Ok(p) => {
                     s.token = token;
+                    s.roles = p.roles.clone();
                     let mut data = Data::default();
                     data.insert(RequestCtx {
                         principal: Some(p),
@@ -102,7 +106,7 @@ async fn serve(socket: Socket, app: App, schema: TsunagiSchema, protocol: WebSoc
         },
     );
     futures_util::pin_mut!(output);
-    let mut changes = app.auth_cache.changes();
+    let mut changes = Some(app.auth_cache.changes());
     let mut recheck = tokio::time::interval(RECHECK);
     recheck.tick().await;
     loop {
@@ -135,18 +139,32 @@ async fn serve(socket: Socket, app: App, schema: TsunagiSchema, protocol: WebSoc
                 }
                 false
             }
-            r = changes.recv() => !matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)),
+            r = async {
+                match changes.as_mut() {
+                    Some(c) => c.recv().await,
+                    None => future::pending().await,
+                }
+            } => {
+                if matches!(r, Err(tokio::sync::broadcast::error::RecvError::Closed)) {
+                    // No more notifications: the periodic check carries on alone.
+                    changes = None;
+                }
+                true
+            }
             _ = recheck.tick() => true,
             () = expiry => true,
         };
-        if check
-            && let Some(t) = token
-            && tsunagi_app::auth::authenticate(&app, &t).await.is_err()
-        {
-            let _ = sink
-                .send(close(UNAUTHORIZED, "Unauthorized: the session has ended"))
-                .await;
-            break;
+        if check && let Some(t) = token {
+            let roles = session.lock().map(|s| s.roles.clone()).unwrap_or_default();
+            let reason = match tsunagi_app::auth::authenticate(&app, &t).await {
+                Err(_) => Some("Unauthorized: the session has ended"),
+                Ok(p) if p.roles != roles => Some("Unauthorized: your roles changed; reconnect"),
+                Ok(_) => None,
+            };
+            if let Some(reason) = reason {
+                let _ = sink.send(close(UNAUTHORIZED, reason)).await;
+                break;
+            }
         }
     }
 }

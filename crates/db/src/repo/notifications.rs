@@ -1,11 +1,13 @@
-//! The hub's configuration and records as the application services read and change them,
-//! in the caller's tenant transaction (authorization and audit are the caller's): routing
-//! rules, templates, preferences, webhook endpoints, deliveries and their attempts, replay.
+//! Notifications as the application services read and change them, in the caller's tenant
+//! transaction (authorization and audit are the caller's): routing rules, templates,
+//! preferences, webhook endpoints, deliveries and their attempts, replay. The hub's own hot
+//! path (planning, attempts, digests) is in tsunagi-hub's `store`; the one statement both
+//! share, failing an endpoint's pending deliveries, is here.
 
+use crate::TenantTx;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tsunagi_core::{Error, Result};
-use tsunagi_db::TenantTx;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -346,6 +348,31 @@ pub async fn delivery(tx: &mut TenantTx, id: Uuid) -> Result<DeliveryRow> {
         .ok_or_else(|| Error::not_found("delivery"))
 }
 
+/// The attempts of several deliveries, oldest first: (delivery, attempt).
+pub async fn attempts_of(
+    tx: &mut TenantTx,
+    deliveries: &[Uuid],
+) -> Result<Vec<(Uuid, AttemptRow)>> {
+    let rows: Vec<AttemptWithDelivery> = sqlx::query_as(
+        "SELECT delivery_id, n, at, duration_ms, outcome, status_code, error, provider FROM hub_attempts \
+         WHERE tenant_id = app_tenant() AND delivery_id = ANY($1) ORDER BY delivery_id, n",
+    )
+    .bind(deliveries)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.delivery_id, r.attempt))
+        .collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct AttemptWithDelivery {
+    delivery_id: Uuid,
+    #[sqlx(flatten)]
+    attempt: AttemptRow,
+}
+
 pub async fn attempts(tx: &mut TenantTx, delivery: Uuid) -> Result<Vec<AttemptRow>> {
     Ok(sqlx::query_as(
         "SELECT n, at, duration_ms, outcome, status_code, error, provider FROM hub_attempts \
@@ -379,10 +406,29 @@ pub async fn replay(
 
 pub async fn delete_endpoint(tx: &mut TenantTx, id: Uuid) -> Result<EndpointRow> {
     let row = endpoint(tx, id).await?;
-    crate::store::fail_pending_of_endpoint(tx, id, "endpoint deleted").await?;
+    fail_pending_of_endpoint(tx, id, "endpoint deleted").await?;
     sqlx::query("DELETE FROM webhook_endpoints WHERE tenant_id = app_tenant() AND id = $1")
         .bind(id)
         .execute(tx.conn())
         .await?;
     Ok(row)
+}
+
+/// Fails an endpoint's pending deliveries as dead letters (found through the queue of pending
+/// deliveries, not the endpoint's whole history).
+pub async fn fail_pending_of_endpoint(
+    tx: &mut TenantTx,
+    endpoint: Uuid,
+    reason: &str,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE hub_deliveries SET status = 'failed', reason = $2, next_attempt_at = NULL, updated_at = now() \
+         WHERE tenant_id = app_tenant() AND endpoint_id = $1 AND status = 'pending' \
+           AND id IN (SELECT delivery_id FROM hub_due WHERE tenant_id = app_tenant())",
+    )
+    .bind(endpoint)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
 }
