@@ -458,3 +458,44 @@ async fn approve_gql(s: &tsunagi_tests::Seeded, approval: &str) -> serde_json::V
         )
         .await
 }
+
+/// A page of lines with their contracts, customers, plans, SIMs and devices costs the same
+/// number of statements whatever its length: related rows are loaded in batches.
+#[tokio::test]
+async fn a_page_of_lines_loads_its_related_rows_in_batches() {
+    let env = TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 17).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    for i in 1..4 {
+        admin
+            .ok("mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { status } } }", json!({ "c": l.customer, "p": l.plan, "i": l.iccids[i] }))
+            .await;
+    }
+    let support = s.as_role("sakura-mobile", "support").await;
+    let q = "query($n: Int!) { lines(first: $n) { edges { node { msisdn contract { status } customer { name } plan { code } sim { iccid } device { imei } } } } }";
+    let count = |n: i64| {
+        let support = support.clone();
+        async move {
+            support.ok(q, json!({ "n": n })).await;
+            let (_, body, headers) = support.gql_with(q, json!({ "n": n }), &[]).await;
+            assert!(body.get("errors").is_none(), "{body}");
+            let lines = body["data"]["lines"]["edges"]
+                .as_array()
+                .map_or(0, Vec::len);
+            let statements: u64 = headers
+                .get("x-sql-statements")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .expect("statement count header");
+            (lines, statements)
+        }
+    };
+    let (one, few) = count(1).await;
+    let (many, more) = count(50).await;
+    assert_eq!((one, many), (1, 4));
+    assert_eq!(
+        few, more,
+        "{one} line: {few} statements; {many} lines: {more}"
+    );
+}
