@@ -17,6 +17,7 @@ mod notifications_faults;
 mod notifications_mail;
 mod plugin_channels;
 mod plugins;
+mod plugins_javascript;
 mod policies;
 mod ratelimit;
 mod rls;

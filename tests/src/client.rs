@@ -54,6 +54,55 @@ impl Client {
         (status, body, h)
     }
 
+    /// Sends a query with one file as a multipart request (GraphQL multipart request spec):
+    /// the file goes to `variables.<var>`. Returns (status, body).
+    pub async fn gql_file(
+        &self,
+        query: &str,
+        mut variables: Value,
+        var: &str,
+        file: Vec<u8>,
+    ) -> (u16, Value) {
+        variables[var] = Value::Null;
+        let boundary = format!("tsunagi-{}", uuid::Uuid::now_v7().simple());
+        let mut body = Vec::with_capacity(file.len() + 4096);
+        let part = |body: &mut Vec<u8>, name: &str, extra: &str, content: &[u8]| {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"{extra}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(content);
+            body.extend_from_slice(b"\r\n");
+        };
+        let ops = json!({ "query": query, "variables": variables }).to_string();
+        let map = json!({ "0": [format!("variables.{var}")] }).to_string();
+        part(&mut body, "operations", "", ops.as_bytes());
+        part(&mut body, "map", "", map.as_bytes());
+        part(
+            &mut body,
+            "0",
+            "; filename=\"component.wasm\"\r\nContent-Type: application/wasm",
+            &file,
+        );
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let mut req = self
+            .http
+            .post(format!("{}/graphql", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("server reachable");
+        let status = res.status().as_u16();
+        (status, res.json::<Value>().await.expect("JSON body"))
+    }
+
     /// Sends a query that must succeed; returns `data`.
     pub async fn ok(&self, query: &str, variables: Value) -> Value {
         let body = self.gql(query, variables).await;

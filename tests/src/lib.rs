@@ -139,6 +139,13 @@ impl TestEnv {
                 format!("test-secret-{}", uuid::Uuid::new_v4().simple()),
             ),
             ("TSUNAGI_TELEMETRY__LOG_LEVEL".into(), "warn".into()),
+            // Compiled plugin components are shared by every test's server, as by replicas.
+            (
+                "TSUNAGI_PLUGINS__CACHE_DIR".into(),
+                tsunagi_plugin_host::guests::cache_dir()
+                    .display()
+                    .to_string(),
+            ),
             // Each test's hub has its own stream on the shared Redis.
             (
                 "TSUNAGI_HUB__STREAM".into(),

@@ -7,7 +7,10 @@
 //! - the same for a plugin that returns at once (the per-call overhead of the sandbox);
 //! - the rule as native Rust on the same input, and the ratio;
 //! - 100,000 contracts priced through the plugin, concurrently on the runtime;
-//! - 100,000 instantiate/drop cycles with resident memory sampled along the way.
+//! - 100,000 instantiate/drop cycles with resident memory sampled along the way;
+//! - Rust and JavaScript (the componentize-js example) side by side: per-call p50/p99 on a
+//!   fresh instance and in a session (one instance for a batch), and 100,000 contracts in
+//!   sessions of 1,000 by 2 tasks.
 
 use criterion::Criterion;
 use std::sync::Arc;
@@ -169,6 +172,86 @@ fn main() {
     }
 
     leak_check(&rt, &host, &noop, &noop_m, &inp);
+
+    let bytes = guest("volume_discount_js");
+    let t = Instant::now();
+    let js = Arc::new(
+        host.load("volume-discount-js", "1", World::Pricing, &bytes)
+            .expect("load"),
+    );
+    println!(
+        "JavaScript component ({:.1} MB): compiled and pre-instantiated in {:.1} s (no cache)",
+        bytes.len() as f64 / 1e6,
+        t.elapsed().as_secs_f64()
+    );
+    for (lang, p, fresh_n) in [("Rust", &vd, 20_000), ("JavaScript", &js, 2_000)] {
+        side_by_side(&rt, &host, lang, p, fresh_n);
+    }
+}
+
+/// One language's figures: fresh instance per call, a session per batch, 100,000 contracts.
+fn side_by_side(
+    rt: &tokio::runtime::Runtime,
+    host: &Host,
+    lang: &str,
+    p: &Arc<Plugin>,
+    fresh_n: usize,
+) {
+    let m = Manifest::default();
+    let (f50, f99) = percentiles(rt, host, p, &m, fresh_n);
+    let inp = input();
+    let (mut lat, mut peak) = (Vec::with_capacity(20_000), 0);
+    rt.block_on(async {
+        let mut s = host.session(p, &m).await;
+        for _ in 0..20_000 {
+            let t = Instant::now();
+            let o = s.price(inp.clone()).await;
+            lat.push(t.elapsed());
+            peak = peak.max(o.usage.peak_memory_bytes);
+            assert!(o.result.is_ok());
+        }
+        assert_eq!(s.instances, 1);
+    });
+    lat.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    println!(
+        "{lang}: fresh instance per call p50 {:.1} µs, p99 {:.1} µs ({fresh_n} calls); \
+         in a session p50 {:.1} µs, p99 {:.1} µs (20,000 calls); instance memory {:.1} MiB",
+        us(f50),
+        us(f99),
+        us(lat[10_000]),
+        us(lat[19_800]),
+        peak as f64 / (1 << 20) as f64
+    );
+    let t = Instant::now();
+    rt.block_on(async {
+        let mut tasks = Vec::new();
+        for w in 0..2u32 {
+            let (h, p, inp) = (host.clone(), p.clone(), inp.clone());
+            tasks.push(tokio::spawn(async move {
+                let m = Manifest::default();
+                let mut i = w;
+                while i < 100_000 {
+                    let mut s = h.session(&p, &m).await;
+                    for _ in 0..1_000 {
+                        let mut x = inp.clone();
+                        x.contract.line_count = 5 + i % 60;
+                        assert!(s.price(x).await.result.is_ok());
+                        i += 2;
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+    });
+    let all = t.elapsed();
+    println!(
+        "{lang}: 100,000 contracts in sessions of 1,000 by 2 tasks: {:.2} s ({:.0} contracts/s)",
+        all.as_secs_f64(),
+        100_000.0 / all.as_secs_f64()
+    );
 }
 
 /// 100,000 contracts through the plugin, spread over `workers` tasks.

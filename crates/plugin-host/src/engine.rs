@@ -11,8 +11,25 @@ use std::sync::{Arc, Mutex};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-/// Components larger than this are refused at load.
+/// Components larger than this are refused at load (a JavaScript component built with
+/// componentize-js is about 12 MB).
 pub const MAX_COMPONENT_BYTES: usize = 16 << 20;
+
+/// What one plugin instance may hold, whatever the toolchain. The pool has room for
+/// `max_concurrent` instances of this size, so a component that runs at all runs with any
+/// `max_concurrent` (the CLI's one as the server's sixty-four), and the limiter of a store
+/// grants the same.
+pub(crate) struct PerInstance {
+    pub core_instances: u32,
+    pub memories: u32,
+    pub tables: u32,
+}
+
+pub(crate) const PER_INSTANCE: PerInstance = PerInstance {
+    core_instances: 32,
+    memories: 4,
+    tables: 16,
+};
 
 #[derive(Debug, Clone)]
 pub struct HostConfig {
@@ -99,10 +116,16 @@ impl Host {
         c.max_wasm_stack(512 << 10);
         let n = cfg.max_concurrent.max(1);
         let mut pool = PoolingAllocationConfig::default();
+        let per = &PER_INSTANCE;
         pool.total_component_instances(n)
-            .total_core_instances(n * 8)
-            .total_memories(n * 2)
-            .total_tables(n * 4)
+            .max_core_instances_per_component(per.core_instances)
+            .total_core_instances(n * per.core_instances)
+            .max_memories_per_component(per.memories)
+            .max_memories_per_module(per.memories)
+            .total_memories(n * per.memories)
+            .max_tables_per_component(per.tables)
+            .max_tables_per_module(per.tables)
+            .total_tables(n * per.tables)
             .total_stacks(n)
             .max_memory_size(usize::try_from(cfg.max_limits.memory_bytes).unwrap_or(usize::MAX))
             // Reset the first 2 MiB of a slot's memory (and its tables) with memset rather than
@@ -203,6 +226,16 @@ impl Host {
                 "not a WebAssembly component (build with --target wasm32-wasip2)".into(),
             ));
         }
+        // Imports no world provides are refused before compiling (seconds for a 12 MB
+        // JavaScript component), with what to change.
+        let unknown = unprovided_imports(bytes);
+        if !unknown.is_empty() {
+            return Err(fail(format!(
+                "does not implement the {} world of tsunagi:plugins",
+                world.name()
+            ))
+            .explained(&unknown));
+        }
         let digest = Self::digest(bytes);
         let component = self
             .component(&digest, bytes)
@@ -214,33 +247,24 @@ impl Host {
                 crate::SUPPORTED_VERSIONS.join(", ")
             ))
         };
+        let linker = self.linker(world);
+        if let Err(e) = linker.instantiate_pre(&component) {
+            return Err(world_err(e));
+        }
         let pre = match world {
             World::Pricing => Pre::Pricing(
-                pricing::PricingPre::new(
-                    self.0
-                        .pricing
-                        .instantiate_pre(&component)
-                        .map_err(world_err)?,
-                )
-                .map_err(world_err)?,
+                pricing::PricingPre::new(linker.instantiate_pre(&component).map_err(world_err)?)
+                    .map_err(world_err)?,
             ),
             World::Commission => Pre::Commission(
                 commission::CommissionPre::new(
-                    self.0
-                        .commission
-                        .instantiate_pre(&component)
-                        .map_err(world_err)?,
+                    linker.instantiate_pre(&component).map_err(world_err)?,
                 )
                 .map_err(world_err)?,
             ),
             World::Channel => Pre::Channel(
-                channel::ChannelPre::new(
-                    self.0
-                        .channel
-                        .instantiate_pre(&component)
-                        .map_err(world_err)?,
-                )
-                .map_err(world_err)?,
+                channel::ChannelPre::new(linker.instantiate_pre(&component).map_err(world_err)?)
+                    .map_err(world_err)?,
             ),
         };
         Ok(Plugin {
@@ -250,6 +274,84 @@ impl Host {
             digest,
             pre,
         })
+    }
+}
+
+/// Interfaces the host provides to every world (WASI 0.2, deny-all) besides the world's own
+/// `tsunagi:plugins` imports.
+const PROVIDED_PREFIXES: &[&str] = &[
+    "wasi:cli/",
+    "wasi:io/",
+    "wasi:clocks/",
+    "wasi:random/",
+    "wasi:filesystem/",
+    "wasi:sockets/",
+    "tsunagi:plugins/",
+];
+
+impl Host {
+    fn linker(&self, world: World) -> &Linker<State> {
+        match world {
+            World::Pricing => &self.0.pricing,
+            World::Commission => &self.0.commission,
+            World::Channel => &self.0.channel,
+        }
+    }
+}
+
+/// The component's own (top-level) imports that no world of this host provides.
+fn unprovided_imports(bytes: &[u8]) -> Vec<String> {
+    use wasmtime::wasmparser::{ComponentTypeRef, Parser, Payload};
+    let mut depth = 0u32;
+    let mut out = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let Ok(payload) = payload else {
+            break; // compiling reports what is wrong with the bytes
+        };
+        match payload {
+            Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => depth += 1,
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::ComponentImportSection(imports) if depth == 0 => {
+                // Interfaces only: a world's imported types are named by their own names.
+                for i in imports.into_iter().flatten() {
+                    if !matches!(i.ty, ComponentTypeRef::Instance(_)) {
+                        continue;
+                    }
+                    let name = i.name.name.to_owned();
+                    if !PROVIDED_PREFIXES.iter().any(|p| name.starts_with(p)) {
+                        out.push(name);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+impl PluginError {
+    /// Adds what a plugin author needs to know about imports the host does not provide.
+    fn explained(mut self, unknown: &[String]) -> Self {
+        if let Failure::Invalid { reason } = &mut self.failure
+            && !unknown.is_empty()
+        {
+            let http = unknown.iter().any(|i| i.starts_with("wasi:http/"));
+            reason.push_str(&format!(
+                "; it imports {}, which plugins do not get (the host provides WASI 0.2 cli, io, \
+                 clocks, random, filesystem and sockets, all deny-all, and the world's \
+                 tsunagi:plugins interfaces; HTTP for channel plugins is tsunagi:plugins/http). \
+                 {}See docs/plugin-authoring.md",
+                unknown.join(", "),
+                if http {
+                    "JavaScript built with componentize-js imports wasi:http by default: build \
+                     with `disableFeatures: ['http', 'fetch-event']` (plugins/examples/\
+                     volume-discount-js/build.mjs does). "
+                } else {
+                    ""
+                }
+            ));
+        }
+        self
     }
 }
 

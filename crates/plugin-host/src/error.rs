@@ -36,6 +36,12 @@ pub enum Failure {
         message: String,
         stderr: String,
     },
+    /// The component could not be instantiated: it needs more than a plugin instance may
+    /// hold (memories, tables, core instances; see docs/plugin-authoring.md), or linking
+    /// failed.
+    Instantiate {
+        reason: String,
+    },
     /// The guest returned data the host refuses (invalid values, broken invariants).
     Malformed {
         reason: String,
@@ -66,6 +72,7 @@ impl PluginError {
             Failure::StackOverflow => "stack_overflow",
             Failure::Timeout { .. } => "timeout",
             Failure::Trap { .. } => "trap",
+            Failure::Instantiate { .. } => "instantiate",
             Failure::Malformed { .. } => "malformed",
             Failure::Plugin { .. } => "plugin",
         }
@@ -109,6 +116,9 @@ impl std::fmt::Display for PluginError {
             }
             Failure::Trap { message, stderr } => {
                 write!(f, "{who} trapped: {message}; stderr: {}", stderr.trim())
+            }
+            Failure::Instantiate { reason } => {
+                write!(f, "{who} could not be instantiated: {reason}")
             }
             Failure::Malformed { reason } => write!(f, "{who} returned malformed data: {reason}"),
             Failure::Plugin { message } => write!(f, "{who} returned an error: {message}"),

@@ -15,6 +15,12 @@ pub fn component_path(name: &str) -> PathBuf {
         .join(format!("{name}.wasm"))
 }
 
+/// Where tests and benches keep compiled artefacts between runs (`HostConfig::cache_dir`):
+/// a JavaScript component takes a minute and more to compile in a debug build.
+pub fn cache_dir() -> PathBuf {
+    plugins_dir().join("target/compiled")
+}
+
 /// `plugins/examples/<example>/fixture.json` (`volume-discount`, …).
 pub fn fixture_path(example: &str) -> PathBuf {
     plugins_dir()

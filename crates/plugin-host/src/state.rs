@@ -5,12 +5,13 @@
 
 use crate::bindings::Level;
 use crate::bindings::pricing::tsunagi::plugins::log;
+use crate::engine::PER_INSTANCE;
 use crate::http::HttpPolicy;
 use crate::manifest::Limits;
+use crate::stderr::CappedPipe;
 use serde::Serialize;
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
 
 const MAX_LOG_LINES: usize = 100;
@@ -71,13 +72,13 @@ impl wasmtime::ResourceLimiter for Limiter {
         Ok(desired <= 100_000)
     }
     fn instances(&self) -> usize {
-        32
+        PER_INSTANCE.core_instances as usize
     }
     fn tables(&self) -> usize {
-        32
+        PER_INSTANCE.tables as usize
     }
     fn memories(&self) -> usize {
-        8
+        PER_INSTANCE.memories as usize
     }
 }
 
@@ -87,13 +88,13 @@ pub struct State {
     pub limiter: Limiter,
     pub logs: Vec<LogLine>,
     pub logs_dropped: usize,
-    pub stderr: MemoryOutputPipe,
+    pub stderr: CappedPipe,
     pub http: Option<HttpPolicy>,
 }
 
 impl State {
     pub fn new(limits: &Limits, http: Option<HttpPolicy>) -> Self {
-        let stderr = MemoryOutputPipe::new(STDERR_BYTES);
+        let stderr = CappedPipe::new(STDERR_BYTES);
         let wasi = wasmtime_wasi::WasiCtxBuilder::new()
             .stderr(stderr.clone())
             .wall_clock(Epoch)
@@ -121,8 +122,27 @@ impl State {
         }
     }
 
+    /// This call's stderr (cleared when a call begins).
     pub fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.contents()).into_owned()
+        self.stderr.text()
+    }
+
+    /// A call begins on this store: its logs, stderr and memory refusal are its own.
+    pub(crate) fn begin_call(&mut self) {
+        self.logs.clear();
+        self.logs_dropped = 0;
+        self.stderr.clear();
+        self.limiter.memory_refused = false;
+        if let Some(h) = &mut self.http {
+            h.made = 0;
+        }
+    }
+
+    pub(crate) fn take_logs(&mut self) -> (Vec<LogLine>, usize) {
+        (
+            std::mem::take(&mut self.logs),
+            std::mem::take(&mut self.logs_dropped),
+        )
     }
 }
 

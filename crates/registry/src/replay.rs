@@ -155,12 +155,15 @@ impl Registry {
             total_delta: 0,
             items: Vec::with_capacity(inputs.len()),
         };
-        for i in inputs {
-            let cand = self.call_json(candidate, &i.input).await?;
-            let base = match baseline {
-                Some(b) => self.call_json(b, &i.input).await?,
-                None => Ok(Value::Array(Vec::new())),
-            };
+        // One version after the other, each on one instance (two sessions at once could
+        // wait on each other for pool slots).
+        let all: Vec<&Value> = inputs.iter().map(|i| &i.input).collect();
+        let cands = self.call_json_all(candidate, &all).await?;
+        let bases = match baseline {
+            Some(b) => self.call_json_all(b, &all).await?,
+            None => all.iter().map(|_| Ok(Value::Array(Vec::new()))).collect(),
+        };
+        for ((i, cand), base) in inputs.into_iter().zip(cands).zip(bases) {
             let split = |o: std::result::Result<Value, tsunagi_plugin_host::PluginError>| match o {
                 Ok(v) => (v, None),
                 Err(e) => (Value::Array(Vec::new()), Some(e.to_string())),

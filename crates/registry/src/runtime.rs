@@ -245,8 +245,14 @@ impl Registry {
         Ok(Some((l.source(), out)))
     }
 
-    /// Calls a loaded version on a JSON input of its world, without bookkeeping (replay).
-    pub async fn call_json(&self, l: &Loaded, input: &Value) -> Result<Result<Value, PluginError>> {
+    /// Calls a loaded version on JSON inputs of its world, without bookkeeping (replay):
+    /// one session, so the inputs share an instance (a JavaScript rule pays its start-up
+    /// once, not per input); a failure on one input is that input's answer.
+    pub async fn call_json_all(
+        &self,
+        l: &Loaded,
+        inputs: &[&Value],
+    ) -> Result<Vec<Result<Value, PluginError>>> {
         let host = self.host().await?;
         let bad = |e: serde_json::Error| {
             Error::invalid(
@@ -254,23 +260,25 @@ impl Registry {
                 format!("not a {} input: {e}", l.plugin.world.name()),
             )
         };
-        let out = match l.plugin.world {
-            World::Pricing => {
-                let i: PricingInput = serde_json::from_value(input.clone()).map_err(bad)?;
-                host.price(&l.plugin, &l.manifest, i)
-                    .await
-                    .result
-                    .map(|v| serde_json::to_value(v).unwrap_or_default())
-            }
-            World::Commission => {
-                let i: CommissionInput = serde_json::from_value(input.clone()).map_err(bad)?;
-                host.commission(&l.plugin, &l.manifest, i)
-                    .await
-                    .result
-                    .map(|v| serde_json::to_value(v).unwrap_or_default())
-            }
-            World::Channel => return Err(Error::invalid("versionId", crate::hook::NOT_REPLAYED)),
-        };
+        let mut session = host.session(&l.plugin, &l.manifest).await;
+        let mut out = Vec::with_capacity(inputs.len());
+        for input in inputs {
+            let r = match l.plugin.world {
+                World::Pricing => {
+                    let i: PricingInput = serde_json::from_value((*input).clone()).map_err(bad)?;
+                    session.price(i).await.result.map(to_json)
+                }
+                World::Commission => {
+                    let i: CommissionInput =
+                        serde_json::from_value((*input).clone()).map_err(bad)?;
+                    session.commission(i).await.result.map(to_json)
+                }
+                World::Channel => {
+                    return Err(Error::invalid("versionId", crate::hook::NOT_REPLAYED));
+                }
+            };
+            out.push(r);
+        }
         Ok(out)
     }
 
@@ -332,4 +340,8 @@ impl Registry {
             tracing::warn!(error = %err.detail(), "counting a plugin failure failed");
         }
     }
+}
+
+fn to_json<T: Serialize>(v: T) -> Value {
+    serde_json::to_value(v).unwrap_or_default()
 }

@@ -19,7 +19,7 @@ pub use activation::{activate, disable, rollback, set_policy};
 pub use replay::{
     contract_pricing, create_fixture_set, delete_fixture_set, fixture_sets, replay, samples,
 };
-pub use upload::{UploadInput, set_manifest, upload};
+pub use upload::{ComponentBytes, MAX_UPLOAD_BYTES, UploadInput, set_manifest, upload};
 
 /// A plugin with its versions, oldest first.
 #[derive(Debug, Clone, Serialize)]

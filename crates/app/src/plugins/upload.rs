@@ -18,8 +18,17 @@ use tsunagi_registry::store::{self, NewVersion, VersionRow};
 use tsunagi_registry::{Registry, SECRETS_PURPOSE};
 use uuid::Uuid;
 
-/// Components uploaded through the API are at most this large (base64 in GraphQL).
-pub const MAX_UPLOAD_BYTES: usize = 4 << 20;
+/// Components uploaded through the API are at most as large as the host loads.
+pub const MAX_UPLOAD_BYTES: usize = tsunagi_registry::host::MAX_COMPONENT_BYTES;
+
+/// How the component arrives: a multipart file (`input.wasm`) or base64 in the document
+/// (`input.wasmBase64`, for small components: JSON bodies are capped at 8 MiB).
+#[derive(Debug, Clone)]
+pub enum ComponentBytes {
+    Base64(String),
+    /// The file's bytes, or what reading it failed with.
+    File(std::result::Result<Vec<u8>, String>),
+}
 
 #[derive(Debug, Clone)]
 pub struct UploadInput {
@@ -27,7 +36,8 @@ pub struct UploadInput {
     pub version: String,
     pub world: String,
     pub description: Option<String>,
-    pub wasm_base64: String,
+    /// None: neither `input.wasm` nor `input.wasmBase64` was given (or both were).
+    pub component: Option<ComponentBytes>,
     pub manifest: Option<Value>,
     pub secrets: Vec<(String, String)>,
 }
@@ -114,6 +124,7 @@ pub(crate) fn seal_secrets(
 /// Compiles and type-checks a component off the async workers.
 async fn check_component(
     reg: &Registry,
+    field: &'static str,
     name: &str,
     version: &str,
     world: World,
@@ -124,7 +135,46 @@ async fn check_component(
     tokio::task::spawn_blocking(move || host.load(&n, &ver, world, &bytes).map(|p| p.digest))
         .await
         .map_err(|e| Error::internal(format!("checking a component: {e}")))?
-        .map_err(|e| Error::invalid("input.wasmBase64", e.to_string()))
+        .map_err(|e| Error::invalid(field, e.to_string()))
+}
+
+/// The component's bytes and the field they came in, or a refusal naming it.
+fn component_bytes(
+    v: &mut Validator,
+    c: Option<ComponentBytes>,
+) -> (&'static str, Option<Vec<u8>>) {
+    let (field, decoded) = match c {
+        None => {
+            v.push(
+                "input.wasm",
+                "give the component as input.wasm (a multipart upload) or input.wasmBase64, \
+                 exactly one of them",
+            );
+            return ("input.wasm", None);
+        }
+        Some(ComponentBytes::File(r)) => ("input.wasm", r),
+        Some(ComponentBytes::Base64(b)) => (
+            "input.wasmBase64",
+            base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .map_err(|e| format!("not base64: {e}")),
+        ),
+    };
+    let bytes = match decoded {
+        Ok(b) if b.is_empty() => Err("empty".to_owned()),
+        Ok(b) if b.len() > MAX_UPLOAD_BYTES => Err(format!(
+            "{} bytes exceeds the {MAX_UPLOAD_BYTES}-byte upload limit",
+            b.len()
+        )),
+        other => other,
+    };
+    match bytes {
+        Ok(b) => (field, Some(b)),
+        Err(reason) => {
+            v.push(field, reason);
+            (field, None)
+        }
+    }
 }
 
 pub async fn upload(app: &App, ctx: &Ctx, input: UploadInput) -> Result<VersionRow> {
@@ -152,27 +202,7 @@ pub async fn upload(app: &App, ctx: &Ctx, input: UploadInput) -> Result<VersionR
         "input.world",
         "pricing, commission or channel",
     );
-    let bytes = match base64::engine::general_purpose::STANDARD.decode(input.wasm_base64.trim()) {
-        Ok(b) if b.is_empty() => {
-            v.push("input.wasmBase64", "empty");
-            None
-        }
-        Ok(b) if b.len() > MAX_UPLOAD_BYTES => {
-            v.push(
-                "input.wasmBase64",
-                format!(
-                    "{} bytes exceeds the {MAX_UPLOAD_BYTES}-byte upload limit",
-                    b.len()
-                ),
-            );
-            None
-        }
-        Ok(b) => Some(b),
-        Err(e) => {
-            v.push("input.wasmBase64", format!("not base64: {e}"));
-            None
-        }
-    };
+    let (field, bytes) = component_bytes(&mut v, input.component);
     let max = app.plugins.host().await?.config().max_limits;
     let manifest = world.and_then(|w| {
         parse_manifest(
@@ -191,6 +221,7 @@ pub async fn upload(app: &App, ctx: &Ctx, input: UploadInput) -> Result<VersionR
     let size = i32::try_from(bytes.len()).unwrap_or(i32::MAX);
     let digest = check_component(
         &app.plugins,
+        field,
         &input.name,
         &input.version,
         world,

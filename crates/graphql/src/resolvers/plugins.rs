@@ -9,7 +9,7 @@ use crate::types::plugins::{
     ContractPriceQuote, Plugin, PluginActivation, PluginFixtureSet, PluginHook, PluginHookPolicy,
     PluginReplayReport, PluginSample, PluginVersion,
 };
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject, Upload};
 use serde_json::Value;
 use tsunagi_app::plugins;
 
@@ -28,8 +28,11 @@ pub struct PluginUploadInput {
     /// pricing, commission or channel.
     pub world: String,
     pub description: Option<String>,
-    /// The component (`cargo build --target wasm32-wasip2`), base64; at most 4 MiB.
-    pub wasm_base64: String,
+    /// The component (`cargo build --target wasm32-wasip2`, componentize-js …) as a file of
+    /// a multipart request (GraphQL multipart request spec); at most 16 MiB.
+    pub wasm: Option<Upload>,
+    /// Or the component in base64, for small components (JSON bodies are at most 8 MiB).
+    pub wasm_base64: Option<String>,
     /// `{ "limits": {..}, "config": {..}, "allowed_hosts": [..] }` (docs/plugin-authoring.md).
     pub manifest: Option<Json<Value>>,
     /// Passed to the plugin like config, sealed at rest, never shown again.
@@ -214,7 +217,7 @@ impl PluginMutation {
             version: input.version,
             world: input.world,
             description: input.description,
-            wasm_base64: input.wasm_base64,
+            component: component(ctx, input.wasm, input.wasm_base64),
             manifest: input.manifest.map(|j| j.0),
             secrets: secrets(input.secrets),
         };
@@ -315,5 +318,29 @@ impl PluginMutation {
             .await
             .gql()
             .map(Into::into)
+    }
+}
+
+/// The upload's bytes (read up to one byte past the limit, so a larger file is named as
+/// such), or base64; None unless exactly one is given.
+fn component(
+    ctx: &Context<'_>,
+    file: Option<Upload>,
+    b64: Option<String>,
+) -> Option<plugins::ComponentBytes> {
+    use std::io::Read;
+    match (file, b64) {
+        (Some(f), None) => Some(plugins::ComponentBytes::File(
+            f.value(ctx).map_err(|e| e.to_string()).and_then(|v| {
+                let mut bytes = Vec::new();
+                v.into_read()
+                    .take(plugins::MAX_UPLOAD_BYTES as u64 + 1)
+                    .read_to_end(&mut bytes)
+                    .map(|_| bytes)
+                    .map_err(|e| format!("reading the upload: {e}"))
+            }),
+        )),
+        (None, Some(b)) => Some(plugins::ComponentBytes::Base64(b)),
+        _ => None,
     }
 }

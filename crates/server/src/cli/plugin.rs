@@ -31,7 +31,23 @@ pub enum PluginCmd {
         /// receivers; refused by default as in production.
         #[arg(long)]
         allow_private: Vec<String>,
+        /// Where compiled components are kept between runs (default: `$XDG_CACHE_HOME` or
+        /// `~/.cache`, then `tsunagi/compiled`); `none` compiles every time.
+        #[arg(long)]
+        cache_dir: Option<String>,
     },
+}
+
+/// The CLI's artefact cache: compiling a 12 MB JavaScript component takes seconds.
+fn cache_dir(arg: Option<String>) -> Option<std::path::PathBuf> {
+    match arg.as_deref() {
+        Some("none") => None,
+        Some(d) => Some(d.into()),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+            .map(|d| d.join("tsunagi/compiled")),
+    }
 }
 
 fn pct(used: u64, limit: u64) -> String {
@@ -113,6 +129,7 @@ pub async fn run(cmd: PluginCmd) -> Result<()> {
         manifest,
         config,
         allow_private,
+        cache_dir: cache,
     } = cmd;
     let w = World::parse(&world)
         .with_context(|| format!("--world: {world:?} is not pricing, commission or channel"))?;
@@ -139,8 +156,11 @@ pub async fn run(cmd: PluginCmd) -> Result<()> {
             .collect();
         anyhow::bail!("{}", lines.join("\n"));
     }
+    // The server's host with one slot: the same engine, pool geometry per instance and
+    // limits, so what runs here runs there.
     let host = Host::new(HostConfig {
         max_concurrent: 1,
+        cache_dir: cache_dir(cache),
         ..HostConfig::default()
     })?;
     let name = std::path::Path::new(&wasm)
@@ -208,6 +228,7 @@ mod tests {
             manifest: None,
             config: config.iter().map(|s| (*s).to_owned()).collect(),
             allow_private: Vec::new(),
+            cache_dir: Some(guests::cache_dir().display().to_string()),
         }
     }
 
@@ -221,6 +242,24 @@ mod tests {
         ))
         .await
         .expect("priced");
+        // The JavaScript example: one slot, as the server's pool per instance.
+        run(cmd(
+            "volume_discount_js",
+            "pricing",
+            "volume-discount",
+            &["percent=7"],
+        ))
+        .await
+        .expect("priced in JavaScript");
+        let e = run(cmd(
+            "volume_discount_js_default",
+            "pricing",
+            "volume-discount",
+            &[],
+        ))
+        .await
+        .expect_err("wasi:http");
+        assert!(e.to_string().contains("disableFeatures"), "{e}");
         run(cmd(
             "tiered_commission",
             "commission",

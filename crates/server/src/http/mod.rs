@@ -4,6 +4,7 @@
 
 mod graphql;
 mod health;
+mod limits;
 mod unsubscribe;
 mod ws;
 
@@ -50,9 +51,7 @@ async fn request_id(mut req: Request, next: Next) -> Response {
     res
 }
 
-/// The largest request body: a GraphQL document with its variables, plugin uploads
-/// included (a 4 MiB component is about 5.6 MiB of base64). Larger bodies get 413.
-pub const MAX_BODY_BYTES: usize = 8 << 20;
+pub use limits::{MAX_BODY_BYTES, MAX_MULTIPART_BYTES};
 
 pub fn router(app: App, cfg: &Config) -> Router {
     let limits = SchemaLimits {
@@ -80,9 +79,7 @@ pub fn router(app: App, cfg: &Config) -> Router {
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            MAX_BODY_BYTES,
-        ))
+        .layer(middleware::from_fn(limits::body_limit))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -2,7 +2,8 @@
 //! `spin` loops forever, `memory` allocates without end, `recurse` recurses without end,
 //! `huge` returns megabytes of adjustments, `panic` panics, `bad` returns a positive
 //! discount, `noisy` logs 500 lines, `clock` reports the time and a random number it sees,
-//! `noop` returns nothing at once (the call-overhead benchmark).
+//! `noop` returns nothing at once (the call-overhead benchmark), `count` says how many calls
+//! this instance has served (and panics, with a line on stderr, on a contract named `panic`).
 
 use std::hint::black_box;
 use tsunagi_plugin_sdk::pricing::{Adjustment, AdjustmentKind, Guest, PricingInput, info, setting};
@@ -76,6 +77,15 @@ impl Guest for Hostile {
                 )])
             }
             "noop" => Ok(Vec::new()),
+            "count" => {
+                static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+                let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                if input.contract.id == "panic" {
+                    panic!("asked to fall over on call {n}");
+                }
+                info(&format!("call {n}"));
+                Ok(vec![adj("count", format!("call {n} on this instance"), 0)])
+            }
             other => Err(format!("config `mode`: unknown mode {other:?}")),
         }
     }
