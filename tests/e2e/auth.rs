@@ -216,6 +216,14 @@ async fn api_keys_and_disabled_users() {
     let me = machine.ok(VIEWER, json!({})).await;
     assert_eq!(me["viewer"]["actorType"], "api_key");
     assert_eq!(me["viewer"]["roles"], json!(["billing"]));
+    // A language belongs to a signed-in user; a machine has none. Every user may choose
+    // theirs, the read-only auditor included.
+    let set = "mutation($l: String) { viewerLocaleSet(input: {locale: $l}) { user { locale } } }";
+    let no = machine.gql(set, json!({ "l": "en" })).await;
+    assert_eq!(code(&no).as_deref(), Some("FORBIDDEN"), "{no}");
+    let auditor = s.as_role("sakura-mobile", "auditor").await;
+    let yes = auditor.ok(set, json!({ "l": "en" })).await;
+    assert_eq!(yes["viewerLocaleSet"]["user"]["locale"], "en", "{yes}");
     // Scoped: billing may not create users.
     let denied = machine.gql("mutation { userCreate(input: {email: \"x@y.example\", displayName: \"x\", password: \"long-enough-password\", roles: [\"sales\"]}) { user { id } } }", json!({})).await;
     assert_eq!(code(&denied).as_deref(), Some("FORBIDDEN"));

@@ -386,6 +386,14 @@ const OWN: &[(&str, &str)] = &[
         "mutation { notificationMailSettingsSet(input: {version: 0, fromAddress: \"evil@evil.example\"}) { version } }",
     ),
     (
+        "notificationSuppressions",
+        "{ notificationSuppressions { address topic } }",
+    ),
+    (
+        "notificationSuppressionLift",
+        "mutation { notificationSuppressionLift(input: {address: \"a@b.example\", topic: \"invoice.issued\", reason: \"pwned\"}) { address } }",
+    ),
+    (
         "notificationSmtpProviderAdd",
         "mutation { notificationSmtpProviderAdd(input: {name: \"evil\", url: \"smtp://93.184.216.34:25\"}) { id } }",
     ),

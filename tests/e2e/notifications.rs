@@ -150,13 +150,15 @@ async fn webhooks_are_signed_retried_disabled_and_replayed() {
         "{gone}"
     );
     let mails = sink.wait_for(1, Duration::from_secs(20)).await;
+    // The alert names the endpoint by its origin: a path may hold the receiver's token.
     let alert = mails.iter().find(|m| {
         m["body"]
             .as_str()
             .unwrap_or("")
-            .contains(&format!("{}/gone", rx.base))
+            .contains(&format!("{}/…", rx.base))
     });
     let alert = alert.unwrap_or_else(|| panic!("an alert names the endpoint: {mails:?}"));
+    assert!(!alert.to_string().contains("/gone"), "{alert}");
     assert!(
         alert["rcpt_tos"].to_string().contains("sakura-mobile"),
         "to the tenant's admins: {alert}"

@@ -192,6 +192,33 @@ async fn messages_carry_what_providers_expect_and_unsubscribe_in_one_click() {
         audit.to_string().contains("notification.unsubscribe"),
         "{audit}"
     );
+    // Support sees why the address gets no invoices, and lifts it when asked: the next
+    // invoice reaches it again.
+    let list = "query($a: String) { notificationSuppressions(address: $a) { address topic } }";
+    let l = admin.ok(list, json!({ "a": "OSAKA-shoji" })).await;
+    assert_eq!(
+        l["notificationSuppressions"],
+        json!([{ "address": "keiri@osaka-shoji.example", "topic": "invoice.issued" }]),
+        "{l}"
+    );
+    let lift = "mutation($a: String!) { notificationSuppressionLift(input: {address: $a, topic: \"invoice.issued\", reason: \"asked by phone\"}) { address } }";
+    admin
+        .ok(lift, json!({ "a": "keiri@osaka-shoji.example" }))
+        .await;
+    let again = admin
+        .gql(lift, json!({ "a": "keiri@osaka-shoji.example" }))
+        .await;
+    assert_eq!(code(&again).as_deref(), Some("NOT_FOUND"), "{again}");
+    let l = admin.ok(list, json!({})).await;
+    assert_eq!(l["notificationSuppressions"], json!([]), "{l}");
+    let back = emit(&env, &tenant, invoice_for(c)).await;
+    wait_until(
+        &admin,
+        "query($e: ID!) { deliveries(eventId: $e) { status } }",
+        json!({ "e": back }),
+        |v| v["deliveries"][0]["status"] == "delivered",
+    )
+    .await;
 
     // A staff user's link sets the user's own preference.
     admin
@@ -270,6 +297,16 @@ async fn a_tenants_providers_fail_over_in_order_and_its_mail_is_dkim_signed() {
     let r = admin.gql(set, json!({ "i": {"version": 0, "dkimDomain": "sakura-mobile.example", "dkimSelector": "tsunagi", "dkimPrivateKey": "ed25519:not-a-key"} })).await;
     assert_eq!(
         r["errors"][0]["extensions"]["fields"][0]["field"], "input.dkimPrivateKey",
+        "{r}"
+    );
+    // A signature on another domain than the sender's would fail DMARC at every receiver.
+    let r = admin.gql(set, json!({ "i": {"version": 0, "fromAddress": "noreply@other.example", "dkimDomain": "sakura-mobile.example", "dkimSelector": "tsunagi"} })).await;
+    let f = &r["errors"][0]["extensions"]["fields"][0];
+    assert_eq!(f["field"], "input.dkimDomain", "{r}");
+    assert!(
+        f["reason"]
+            .as_str()
+            .is_some_and(|x| x.contains("does not align with the From domain other.example")),
         "{r}"
     );
 

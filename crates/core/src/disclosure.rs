@@ -84,6 +84,23 @@ pub fn mask(s: &str, head: usize, tail: usize) -> String {
     out
 }
 
+/// A URL as events and messages show it: scheme, host and port; credentials dropped and the
+/// path and query (where chat and webhook services put their tokens) shown as `…`.
+pub fn url_shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "…".into();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let tail = &rest[end..];
+    if tail.is_empty() || tail == "/" {
+        format!("{scheme}://{host}{tail}")
+    } else {
+        format!("{scheme}://{host}/…")
+    }
+}
+
 fn secret_key(name: &str) -> bool {
     let n: String = name
         .chars()

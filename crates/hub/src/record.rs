@@ -48,7 +48,7 @@ pub async fn disable_endpoint(tx: &mut TenantTx, id: Uuid, reason: &str) -> Resu
         tx.tenant_id(),
         Event::WebhookEndpointDisabled(WebhookEndpointDisabled {
             endpoint_id: id,
-            url,
+            url: tsunagi_core::disclosure::url_shown(&url),
             reason: reason.to_owned(),
             failing_since,
         }),

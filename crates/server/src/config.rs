@@ -320,6 +320,14 @@ impl Config {
             if self.secrets.data_key.0.is_empty() {
                 errs.push("secrets.data_key: required in production (TSUNAGI_SECRETS__DATA_KEY, 32 bytes base64)");
             }
+            // Links in e-mail reach recipients on the internet: the shipped development
+            // addresses would send them to their own machine or to example.com.
+            if !public_https(&self.hub.unsubscribe_url) {
+                errs.push("hub.unsubscribe_url: in production, the public https address of the unsubscribe page (TSUNAGI_HUB__UNSUBSCRIBE_URL)");
+            }
+            if !public_https(&self.hub.portal_url) {
+                errs.push("hub.portal_url: in production, the public https address of the customer portal (TSUNAGI_HUB__PORTAL_URL)");
+            }
         }
         if errs.is_empty() {
             Ok(())
@@ -370,6 +378,20 @@ impl Config {
     }
 }
 
+/// An https URL whose host is neither loopback, a private address, nor an `.example` name.
+fn public_https(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("https://") else {
+        return false;
+    };
+    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or_default();
+    let private = match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(a)) => a.is_loopback() || a.is_private() || a.is_link_local(),
+        Ok(std::net::IpAddr::V6(a)) => a.is_loopback(),
+        Err(_) => host == "localhost" || host.ends_with(".example") || host.ends_with(".localhost"),
+    };
+    !host.is_empty() && !private
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,6 +427,31 @@ mod tests {
             .expect("migrate needs no secret");
         let e = prod.validate_for_serving().expect_err("serving does");
         assert!(e.to_string().contains("auth.jwt_secret"), "{e}");
+        // The development addresses of e-mail links are refused in production.
+        assert!(e.to_string().contains("hub.unsubscribe_url"), "{e}");
+        assert!(e.to_string().contains("hub.portal_url"), "{e}");
+        let ok = Config::load(
+            None,
+            env(&[
+                ("TSUNAGI_MODE", "production"),
+                (
+                    "TSUNAGI_AUTH__JWT_SECRET",
+                    "0123456789abcdef0123456789abcdef-x",
+                ),
+                (
+                    "TSUNAGI_SECRETS__DATA_KEY",
+                    "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+                ),
+                (
+                    "TSUNAGI_HUB__UNSUBSCRIBE_URL",
+                    "https://api.sakura-mobile.jp/notifications/unsubscribe",
+                ),
+                ("TSUNAGI_HUB__PORTAL_URL", "https://my.sakura-mobile.jp"),
+            ]),
+        )
+        .expect("load");
+        ok.validate_for_serving()
+            .expect("a production configuration");
         let e = Config::load(None, env(&[("TSUNAGI_RATE_LIMIT__TENANT_BURST", "lots")]))
             .expect_err("not a number");
         assert!(e.to_string().contains("tenant_burst"), "{e}");

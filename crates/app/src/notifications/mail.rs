@@ -129,6 +129,22 @@ pub async fn settings_set(
     {
         v.push("input.dkimPrivateKey", e);
     }
+    if let Some(d) = domain {
+        match input.from_address.as_deref().and_then(address_domain) {
+            None => v.push(
+                "input.fromAddress",
+                format!("DKIM signs your own sender: give a From address on {d}"),
+            ),
+            Some(f) if !aligned(&f, d) => v.push(
+                "input.dkimDomain",
+                format!(
+                    "{d} does not align with the From domain {f} (DMARC relaxed alignment): \
+                     sign with {f} or a domain it belongs to"
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
     v.finish()?;
     let key = crate::crypto::data_key(app)?;
     let mut tx = app.tx(ctx).await?;
@@ -277,4 +293,19 @@ pub async fn unsubscribe(app: &App, token: &str) -> Result<Unsubscribed> {
         address: u.address,
         topic: u.topic,
     })
+}
+
+/// The domain of `Name <local@domain>` or `local@domain`, lowercase.
+fn address_domain(from: &str) -> Option<String> {
+    let (_, d) = from.rsplit_once('@')?;
+    let d = d.trim().trim_end_matches('>').trim().to_ascii_lowercase();
+    (!d.is_empty()).then_some(d)
+}
+
+/// DMARC relaxed alignment, approximated without the public suffix list: the signing
+/// domain is the From domain or one it belongs to (`mail.sakura.example` is signed by
+/// `sakura.example`), or the other way round.
+fn aligned(from: &str, dkim: &str) -> bool {
+    let dkim = dkim.to_ascii_lowercase();
+    from == dkim || from.ends_with(&format!(".{dkim}")) || dkim.ends_with(&format!(".{from}"))
 }

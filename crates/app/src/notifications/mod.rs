@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod mail;
+pub mod suppressions;
 pub mod templates;
 pub mod webhooks;
 

@@ -21,7 +21,7 @@ fn guard(app: &App) -> tsunagi_hub::ssrf::Guard {
 fn endpoint_payload(r: &EndpointRow, status: Option<&str>) -> ev::WebhookEndpointChanged {
     ev::WebhookEndpointChanged {
         endpoint_id: r.id,
-        url: r.url.clone(),
+        url: tsunagi_core::disclosure::url_shown(&r.url),
         topics: r.topics.clone(),
         status: status.unwrap_or(&r.status).to_owned(),
         previous_secret_until: r.previous_secret_until,

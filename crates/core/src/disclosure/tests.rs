@@ -108,3 +108,25 @@ proptest::proptest! {
         proptest::prop_assert_eq!(out.chars().count(), s.chars().count());
     }
 }
+
+#[test]
+fn urls_show_their_origin_only() {
+    assert_eq!(
+        url_shown("https://hooks.slack.com/services/T000/B000/XXXXSECRET"),
+        "https://hooks.slack.com/…"
+    );
+    assert_eq!(
+        url_shown("https://user:pw@hooks.example:8443/x?token=abc"),
+        "https://hooks.example:8443/…"
+    );
+    assert_eq!(
+        url_shown("https://hooks.example?t=1"),
+        "https://hooks.example/…"
+    );
+    assert_eq!(
+        url_shown("https://hooks.example/"),
+        "https://hooks.example/"
+    );
+    assert_eq!(url_shown("https://hooks.example"), "https://hooks.example");
+    assert_eq!(url_shown("not a url"), "…");
+}

@@ -89,6 +89,7 @@ impl Payload for NotificationPreferenceChanged {
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpointChanged {
     pub endpoint_id: Uuid,
+    /// Scheme, host and port only (`https://hooks.example/…`): paths carry tokens.
     pub url: String,
     pub topics: Vec<String>,
     /// `enabled`, `disabled` or `deleted`.
@@ -105,7 +106,7 @@ impl Payload for WebhookEndpointChanged {
     fn example(topic: Topic) -> Self {
         Self {
             endpoint_id: id(71),
-            url: "https://hooks.partner.example/tsunagi".into(),
+            url: "https://hooks.partner.example/…".into(),
             topics: vec!["line.*".into(), "payment.failed".into()],
             status: match topic {
                 Topic::WebhookEndpointDeleted => "deleted",
@@ -122,6 +123,7 @@ impl Payload for WebhookEndpointChanged {
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEndpointDisabled {
     pub endpoint_id: Uuid,
+    /// Scheme, host and port only (`https://hooks.example/…`): paths carry tokens.
     pub url: String,
     pub reason: String,
     pub failing_since: Option<DateTime<Utc>>,
@@ -135,7 +137,7 @@ impl Payload for WebhookEndpointDisabled {
     fn example(_: Topic) -> Self {
         Self {
             endpoint_id: id(71),
-            url: "https://hooks.partner.example/tsunagi".into(),
+            url: "https://hooks.partner.example/…".into(),
             reason: "failing since 2026-11-16T09:00:00Z".into(),
             failing_since: Some(at(9)),
         }

@@ -125,3 +125,43 @@ pub async fn suppress(tx: &mut TenantTx, address: &str, topic: &str) -> Result<(
     .await?;
     Ok(())
 }
+
+/// An address that asked, through a one-click link, to receive a topic no more.
+#[derive(Debug, Clone, FromRow)]
+pub struct Suppression {
+    pub address: String,
+    pub topic: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The tenant's suppressions, newest first; `address` filters by substring.
+pub async fn suppressions(
+    tx: &mut TenantTx,
+    address: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Suppression>> {
+    Ok(sqlx::query_as(
+        "SELECT address, topic, created_at FROM notification_suppressions \
+         WHERE tenant_id = $1 AND ($2::text IS NULL OR strpos(lower(address), lower($2)) > 0) \
+         ORDER BY created_at DESC, address, topic LIMIT $3",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(address)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Lifts a suppression; not found when there is none.
+pub async fn unsuppress(tx: &mut TenantTx, address: &str, topic: &str) -> Result<Suppression> {
+    let s = sqlx::query_as(
+        "DELETE FROM notification_suppressions WHERE tenant_id = $1 AND address = $2 \
+         AND topic = $3 RETURNING address, topic, created_at",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(address)
+    .bind(topic)
+    .fetch_optional(tx.conn())
+    .await?;
+    ok_or_not_found(s, "suppression")
+}

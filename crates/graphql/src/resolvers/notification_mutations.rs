@@ -17,6 +17,14 @@ pub struct IdInput {
 }
 
 #[derive(InputObject)]
+pub struct NotificationSuppressionLiftInput {
+    pub address: String,
+    pub topic: String,
+    /// Why (kept in the audit log): e.g. the customer asked by phone to get invoices again.
+    pub reason: String,
+}
+
+#[derive(InputObject)]
 pub struct NotificationTemplateKeyInput {
     pub topic: String,
     pub channel: String,
@@ -270,6 +278,19 @@ impl NotificationMutation {
     ) -> async_graphql::Result<SmtpProvider> {
         let (app, c) = app_ctx(ctx)?;
         mail::provider_add(app, &c, &input.name, &input.url)
+            .await
+            .gql()
+            .map(Into::into)
+    }
+
+    /// Lets an address that unsubscribed receive the topic by e-mail again.
+    async fn notification_suppression_lift(
+        &self,
+        ctx: &Context<'_>,
+        input: NotificationSuppressionLiftInput,
+    ) -> async_graphql::Result<NotificationSuppression> {
+        let (app, c) = app_ctx(ctx)?;
+        n::suppressions::lift(app, &c, &input.address, &input.topic, &input.reason)
             .await
             .gql()
             .map(Into::into)

@@ -119,6 +119,20 @@ impl NotificationQuery {
         let (app, c) = app_ctx(ctx)?;
         n::mail::settings(app, &c).await.gql().map(Into::into)
     }
+    /// Addresses that unsubscribed from a topic by one-click link, newest first (`address`:
+    /// a part of the address).
+    async fn notification_suppressions(
+        &self,
+        ctx: &Context<'_>,
+        address: Option<String>,
+        #[graphql(default = 50)] first: i32,
+    ) -> async_graphql::Result<Vec<NotificationSuppression>> {
+        let (app, c) = app_ctx(ctx)?;
+        n::suppressions::list(app, &c, address.as_deref(), i64::from(first))
+            .await
+            .gql()
+            .map(|v| v.into_iter().map(Into::into).collect())
+    }
     /// The tenant's routing rules (none: the shipped defaults apply).
     async fn notification_rules(
         &self,

@@ -333,6 +333,24 @@ impl From<tsunagi_app::notifications::mail::SmtpProviderView> for SmtpProvider {
     }
 }
 
+/// An address that unsubscribed from a topic with a one-click link (and is no user).
+#[derive(SimpleObject)]
+pub struct NotificationSuppression {
+    pub address: String,
+    pub topic: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<tsunagi_app::notifications::suppressions::Suppression> for NotificationSuppression {
+    fn from(s: tsunagi_app::notifications::suppressions::Suppression) -> Self {
+        Self {
+            address: s.address,
+            topic: s.topic,
+            created_at: s.created_at,
+        }
+    }
+}
+
 /// The tenant's own e-mail: sender, DKIM signing, providers.
 #[derive(SimpleObject)]
 pub struct MailSettings {
