@@ -106,9 +106,6 @@ async fn every_topic_reaches_webhooks_email_and_consoles_from_its_producer() {
             .ok("mutation($c: String!) { notificationRuleCreate(input: {topic: \"*\", audience: \"role\", role: \"tenant_admin\", channel: $c}) { rule { id } } }", json!({ "c": channel }))
             .await;
     }
-    admin
-        .ok("mutation($e: String!) { userCreate(input: {email: $e, displayName: \"Alex Smith\", password: \"a-long-enough-password\", roles: [\"tenant_admin\"], locale: \"en\"}) { user { locale } } }", json!({ "e": EN_ADMIN }))
-        .await;
     let mut console = ws::connect(&s.base, admin.token.as_deref()).await;
     let ack = ws::next_json(&mut console, Duration::from_secs(5)).await;
     assert_eq!(
@@ -121,7 +118,12 @@ async fn every_topic_reaches_webhooks_email_and_consoles_from_its_producer() {
         "subscription { alerts { topic subject body critical } }",
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The subscription is live once the server has read it (no message says so): wait.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Created once the console listens: its own user.created alert must reach it.
+    admin
+        .ok("mutation($e: String!) { userCreate(input: {email: $e, displayName: \"Alex Smith\", password: \"a-long-enough-password\", roles: [\"tenant_admin\"], locale: \"en\"}) { user { locale } } }", json!({ "e": EN_ADMIN }))
+        .await;
 
     // The signing secret rotates; both sign during the overlap.
     let rot = admin

@@ -61,6 +61,43 @@ async fn a_javascript_pricing_rule_uploads_activates_and_prices_like_rust() {
         "{body}"
     );
 
+    // Files need a signed-in caller.
+    let anonymous = Client::new(&s.base, None);
+    let (status, body) = upload_file(&anonymous, "volume-js", "0.0.1", "volume_discount").await;
+    assert_eq!(
+        (status, code(&body).as_deref()),
+        (401, Some("UNAUTHENTICATED")),
+        "{body}"
+    );
+
+    // An idempotency key covers the file too: the same key with another file is a conflict.
+    let vars = json!({ "n": "volume-js", "v": "0.1.0", "m": manifest() });
+    let key = [("idempotency-key", "upload-0.1.0")];
+    let (_, first) = admin
+        .gql_file_with(
+            UPLOAD_FILE,
+            vars.clone(),
+            "f",
+            wasm("volume_discount"),
+            &key,
+        )
+        .await;
+    assert!(first["data"]["pluginUpload"]["id"].is_string(), "{first}");
+    let (_, replayed) = admin
+        .gql_file_with(
+            UPLOAD_FILE,
+            vars.clone(),
+            "f",
+            wasm("volume_discount"),
+            &key,
+        )
+        .await;
+    assert_eq!(replayed["data"], first["data"], "{replayed}");
+    let (_, other) = admin
+        .gql_file_with(UPLOAD_FILE, vars, "f", wasm("hostile"), &key)
+        .await;
+    assert_eq!(code(&other).as_deref(), Some("CONFLICT"), "{other}");
+
     let (status, body) = upload_file(&admin, "volume-js", "1.0.0", "volume_discount_js").await;
     assert_eq!(status, 200, "{body}");
     let v = &body["data"]["pluginUpload"];

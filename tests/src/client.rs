@@ -59,9 +59,21 @@ impl Client {
     pub async fn gql_file(
         &self,
         query: &str,
+        variables: Value,
+        var: &str,
+        file: Vec<u8>,
+    ) -> (u16, Value) {
+        self.gql_file_with(query, variables, var, file, &[]).await
+    }
+
+    /// [`Client::gql_file`] with extra headers.
+    pub async fn gql_file_with(
+        &self,
+        query: &str,
         mut variables: Value,
         var: &str,
         file: Vec<u8>,
+        headers: &[(&str, &str)],
     ) -> (u16, Value) {
         variables[var] = Value::Null;
         let boundary = format!("tsunagi-{}", uuid::Uuid::now_v7().simple());
@@ -97,6 +109,9 @@ impl Client {
             .body(body);
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let res = req.send().await.expect("server reachable");
         let status = res.status().as_u16();

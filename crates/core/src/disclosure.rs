@@ -84,21 +84,20 @@ pub fn mask(s: &str, head: usize, tail: usize) -> String {
     out
 }
 
-/// A URL as events and messages show it: scheme, host and port; credentials dropped and the
-/// path and query (where chat and webhook services put their tokens) shown as `…`.
-pub fn url_shown(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
+/// A URL as events and messages show it: scheme, host and port as a URL parser reads them
+/// (so `\\` and other spellings cannot smuggle a path through); credentials dropped; any
+/// path, query or fragment (where chat and webhook services put their tokens) shown as `…`.
+pub fn url_shown(raw: &str) -> String {
+    let Ok(u) = url::Url::parse(raw.trim()) else {
         return "…".into();
     };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let tail = &rest[end..];
-    if tail.is_empty() || tail == "/" {
-        format!("{scheme}://{host}{tail}")
-    } else {
-        format!("{scheme}://{host}/…")
-    }
+    let Some(host) = u.host_str() else {
+        return "…".into();
+    };
+    let port = u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let bare = u.path() == "/" && u.query().is_none() && u.fragment().is_none();
+    let tail = if bare { "/" } else { "/…" };
+    format!("{}://{host}{port}{tail}", u.scheme())
 }
 
 fn secret_key(name: &str) -> bool {

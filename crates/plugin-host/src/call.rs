@@ -79,7 +79,9 @@ impl Session<'_> {
                 _ => unreachable!("checked above"),
             })
             .await;
-        then(self.plugin(), out, |a| check_adjustments(a))
+        let out = then(self.plugin(), out, |a| check_adjustments(a));
+        self.discard_if_malformed(&out);
+        out
     }
 
     /// A partner's commission lines for a period.
@@ -94,12 +96,14 @@ impl Session<'_> {
                 _ => unreachable!("checked above"),
             })
             .await;
-        then(self.plugin(), out, |lines| {
+        let out = then(self.plugin(), out, |lines| {
             lines
                 .iter()
                 .enumerate()
                 .try_for_each(|(i, l)| check_line(&l.code, &l.reason, i))
-        })
+        });
+        self.discard_if_malformed(&out);
+        out
     }
 }
 
@@ -112,7 +116,7 @@ impl Host {
         m: &Manifest,
         input: PricingInput,
     ) -> Outcome<Vec<Adjustment>> {
-        self.session(p, m).await.price(input).await
+        self.session_with(p, m, None).await.price(input).await
     }
 
     /// A partner's commission lines for a period, on a fresh instance.
@@ -122,7 +126,7 @@ impl Host {
         m: &Manifest,
         input: CommissionInput,
     ) -> Outcome<Vec<CommissionLine>> {
-        self.session(p, m).await.commission(input).await
+        self.session_with(p, m, None).await.commission(input).await
     }
 
     /// Delivers a rendered notification through a channel plugin, on a fresh instance

@@ -87,6 +87,9 @@ struct Inner {
     channel: Linker<State>,
     compiled: Mutex<HashMap<String, Component>>,
     pub(crate) slots: tokio::sync::Semaphore,
+    /// Batches (sessions of many calls) hold a slot for long: at most half the slots, so
+    /// one tenant's replays never starve the one-off calls (quotes, deliveries) of others.
+    batch_slots: tokio::sync::Semaphore,
     cfg: HostConfig,
     compat: String,
 }
@@ -150,6 +153,7 @@ impl Host {
             engine,
             compiled: Mutex::new(HashMap::new()),
             slots: tokio::sync::Semaphore::new(n as usize),
+            batch_slots: tokio::sync::Semaphore::new((n as usize / 2).max(1)),
             cfg,
             compat,
         })))
@@ -165,6 +169,10 @@ impl Host {
 
     pub(crate) fn slots(&self) -> &tokio::sync::Semaphore {
         &self.0.slots
+    }
+
+    pub(crate) fn batch_slots(&self) -> &tokio::sync::Semaphore {
+        &self.0.batch_slots
     }
 
     pub fn digest(bytes: &[u8]) -> String {

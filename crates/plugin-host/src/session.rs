@@ -1,11 +1,12 @@
 //! Calls on one instance: a [`Session`] holds a pool slot, a store and (once the first call
 //! has made it) an instance of one plugin version under one manifest, and runs calls on it
 //! one after another. Every call gets its own fuel, time limit, input/output checks, logs
-//! and stderr; memory is the instance's. A call that fails in any way (trap, limit, timeout,
-//! malformed answer) drops the instance, so the next call starts from a fresh one.
+//! and stderr, and WASI's seeded randomness starts over; memory is the instance's. A call
+//! that fails (trap, limit, timeout, malformed answer) drops the instance, so the next call
+//! starts from a fresh one; the plugin's own error message is an answer and keeps it.
 //!
-//! Isolation: a session is for the calls of one batch of one tenant (a replay, a quote run,
-//! a bill run), never shared across tenants, versions or manifests. What a guest keeps in
+//! Isolation: a session is for the calls of one batch of one tenant (a replay today, the
+//! bill run later), never shared across tenants, versions or manifests. What a guest keeps in
 //! globals between the calls of a batch is the tenant's own data; plugins must still answer
 //! each call from its input alone (docs/plugin-authoring.md says so). One-off calls
 //! ([`Host::price`] …) are sessions of one call.
@@ -47,17 +48,27 @@ pub struct Session<'h> {
     http: Option<HttpPolicy>,
     live: Option<(Store<State>, Instance)>,
     _slot: tokio::sync::SemaphorePermit<'h>,
+    _batch: Option<tokio::sync::SemaphorePermit<'h>>,
     /// Instances made so far (1 when every call succeeded).
     pub instances: u32,
 }
 
 impl Host {
     /// A session for the calls of one batch of one tenant on `plugin` under `manifest`;
-    /// waits for a free pool slot, which it holds until dropped.
+    /// waits for a free batch place (half the pool at most) and a pool slot, which it holds
+    /// until dropped.
     pub async fn session<'h>(&'h self, plugin: &'h Plugin, manifest: &'h Manifest) -> Session<'h> {
-        self.session_with(plugin, manifest, None).await
+        let batch = self
+            .batch_slots()
+            .acquire()
+            .await
+            .expect("the batch semaphore is never closed");
+        let mut s = self.session_with(plugin, manifest, None).await;
+        s._batch = Some(batch);
+        s
     }
 
+    /// A session for one call (no batch place).
     pub(crate) async fn session_with<'h>(
         &'h self,
         plugin: &'h Plugin,
@@ -76,6 +87,7 @@ impl Host {
             http,
             live: None,
             _slot: slot,
+            _batch: None,
             instances: 0,
         }
     }
@@ -88,6 +100,17 @@ impl Session<'_> {
 
     pub fn manifest(&self) -> &Manifest {
         self.manifest
+    }
+
+    /// An answer the host refused (a positive discount, an empty reason …) ends the
+    /// instance too: whatever led the guest there is not to be trusted with the next input.
+    /// The plugin's own error (`Err(message)`) is an answer, and keeps it.
+    pub(crate) fn discard_if_malformed<T>(&mut self, out: &Outcome<T>) {
+        if let Err(e) = &out.result
+            && matches!(e.failure, Failure::Malformed { .. })
+        {
+            self.live = None;
+        }
     }
 
     fn store(&self) -> Store<State> {

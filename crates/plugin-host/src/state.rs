@@ -43,8 +43,12 @@ impl HostMonotonicClock for Epoch {
 }
 
 /// Memory and instance limits; remembers the peak and whether a limit refused a request.
+/// The memory limit is for all of an instance's linear memories together (a component may
+/// hold several), counted from their creation (wasmtime asks this limiter then too).
 pub struct Limiter {
     pub memory_limit: usize,
+    /// All linear memories of the store, now.
+    pub memory_total: usize,
     pub peak_memory: usize,
     pub memory_refused: bool,
 }
@@ -52,15 +56,17 @@ pub struct Limiter {
 impl wasmtime::ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_limit {
+        let total = self.memory_total - current.min(self.memory_total) + desired;
+        if total > self.memory_limit {
             self.memory_refused = true;
             return Ok(false);
         }
-        self.peak_memory = self.peak_memory.max(desired);
+        self.memory_total = total;
+        self.peak_memory = self.peak_memory.max(total);
         Ok(true)
     }
     fn table_growing(
@@ -92,26 +98,32 @@ pub struct State {
     pub http: Option<HttpPolicy>,
 }
 
+/// The deny-all, deterministic WASI context; made afresh for every call, so on a reused
+/// instance too WASI's seeded randomness starts over at each call.
+fn wasi(stderr: &CappedPipe) -> WasiCtx {
+    wasmtime_wasi::WasiCtxBuilder::new()
+        .stderr(stderr.clone())
+        .wall_clock(Epoch)
+        .monotonic_clock(Epoch)
+        .secure_random(<rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(
+            0x7375_6e61_6769,
+        ))
+        .insecure_random_seed(0x7375_6e61_6769)
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .build()
+}
+
 impl State {
     pub fn new(limits: &Limits, http: Option<HttpPolicy>) -> Self {
         let stderr = CappedPipe::new(STDERR_BYTES);
-        let wasi = wasmtime_wasi::WasiCtxBuilder::new()
-            .stderr(stderr.clone())
-            .wall_clock(Epoch)
-            .monotonic_clock(Epoch)
-            .secure_random(<rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(
-                0x7375_6e61_6769,
-            ))
-            .insecure_random_seed(0x7375_6e61_6769)
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
         Self {
-            wasi,
+            wasi: wasi(&stderr),
             table: ResourceTable::new(),
             limiter: Limiter {
                 memory_limit: usize::try_from(limits.memory_bytes).unwrap_or(usize::MAX),
+                memory_total: 0,
                 peak_memory: 0,
                 memory_refused: false,
             },
@@ -129,6 +141,7 @@ impl State {
 
     /// A call begins on this store: its logs, stderr and memory refusal are its own.
     pub(crate) fn begin_call(&mut self) {
+        self.wasi = wasi(&self.stderr);
         self.logs.clear();
         self.logs_dropped = 0;
         self.stderr.clear();

@@ -77,6 +77,15 @@ async fn a_session_reuses_its_instance_and_starts_afresh_after_a_failure() {
     );
     assert_eq!(s.instances, 2);
     drop(s);
+    // An answer the host refuses ends the instance too.
+    let bad = manifest(&[("mode", "bad")]);
+    let mut s = h.session(&p, &bad).await;
+    for _ in 0..2 {
+        let e = s.price(call("x")).await.result.expect_err("malformed");
+        assert!(matches!(e.failure, Failure::Malformed { .. }), "{e}");
+    }
+    assert_eq!(s.instances, 2);
+    drop(s);
     // One-off calls never share an instance.
     for _ in 0..2 {
         let adj = h.price(&p, &m, call("x")).await.result.expect("ok");

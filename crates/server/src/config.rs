@@ -378,18 +378,43 @@ impl Config {
     }
 }
 
-/// An https URL whose host is neither loopback, a private address, nor an `.example` name.
-fn public_https(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("https://") else {
+/// An https URL whose host is a public name or address: not loopback, private, link-local,
+/// unspecified, `localhost` or a reserved `.example`/`.test`/`.invalid` name.
+fn public_https(raw: &str) -> bool {
+    use std::net::IpAddr;
+    let Ok(u) = url::Url::parse(raw.trim()) else {
         return false;
     };
-    let host = rest.split(['/', ':', '?', '#']).next().unwrap_or_default();
-    let private = match host.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(a)) => a.is_loopback() || a.is_private() || a.is_link_local(),
-        Ok(std::net::IpAddr::V6(a)) => a.is_loopback(),
-        Err(_) => host == "localhost" || host.ends_with(".example") || host.ends_with(".localhost"),
+    if u.scheme() != "https" {
+        return false;
+    }
+    let private_ip = |ip: IpAddr| match ip {
+        IpAddr::V4(a) => private_ip_v4(a),
+        IpAddr::V6(a) => {
+            a.is_loopback()
+                || a.is_unspecified()
+                || (a.segments()[0] & 0xfe00) == 0xfc00 // unique local
+                || (a.segments()[0] & 0xffc0) == 0xfe80 // link local
+                || a.to_ipv4_mapped().is_some_and(private_ip_v4)
+        }
     };
-    !host.is_empty() && !private
+    match u.host() {
+        Some(url::Host::Ipv4(a)) => !private_ip(IpAddr::V4(a)),
+        Some(url::Host::Ipv6(a)) => !private_ip(IpAddr::V6(a)),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            let reserved = ["localhost", "example", "test", "invalid", "local"];
+            !d.is_empty()
+                && !reserved
+                    .iter()
+                    .any(|r| d == *r || d.ends_with(&format!(".{r}")))
+        }
+        None => false,
+    }
+}
+
+fn private_ip_v4(a: std::net::Ipv4Addr) -> bool {
+    a.is_loopback() || a.is_private() || a.is_link_local() || a.is_unspecified()
 }
 
 #[cfg(test)]
@@ -455,6 +480,31 @@ mod tests {
         let e = Config::load(None, env(&[("TSUNAGI_RATE_LIMIT__TENANT_BURST", "lots")]))
             .expect_err("not a number");
         assert!(e.to_string().contains("tenant_burst"), "{e}");
+    }
+
+    #[test]
+    fn public_addresses_only() {
+        for bad in [
+            "http://api.sakura-mobile.jp/u",
+            "https://[::1]/u",
+            "https://127.1/u",
+            "https://0.0.0.0/u",
+            "https://u@LOCALHOST/u",
+            "https://X.EXAMPLE./u",
+            "https://10.2.3.4/u",
+            "https://[fd00::1]/u",
+            "https://[::ffff:192.168.1.1]/u",
+            "https://portal.test",
+            "not a url",
+        ] {
+            assert!(!public_https(bad), "{bad}");
+        }
+        for good in [
+            "https://api.sakura-mobile.jp/notifications/unsubscribe",
+            "https://203.0.113.9/u",
+        ] {
+            assert!(public_https(good), "{good}");
+        }
     }
 
     #[test]

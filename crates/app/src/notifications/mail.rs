@@ -139,7 +139,7 @@ pub async fn settings_set(
                 "input.dkimDomain",
                 format!(
                     "{d} does not align with the From domain {f} (DMARC relaxed alignment): \
-                     sign with {f} or a domain it belongs to"
+                     sign with a domain of the same organization as {f}"
                 ),
             ),
             Some(_) => {}
@@ -302,10 +302,39 @@ fn address_domain(from: &str) -> Option<String> {
     (!d.is_empty()).then_some(d)
 }
 
-/// DMARC relaxed alignment, approximated without the public suffix list: the signing
-/// domain is the From domain or one it belongs to (`mail.sakura.example` is signed by
-/// `sakura.example`), or the other way round.
+/// DMARC relaxed alignment: the From and DKIM domains have the same organizational domain.
+/// Without the public suffix list, that is approximated as the last two labels, or three
+/// under a two-letter country code whose second level is a short generic label (`co.jp`,
+/// `ne.jp`, `co.uk`, `com.au`): `mail.sakura.example` and `news.sakura.example` align,
+/// `sakura.co.jp` and `ume.co.jp` do not.
 fn aligned(from: &str, dkim: &str) -> bool {
-    let dkim = dkim.to_ascii_lowercase();
-    from == dkim || from.ends_with(&format!(".{dkim}")) || dkim.ends_with(&format!(".{from}"))
+    fn org(d: &str) -> String {
+        let d = d.trim_end_matches('.').to_ascii_lowercase();
+        let labels: Vec<&str> = d.split('.').collect();
+        let n = labels.len();
+        let keep = if n >= 3 && labels[n - 1].len() == 2 && labels[n - 2].len() <= 3 {
+            3
+        } else {
+            2
+        };
+        labels[n.saturating_sub(keep)..].join(".")
+    }
+    org(from) == org(dkim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{address_domain, aligned};
+
+    #[test]
+    fn dkim_alignment_is_relaxed() {
+        let from = address_domain("Sakura <noreply@mail.sakura-mobile.example>").expect("domain");
+        assert_eq!(from, "mail.sakura-mobile.example");
+        assert!(aligned(&from, "sakura-mobile.example"));
+        assert!(aligned(&from, "news.sakura-mobile.example"));
+        assert!(!aligned(&from, "other.example"));
+        assert!(aligned("info.sakura.co.jp", "sakura.co.jp"));
+        assert!(!aligned("sakura.co.jp", "ume.co.jp"));
+        assert!(!aligned("sakura.co.jp", "co.jp"));
+    }
 }

@@ -124,9 +124,19 @@ fn urls_show_their_origin_only() {
         "https://hooks.example/…"
     );
     assert_eq!(
+        url_shown("https://hooks.example#t"),
+        "https://hooks.example/…"
+    );
+    assert_eq!(
         url_shown("https://hooks.example/"),
         "https://hooks.example/"
     );
-    assert_eq!(url_shown("https://hooks.example"), "https://hooks.example");
+    assert_eq!(url_shown("https://hooks.example"), "https://hooks.example/");
+    // Backslashes are path separators to a URL parser (and to the SSRF guard's).
+    assert_eq!(
+        url_shown("https://hooks.example\\T000\\SECRET"),
+        "https://hooks.example/…"
+    );
+    assert_eq!(url_shown("https://[::1]:8080/x"), "https://[::1]:8080/…");
     assert_eq!(url_shown("not a url"), "…");
 }

@@ -2,7 +2,8 @@
 //! requests (the GraphQL multipart request spec, used to upload plugin components as
 //! `input.wasm`) up to [`MAX_MULTIPART_BYTES`]. A body announced larger is refused at once
 //! with 413 and a GraphQL-shaped error saying the limit and what to do; a chunked body is
-//! cut off at the limit.
+//! cut off at the limit (the request then fails as unreadable, 400). Multipart requests
+//! need a bearer token: the files are held in memory while parsed.
 
 use axum::body::Body;
 use axum::extract::Request;
@@ -25,8 +26,25 @@ fn is_multipart(req: &Request) -> bool {
         .is_some_and(|v| v.trim_start().starts_with("multipart/form-data"))
 }
 
+fn refuse(status: StatusCode, code: &str, message: String, limit: Option<usize>) -> Response {
+    let body = json!({ "errors": [{
+        "message": message,
+        "extensions": { "code": code, "limitBytes": limit },
+    }]});
+    (status, axum::Json(body)).into_response()
+}
+
 pub async fn body_limit(req: Request, next: Next) -> Response {
     let multipart = is_multipart(&req);
+    // Files are for signed-in callers only (uploads are held in memory while parsed).
+    if multipart && !req.headers().contains_key(header::AUTHORIZATION) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "multipart requests (file uploads) need a bearer token".into(),
+            None,
+        );
+    }
     let limit = if multipart {
         MAX_MULTIPART_BYTES
     } else {
@@ -47,11 +65,12 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
              spec, pluginUpload's input.wasm) rather than base64 in JSON"
                 .to_owned()
         };
-        let body = json!({ "errors": [{
-            "message": format!("the request body of {n} bytes exceeds the {limit}-byte limit: {hint}"),
-            "extensions": { "code": "PAYLOAD_TOO_LARGE", "limitBytes": limit },
-        }]});
-        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(body)).into_response();
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            format!("the request body of {n} bytes exceeds the {limit}-byte limit: {hint}"),
+            Some(limit),
+        );
     }
     let req = req.map(|b| Body::new(http_body_util::Limited::new(b, limit)));
     next.run(req).await
