@@ -207,30 +207,26 @@ impl EmailChannel {
         let mut providers = Vec::new();
         for p in rows {
             let url = self.key.open(id, SMTP_URL_PURPOSE, &p.url_enc)?;
-            // A tenant's provider is a destination it chose: the SSRF guard applies.
-            let target = reqwest::Url::parse(&url).ok().and_then(|u| {
-                Some((
-                    u.host_str()?.to_owned(),
-                    u.port_or_known_default().unwrap_or(25),
-                ))
-            });
-            let allowed = match target {
-                Some((host, port)) => {
-                    let addrs: Vec<std::net::IpAddr> =
-                        tokio::net::lookup_host((host.as_str(), port))
-                            .await
-                            .map(|a| a.map(|s| s.ip()).collect())
-                            .unwrap_or_default();
-                    !addrs.is_empty() && addrs.iter().all(|ip| self.guard.permits(*ip))
-                }
-                None => false,
+            // A tenant's provider is a destination it chose: the SSRF guard applies, and the
+            // connection goes to the address it checked (no second resolution to rebind).
+            let checked = match super::smtp_pin::target(&url) {
+                Some((host, port)) => tokio::net::lookup_host((host.as_str(), port))
+                    .await
+                    .map(|a| a.map(|s| s.ip()).collect::<Vec<_>>())
+                    .unwrap_or_default(),
+                None => Vec::new(),
             };
-            if !allowed {
-                tracing::warn!(tenant_id = %tenant, provider = %p.name, "tenant SMTP provider refused by the SSRF guard or not resolvable");
-                continue;
-            }
-            match transport(&url, self.timeout) {
-                Ok((host, t)) => providers.push((format!("{} ({host})", p.name), t)),
+            let ip = match checked.first() {
+                Some(ip) if checked.iter().all(|ip| self.guard.permits(*ip)) => *ip,
+                _ => {
+                    tracing::warn!(tenant_id = %tenant, provider = %p.name, "tenant SMTP provider refused by the SSRF guard or not resolvable");
+                    continue;
+                }
+            };
+            let name = super::smtp_pin::target(&url)
+                .map_or_else(|| "smtp".to_owned(), |(h, port)| format!("{h}:{port}"));
+            match super::smtp_pin::pinned(&url, ip, self.timeout) {
+                Ok(t) => providers.push((format!("{} ({name})", p.name), t)),
                 Err(e) => {
                     tracing::warn!(tenant_id = %tenant, provider = %p.name, error = %e, "tenant SMTP provider skipped")
                 }

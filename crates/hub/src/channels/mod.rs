@@ -5,6 +5,7 @@
 pub mod email;
 pub mod mail;
 pub mod plugin;
+pub mod smtp_pin;
 pub mod webhook;
 
 use crate::HubConfig;
