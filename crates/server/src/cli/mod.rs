@@ -62,6 +62,30 @@ pub enum Command {
         #[command(subcommand)]
         cmd: AuditCmd,
     },
+    /// A carrier simulator: the carrier API of docs/carrier-api.md as a real HTTP server
+    /// with its own durable journal and injected faults (no platform database needed).
+    CarrierSim {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9090")]
+        listen: String,
+        /// The simulator's journal (its durable books), created when missing.
+        #[arg(long, default_value = "carrier-sim.jsonl")]
+        journal: std::path::PathBuf,
+        /// The bearer API key callers must present.
+        #[arg(long, env = "TSUNAGI_CARRIER_SIM_KEY")]
+        api_key: String,
+        /// Share of commands answered 503 without being applied (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        error_rate: f64,
+        /// Share of commands applied whose answer is held for --hold-ms (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        timeout_rate: f64,
+        #[arg(long, default_value_t = 30_000)]
+        hold_ms: u64,
+        /// Added to every request.
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+    },
 }
 
 /// Creates the database if missing, then migrates.
@@ -116,6 +140,43 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Schema { out } => return write_schema(out.as_deref()),
         Command::Plugin { cmd } => return plugin::run(cmd).await,
+        Command::CarrierSim {
+            listen,
+            journal,
+            api_key,
+            error_rate,
+            timeout_rate,
+            hold_ms,
+            latency_ms,
+        } => {
+            let cfg = tsunagi_carrier::sim::SimConfig {
+                journal,
+                api_key,
+                faults: tsunagi_carrier::sim::Faults {
+                    error_rate,
+                    timeout_rate,
+                    hold_ms,
+                    latency_ms,
+                },
+            };
+            anyhow::ensure!(
+                (0.0..=1.0).contains(&error_rate) && (0.0..=1.0).contains(&timeout_rate),
+                "--error-rate and --timeout-rate are between 0 and 1"
+            );
+            anyhow::ensure!(!cfg.api_key.is_empty(), "--api-key: required");
+            let (addr, task) = tsunagi_carrier::sim::serve(&cfg, &listen)
+                .await
+                .with_context(|| format!("carrier-sim: cannot serve on {listen}"))?;
+            eprintln!(
+                "carrier-sim: listening on http://{addr} (journal {})",
+                cfg.journal.display()
+            );
+            tokio::select! {
+                _ = task => {},
+                _ = tokio::signal::ctrl_c() => {},
+            }
+            return Ok(());
+        }
         _ => {}
     }
     let cfg = Config::from_env(cli.config.as_deref())?;
@@ -169,5 +230,6 @@ pub async fn execute(cfg: &Config, command: Command) -> Result<()> {
         Command::Audit { cmd } => tenant::run_audit(&cfg, cmd).await,
         Command::Schema { .. } => Ok(()),
         Command::Plugin { cmd } => plugin::run(cmd).await,
+        Command::CarrierSim { .. } => Ok(()),
     }
 }

@@ -1,0 +1,118 @@
+//! What the platform asks of a carrier, independent of any one carrier's API: commands on a
+//! line (each carrying our idempotency key), the line as the carrier sees it, and its
+//! inventory in pages. Failures say what the caller may do next: a `Rejected` command is
+//! final (a person or a different command must follow), a `Transient` one was not applied
+//! and may be retried with the same key, an `Unknown` one may or may not have been applied
+//! (a timeout after sending): ask [`CarrierGateway::line`] before anything else.
+
+use serde::{Deserialize, Serialize};
+
+/// A line's state at the carrier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CarrierStatus {
+    Active,
+    Suspended,
+    Terminated,
+}
+
+/// A line as the carrier sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CarrierLine {
+    /// E.164 with `+`.
+    pub msisdn: String,
+    pub iccid: String,
+    pub status: CarrierStatus,
+    /// Data speed limit in kbit/s; None: unthrottled.
+    pub speed_limit_kbps: Option<u32>,
+    /// Increases with every change the carrier applies to the line (callbacks carry it, so
+    /// a late message never overrides a newer state).
+    pub sequence: u64,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A command on a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    Activate { iccid: String },
+    Suspend,
+    Resume,
+    Terminate,
+    SwapSim { iccid: String },
+    SetSpeedLimit { kbps: Option<u32> },
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Activate { .. } => "activate",
+            Self::Suspend => "suspend",
+            Self::Resume => "resume",
+            Self::Terminate => "terminate",
+            Self::SwapSim { .. } => "swap_sim",
+            Self::SetSpeedLimit { .. } => "set_speed_limit",
+        }
+    }
+}
+
+/// A command for one line, with our idempotency key: the carrier applies a key once, and
+/// answers a repeat of it with the first answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineCommand {
+    pub key: String,
+    pub msisdn: String,
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+/// One page of the carrier's inventory, in MSISDN order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryPage {
+    pub lines: Vec<CarrierLine>,
+    /// Pass as `after` for the next page; None: the last page.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayError {
+    /// Refused for good: `code` is the carrier's (`invalid_state`, `not_found`,
+    /// `already_exists`, `idempotency_conflict`, `bad_request`, `unauthorized`).
+    Rejected { code: String, message: String },
+    /// Not applied (refused connection, 5xx, 429): retry with the same key.
+    Transient(String),
+    /// Sent, but no answer (timeout, connection lost): may have been applied.
+    Unknown(String),
+}
+
+impl std::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Rejected { code, message } => {
+                write!(f, "the carrier refused ({code}): {message}")
+            }
+            Self::Transient(m) => write!(f, "the carrier is unavailable, not applied: {m}"),
+            Self::Unknown(m) => write!(f, "no answer from the carrier, outcome unknown: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+/// A carrier, as the platform talks to it.
+#[async_trait::async_trait]
+pub trait CarrierGateway: Send + Sync {
+    /// Applies a command once per key; the line after it.
+    async fn submit(&self, cmd: &LineCommand) -> Result<CarrierLine, GatewayError>;
+    /// The line as the carrier has it now (None: the carrier has no such line).
+    async fn line(&self, msisdn: &str) -> Result<Option<CarrierLine>, GatewayError>;
+    /// A page of the inventory after `after` (an MSISDN), at most `limit` lines.
+    async fn inventory(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<InventoryPage, GatewayError>;
+}

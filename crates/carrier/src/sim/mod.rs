@@ -1,0 +1,223 @@
+//! `tsunagi carrier-sim`: a carrier as a real HTTP server, for the demo and the tests. It
+//! speaks the API of docs/carrier-api.md, keeps its own durable books (a journal file, not
+//! the platform's tables), applies each idempotency key once, and injects faults set at
+//! start or through `POST /admin/faults`: an error rate (503, nothing applied), a timeout
+//! rate (applied, then the answer is held past the caller's patience) and added latency.
+
+mod state;
+
+pub use state::{Answer, Entry};
+
+use crate::gateway::{CarrierLine, Command, InventoryPage};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// The faults the simulator injects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Faults {
+    /// Share of commands answered 503 without being applied (0–1).
+    pub error_rate: f64,
+    /// Share of commands applied whose answer is then held for `hold_ms` (0–1).
+    pub timeout_rate: f64,
+    /// How long a "timed-out" answer is held.
+    pub hold_ms: u64,
+    /// Added to every request.
+    pub latency_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub journal: PathBuf,
+    pub api_key: String,
+    pub faults: Faults,
+}
+
+struct Sim {
+    books: Mutex<state::Books>,
+    faults: std::sync::Mutex<Faults>,
+    api_key: String,
+}
+
+type Shared = Arc<Sim>;
+
+fn problem(status: u16, code: &str, message: &str) -> Response {
+    let s = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (s, Json(json!({ "code": code, "message": message }))).into_response()
+}
+
+/// Every route needs the API key.
+async fn authorized(
+    State(sim): State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let ok = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|k| k == sim.api_key);
+    if !ok {
+        return problem(401, "unauthorized", "a valid bearer API key is required");
+    }
+    next.run(req).await
+}
+
+/// The router of a simulator over the books in `cfg.journal`.
+pub fn router(cfg: &SimConfig) -> std::io::Result<Router> {
+    let sim = Arc::new(Sim {
+        books: Mutex::new(state::Books::open(&cfg.journal)?),
+        faults: std::sync::Mutex::new(cfg.faults.clone()),
+        api_key: cfg.api_key.clone(),
+    });
+    Ok(Router::new()
+        .route("/v1/lines", get(inventory))
+        .route("/v1/lines/{msisdn}", get(line))
+        .route("/v1/lines/{msisdn}/commands", post(command))
+        .route("/admin/faults", get(faults_get).post(faults_set))
+        .route("/admin/journal", get(journal))
+        .route("/admin/lines/{msisdn}", post(force))
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            authorized,
+        ))
+        .with_state(sim))
+}
+
+/// Serves on `listen` until the task is dropped; returns the bound address.
+pub async fn serve(
+    cfg: &SimConfig,
+    listen: &str,
+) -> std::io::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    let app = router(cfg)?;
+    let l = tokio::net::TcpListener::bind(listen).await?;
+    let addr = l.local_addr()?;
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(l, app).await;
+    });
+    Ok((addr, task))
+}
+
+fn current_faults(sim: &Sim) -> Faults {
+    sim.faults.lock().map(|f| f.clone()).unwrap_or_default()
+}
+
+async fn command(
+    State(sim): State<Shared>,
+    Path(msisdn): Path<String>,
+    h: HeaderMap,
+    body: Result<Json<Command>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Some(key) = h
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| (1..=255).contains(&k.len()))
+    else {
+        return problem(
+            400,
+            "bad_request",
+            "Idempotency-Key: 1–255 characters required",
+        );
+    };
+    let Ok(Json(cmd)) = body else {
+        return problem(400, "bad_request", "the body is not a command");
+    };
+    let f = current_faults(&sim);
+    tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+    if f.error_rate > 0.0 && rand::random::<f64>() < f.error_rate {
+        return problem(503, "unavailable", "injected error: nothing applied");
+    }
+    let answer = sim.books.lock().await.apply(key, &msisdn, &cmd);
+    let answer = match answer {
+        Ok(a) => a,
+        Err(e) => return problem(500, "journal", &e.to_string()),
+    };
+    if f.timeout_rate > 0.0 && rand::random::<f64>() < f.timeout_rate {
+        tokio::time::sleep(Duration::from_millis(f.hold_ms.max(1))).await;
+    }
+    match answer {
+        Answer::Line(l) => Json(l).into_response(),
+        Answer::Refused {
+            status,
+            code,
+            message,
+        } => problem(status, &code, &message),
+    }
+}
+
+async fn line(State(sim): State<Shared>, Path(msisdn): Path<String>) -> Response {
+    match sim.books.lock().await.lines.get(&msisdn) {
+        Some(l) => Json(l.clone()).into_response(),
+        None => problem(404, "not_found", &format!("no line {msisdn}")),
+    }
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn inventory(State(sim): State<Shared>, q: Query<PageQuery>) -> Response {
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000) as usize;
+    let books = sim.books.lock().await;
+    let lines: Vec<CarrierLine> = match &q.after {
+        Some(a) => books
+            .lines
+            .range::<String, _>((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded))
+            .take(limit + 1)
+            .map(|(_, l)| l.clone())
+            .collect(),
+        None => books.lines.values().take(limit + 1).cloned().collect(),
+    };
+    let more = lines.len() > limit;
+    let lines: Vec<CarrierLine> = lines.into_iter().take(limit).collect();
+    let next = more
+        .then(|| lines.last().map(|l| l.msisdn.clone()))
+        .flatten();
+    Json(InventoryPage { lines, next }).into_response()
+}
+
+async fn faults_get(State(sim): State<Shared>) -> Response {
+    Json(current_faults(&sim)).into_response()
+}
+
+async fn faults_set(State(sim): State<Shared>, Json(f): Json<Faults>) -> Response {
+    if !(0.0..=1.0).contains(&f.error_rate) || !(0.0..=1.0).contains(&f.timeout_rate) {
+        return problem(
+            400,
+            "bad_request",
+            "errorRate and timeoutRate are between 0 and 1",
+        );
+    }
+    if let Ok(mut cur) = sim.faults.lock() {
+        *cur = f.clone();
+    }
+    Json(f).into_response()
+}
+
+async fn journal(State(sim): State<Shared>) -> Response {
+    Json(sim.books.lock().await.journal.clone()).into_response()
+}
+
+/// Drift: sets a line as the carrier has it, without a command (not journalled: a
+/// restart forgets it, as a real carrier's back office would not).
+async fn force(
+    State(sim): State<Shared>,
+    Path(msisdn): Path<String>,
+    Json(mut l): Json<CarrierLine>,
+) -> Response {
+    l.msisdn = msisdn;
+    sim.books.lock().await.force(l.clone());
+    Json(l).into_response()
+}

@@ -1,0 +1,205 @@
+//! The simulated carrier's books: its lines and its idempotency log, kept durable in an
+//! append-only journal (one JSON line per key, written and flushed before the answer
+//! leaves) and rebuilt from it at start. A key is applied once; its repeat gets the first
+//! answer; the same key with another command is refused (`idempotency_conflict`).
+
+use crate::gateway::{CarrierLine, CarrierStatus, Command};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+/// What the carrier answered a key: the line after it, or a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Answer {
+    Line(CarrierLine),
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+}
+
+/// One journal line.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    pub key: String,
+    pub msisdn: String,
+    pub command: Command,
+    /// SHA-256 of (msisdn, command): what the key was first used for.
+    pub hash: String,
+    pub answer: Answer,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+pub struct Books {
+    pub lines: BTreeMap<String, CarrierLine>,
+    keys: HashMap<String, usize>,
+    pub journal: Vec<Entry>,
+    file: std::fs::File,
+}
+
+fn refused(status: u16, code: &str, message: impl Into<String>) -> Answer {
+    Answer::Refused {
+        status,
+        code: code.into(),
+        message: message.into(),
+    }
+}
+
+fn hash(msisdn: &str, cmd: &Command) -> String {
+    let body = serde_json::to_string(&(msisdn, cmd)).unwrap_or_default();
+    hex::encode(Sha256::digest(body.as_bytes()))
+}
+
+fn e164(m: &str) -> bool {
+    m.strip_prefix('+')
+        .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn iccid_ok(i: &str) -> bool {
+    (18..=20).contains(&i.len()) && i.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl Books {
+    /// Opens (creating) the journal and replays it.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        let mut books = Self {
+            lines: BTreeMap::new(),
+            keys: HashMap::new(),
+            journal: Vec::new(),
+            file: std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .read(true)
+                .open(path)?,
+        };
+        let reader = std::io::BufReader::new(std::fs::File::open(path)?);
+        for line in reader.lines() {
+            let line = line?;
+            // A torn last line (a crash mid-write) was never answered: skip it.
+            let Ok(e) = serde_json::from_str::<Entry>(&line) else {
+                continue;
+            };
+            books.remember(e);
+        }
+        Ok(books)
+    }
+
+    fn remember(&mut self, e: Entry) {
+        if let Answer::Line(l) = &e.answer {
+            self.lines.insert(l.msisdn.clone(), l.clone());
+        }
+        self.keys.insert(e.key.clone(), self.journal.len());
+        self.journal.push(e);
+    }
+
+    /// Applies `cmd` under `key` (once), journals it, and returns the answer.
+    pub fn apply(&mut self, key: &str, msisdn: &str, cmd: &Command) -> std::io::Result<Answer> {
+        let h = hash(msisdn, cmd);
+        if let Some(i) = self.keys.get(key) {
+            let first = &self.journal[*i];
+            return Ok(if first.hash == h {
+                first.answer.clone()
+            } else {
+                refused(
+                    409,
+                    "idempotency_conflict",
+                    format!("key {key} was used for another command"),
+                )
+            });
+        }
+        let answer = self.decide(msisdn, cmd);
+        let e = Entry {
+            key: key.to_owned(),
+            msisdn: msisdn.to_owned(),
+            command: cmd.clone(),
+            hash: h,
+            answer: answer.clone(),
+            at: chrono::Utc::now(),
+        };
+        let mut line = serde_json::to_vec(&e)?;
+        line.push(b'\n');
+        self.file.write_all(&line)?;
+        self.file.sync_data()?;
+        self.remember(e);
+        Ok(answer)
+    }
+
+    /// Changes a line behind the platform's back (drift, for reconciliation tests).
+    pub fn force(&mut self, line: CarrierLine) {
+        self.lines.insert(line.msisdn.clone(), line);
+    }
+
+    fn decide(&self, msisdn: &str, cmd: &Command) -> Answer {
+        use CarrierStatus::{Active, Suspended, Terminated};
+        if !e164(msisdn) {
+            return refused(
+                400,
+                "bad_request",
+                format!("msisdn {msisdn:?} is not E.164"),
+            );
+        }
+        let now = chrono::Utc::now();
+        let current = self.lines.get(msisdn);
+        let next = |l: &CarrierLine, f: &dyn Fn(&mut CarrierLine)| {
+            let mut n = l.clone();
+            f(&mut n);
+            n.sequence += 1;
+            n.updated_at = now;
+            Answer::Line(n)
+        };
+        let state = |l: &CarrierLine, what: &str| {
+            refused(
+                409,
+                "invalid_state",
+                format!("cannot {what} a line that is {:?}", l.status).to_lowercase(),
+            )
+        };
+        match (cmd, current) {
+            (Command::Activate { iccid }, _) if !iccid_ok(iccid) => refused(
+                400,
+                "bad_request",
+                format!("iccid {iccid:?} is not 18–20 digits"),
+            ),
+            (Command::Activate { iccid }, None) => Answer::Line(CarrierLine {
+                msisdn: msisdn.to_owned(),
+                iccid: iccid.clone(),
+                status: Active,
+                speed_limit_kbps: None,
+                sequence: 1,
+                updated_at: now,
+            }),
+            (Command::Activate { .. }, Some(l)) => refused(
+                409,
+                "already_exists",
+                format!("{msisdn} is already {:?}", l.status).to_lowercase(),
+            ),
+            (_, None) => refused(404, "not_found", format!("no line {msisdn}")),
+            (Command::Suspend, Some(l)) if l.status == Active => next(l, &|n| n.status = Suspended),
+            (Command::Suspend, Some(l)) => state(l, "suspend"),
+            (Command::Resume, Some(l)) if l.status == Suspended => next(l, &|n| n.status = Active),
+            (Command::Resume, Some(l)) => state(l, "resume"),
+            (Command::Terminate, Some(l)) if l.status != Terminated => {
+                next(l, &|n| n.status = Terminated)
+            }
+            (Command::Terminate, Some(l)) => state(l, "terminate"),
+            (Command::SwapSim { iccid }, Some(_)) if !iccid_ok(iccid) => refused(
+                400,
+                "bad_request",
+                format!("iccid {iccid:?} is not 18–20 digits"),
+            ),
+            (Command::SwapSim { iccid }, Some(l)) if l.status != Terminated => {
+                next(l, &|n| n.iccid = iccid.clone())
+            }
+            (Command::SwapSim { .. }, Some(l)) => state(l, "swap the SIM of"),
+            (Command::SetSpeedLimit { kbps }, Some(l)) if l.status != Terminated => {
+                next(l, &|n| n.speed_limit_kbps = *kbps)
+            }
+            (Command::SetSpeedLimit { .. }, Some(l)) => state(l, "throttle"),
+        }
+    }
+}
