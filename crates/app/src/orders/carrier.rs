@@ -174,9 +174,25 @@ pub async fn carrier_report(
         .check(&ctx.principal, "line", "carrier_report")
         .await?;
     check_text("input.answer", answer)?;
-    let answer = answer.trim();
     let mut tx = app.tx(ctx).await?;
     let job = repo::job_lock(&mut tx, job_id).await?;
+    let by = format!("report:{}", ctx.principal.actor.label());
+    let closed = answer_step(&mut tx, ctx, job, succeeded, answer.trim(), &by).await?;
+    tx.commit().await?;
+    Ok(closed)
+}
+
+/// The carrier's answer to a locked step, in the caller's transaction: staff reports end
+/// here, and so will the carrier workers. Success completes the step; a refusal sends the
+/// line to review and fails the order. `by` is recorded as who closed it.
+pub(crate) async fn answer_step(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    job: ProvisioningJob,
+    succeeded: bool,
+    answer: &str,
+    by: &str,
+) -> Result<ProvisioningJob> {
     if !matches!(job.status.as_str(), "queued" | "running") {
         return Err(Error::conflict(format!(
             "this step was already answered ({}{})",
@@ -187,27 +203,25 @@ pub async fn carrier_report(
                 .unwrap_or_default()
         )));
     }
-    let line = contracts::line_lock(&mut tx, job.line_id).await?;
+    let line = contracts::line_lock(tx, job.line_id).await?;
     if LineState::from_db(&line.status)? == LineState::NeedsReview {
         return Err(Error::conflict(
             "the line is in review: resolve it (lineReviewResolve) with what the carrier did",
         ));
     }
-    let order = repo::order_lock(&mut tx, job.order_id).await?;
-    let by = format!("report:{}", ctx.principal.actor.label());
+    let order = repo::order_lock(tx, job.order_id).await?;
     let status = if succeeded { "done" } else { "failed" };
-    let closed = repo::job_close(&mut tx, job.id, status, &by, Some(answer)).await?;
+    let closed = repo::job_close(tx, job.id, status, by, Some(answer)).await?;
     if succeeded {
         let note = format!("the carrier confirmed: {answer}");
-        complete(&mut tx, ctx, None, order, line, &job.action, &note).await?;
+        complete(tx, ctx, None, order, line, &job.action, &note).await?;
     } else {
         let why = format!("the carrier refused: {answer}");
         if target(&job.action).is_some() {
-            set_line_state(&mut tx, ctx, None, line, LineState::NeedsReview, Some(&why)).await?;
+            set_line_state(tx, ctx, None, line, LineState::NeedsReview, Some(&why)).await?;
         }
-        order_move(&mut tx, ctx, order, OrderState::Failed, Some(&why)).await?;
+        order_move(tx, ctx, order, OrderState::Failed, Some(&why)).await?;
     }
-    tx.commit().await?;
     Ok(closed)
 }
 
