@@ -112,8 +112,9 @@ fn build_js(dir: &Path, name: &str) -> Result<(), String> {
         })
     };
     let lock = src.join("package-lock.json");
+    // A missing install is older than any lock file (None < Some).
     let installed = src.join("node_modules/.package-lock.json");
-    if newest(std::slice::from_ref(&installed)) < newest(&[lock]) || !installed.exists() {
+    if newest(std::slice::from_ref(&installed)) < newest(&[lock]) {
         eprintln!("xtask: npm ci in plugins/examples/{name}");
         npm(&["ci", "--no-audit", "--no-fund", "--loglevel=error"])?;
     }

@@ -79,9 +79,7 @@ impl Session<'_> {
                 _ => unreachable!("checked above"),
             })
             .await;
-        let out = then(self.plugin(), out, |a| check_adjustments(a));
-        self.discard_if_malformed(&out);
-        out
+        self.checked(out, |a| check_adjustments(a))
     }
 
     /// A partner's commission lines for a period.
@@ -96,14 +94,12 @@ impl Session<'_> {
                 _ => unreachable!("checked above"),
             })
             .await;
-        let out = then(self.plugin(), out, |lines| {
+        self.checked(out, |lines| {
             lines
                 .iter()
                 .enumerate()
                 .try_for_each(|(i, l)| check_line(&l.code, &l.reason, i))
-        });
-        self.discard_if_malformed(&out);
-        out
+        })
     }
 }
 
@@ -189,7 +185,7 @@ fn wrong_world<T>(p: &Plugin, want: &str) -> Outcome<T> {
 }
 
 /// The guest's own `Err(message)` becomes [`Failure::Plugin`]; a returned value is checked.
-fn then<T>(
+pub(crate) fn then<T>(
     p: &Plugin,
     out: Outcome<Result<T, String>>,
     check: impl FnOnce(&T) -> Result<(), String>,

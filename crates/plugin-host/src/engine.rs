@@ -238,11 +238,7 @@ impl Host {
         // JavaScript component), with what to change.
         let unknown = unprovided_imports(bytes);
         if !unknown.is_empty() {
-            return Err(fail(format!(
-                "does not implement the {} world of tsunagi:plugins",
-                world.name()
-            ))
-            .explained(&unknown));
+            return Err(fail(unprovided_reason(world, &unknown)));
         }
         let digest = Self::digest(bytes);
         let component = self
@@ -255,25 +251,16 @@ impl Host {
                 crate::SUPPORTED_VERSIONS.join(", ")
             ))
         };
-        let linker = self.linker(world);
-        if let Err(e) = linker.instantiate_pre(&component) {
-            return Err(world_err(e));
-        }
+        let ip = self
+            .linker(world)
+            .instantiate_pre(&component)
+            .map_err(world_err)?;
         let pre = match world {
-            World::Pricing => Pre::Pricing(
-                pricing::PricingPre::new(linker.instantiate_pre(&component).map_err(world_err)?)
-                    .map_err(world_err)?,
-            ),
-            World::Commission => Pre::Commission(
-                commission::CommissionPre::new(
-                    linker.instantiate_pre(&component).map_err(world_err)?,
-                )
-                .map_err(world_err)?,
-            ),
-            World::Channel => Pre::Channel(
-                channel::ChannelPre::new(linker.instantiate_pre(&component).map_err(world_err)?)
-                    .map_err(world_err)?,
-            ),
+            World::Pricing => Pre::Pricing(pricing::PricingPre::new(ip).map_err(world_err)?),
+            World::Commission => {
+                Pre::Commission(commission::CommissionPre::new(ip).map_err(world_err)?)
+            }
+            World::Channel => Pre::Channel(channel::ChannelPre::new(ip).map_err(world_err)?),
         };
         Ok(Plugin {
             name: name.to_owned(),
@@ -337,30 +324,24 @@ fn unprovided_imports(bytes: &[u8]) -> Vec<String> {
     out
 }
 
-impl PluginError {
-    /// Adds what a plugin author needs to know about imports the host does not provide.
-    fn explained(mut self, unknown: &[String]) -> Self {
-        if let Failure::Invalid { reason } = &mut self.failure
-            && !unknown.is_empty()
-        {
-            let http = unknown.iter().any(|i| i.starts_with("wasi:http/"));
-            reason.push_str(&format!(
-                "; it imports {}, which plugins do not get (the host provides WASI 0.2 cli, io, \
-                 clocks, random, filesystem and sockets, all deny-all, and the world's \
-                 tsunagi:plugins interfaces; HTTP for channel plugins is tsunagi:plugins/http). \
-                 {}See docs/plugin-authoring.md",
-                unknown.join(", "),
-                if http {
-                    "JavaScript built with componentize-js imports wasi:http by default: build \
-                     with `disableFeatures: ['http', 'fetch-event']` (plugins/examples/\
-                     volume-discount-js/build.mjs does). "
-                } else {
-                    ""
-                }
-            ));
+/// Why a component whose imports no world provides is refused, and what to change.
+fn unprovided_reason(world: World, unknown: &[String]) -> String {
+    let http = unknown.iter().any(|i| i.starts_with("wasi:http/"));
+    format!(
+        "does not implement the {} world of tsunagi:plugins; it imports {}, which plugins do \
+         not get (the host provides WASI 0.2 cli, io, clocks, random, filesystem and sockets, \
+         all deny-all, and the world's tsunagi:plugins interfaces; HTTP for channel plugins is \
+         tsunagi:plugins/http). {}See docs/plugin-authoring.md",
+        world.name(),
+        unknown.join(", "),
+        if http {
+            "JavaScript built with componentize-js imports wasi:http by default: build with \
+             `disableFeatures: ['http', 'fetch-event']` (plugins/examples/volume-discount-js/\
+             build.mjs does). "
+        } else {
+            ""
         }
-        self
-    }
+    )
 }
 
 /// A component's preamble: `\0asm`, then a version/layer word whose layer is 1.

@@ -63,9 +63,7 @@ impl Host {
             .acquire()
             .await
             .expect("the batch semaphore is never closed");
-        let mut s = self.session_with(plugin, manifest, None).await;
-        s._batch = Some(batch);
-        s
+        self.open(plugin, manifest, None, Some(batch)).await
     }
 
     /// A session for one call (no batch place).
@@ -74,6 +72,16 @@ impl Host {
         plugin: &'h Plugin,
         manifest: &'h Manifest,
         http: Option<HttpPolicy>,
+    ) -> Session<'h> {
+        self.open(plugin, manifest, http, None).await
+    }
+
+    async fn open<'h>(
+        &'h self,
+        plugin: &'h Plugin,
+        manifest: &'h Manifest,
+        http: Option<HttpPolicy>,
+        batch: Option<tokio::sync::SemaphorePermit<'h>>,
     ) -> Session<'h> {
         let slot = self
             .slots()
@@ -87,7 +95,7 @@ impl Host {
             http,
             live: None,
             _slot: slot,
-            _batch: None,
+            _batch: batch,
             instances: 0,
         }
     }
@@ -102,15 +110,22 @@ impl Session<'_> {
         self.manifest
     }
 
-    /// An answer the host refused (a positive discount, an empty reason …) ends the
-    /// instance too: whatever led the guest there is not to be trusted with the next input.
-    /// The plugin's own error (`Err(message)`) is an answer, and keeps it.
-    pub(crate) fn discard_if_malformed<T>(&mut self, out: &Outcome<T>) {
+    /// Checks a guest's answer (`then`). An answer the host refuses (a positive discount,
+    /// an empty reason …) ends the instance too: whatever led the guest there is not to be
+    /// trusted with the next input. The plugin's own error (`Err(message)`) is an answer,
+    /// and keeps it.
+    pub(crate) fn checked<T>(
+        &mut self,
+        out: Outcome<Result<T, String>>,
+        check: impl FnOnce(&T) -> Result<(), String>,
+    ) -> Outcome<T> {
+        let out = crate::call::then(self.plugin, out, check);
         if let Err(e) = &out.result
             && matches!(e.failure, Failure::Malformed { .. })
         {
             self.live = None;
         }
+        out
     }
 
     fn store(&self) -> Store<State> {

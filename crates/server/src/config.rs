@@ -378,29 +378,19 @@ impl Config {
     }
 }
 
-/// An https URL whose host is a public name or address: not loopback, private, link-local,
-/// unspecified, `localhost` or a reserved `.example`/`.test`/`.invalid` name.
+/// An https URL whose host is a public name or address: not an internal address (the SSRF
+/// guard's rule), `localhost` or a reserved `.example`/`.test`/`.invalid`/`.local` name.
 fn public_https(raw: &str) -> bool {
-    use std::net::IpAddr;
+    use tsunagi_hub::ssrf::is_internal;
     let Ok(u) = url::Url::parse(raw.trim()) else {
         return false;
     };
     if u.scheme() != "https" {
         return false;
     }
-    let private_ip = |ip: IpAddr| match ip {
-        IpAddr::V4(a) => private_ip_v4(a),
-        IpAddr::V6(a) => {
-            a.is_loopback()
-                || a.is_unspecified()
-                || (a.segments()[0] & 0xfe00) == 0xfc00 // unique local
-                || (a.segments()[0] & 0xffc0) == 0xfe80 // link local
-                || a.to_ipv4_mapped().is_some_and(private_ip_v4)
-        }
-    };
     match u.host() {
-        Some(url::Host::Ipv4(a)) => !private_ip(IpAddr::V4(a)),
-        Some(url::Host::Ipv6(a)) => !private_ip(IpAddr::V6(a)),
+        Some(url::Host::Ipv4(a)) => !is_internal(a.into()),
+        Some(url::Host::Ipv6(a)) => !is_internal(a.into()),
         Some(url::Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();
             let reserved = ["localhost", "example", "test", "invalid", "local"];
@@ -411,10 +401,6 @@ fn public_https(raw: &str) -> bool {
         }
         None => false,
     }
-}
-
-fn private_ip_v4(a: std::net::Ipv4Addr) -> bool {
-    a.is_loopback() || a.is_private() || a.is_link_local() || a.is_unspecified()
 }
 
 #[cfg(test)]

@@ -130,7 +130,11 @@ pub async fn settings_set(
         v.push("input.dkimPrivateKey", e);
     }
     if let Some(d) = domain {
-        match input.from_address.as_deref().and_then(address_domain) {
+        match input
+            .from_address
+            .as_deref()
+            .and_then(tsunagi_hub::channels::email::from_domain)
+        {
             None => v.push(
                 "input.fromAddress",
                 format!("DKIM signs your own sender: give a From address on {d}"),
@@ -295,13 +299,6 @@ pub async fn unsubscribe(app: &App, token: &str) -> Result<Unsubscribed> {
     })
 }
 
-/// The domain of `Name <local@domain>` or `local@domain`, lowercase.
-fn address_domain(from: &str) -> Option<String> {
-    let (_, d) = from.rsplit_once('@')?;
-    let d = d.trim().trim_end_matches('>').trim().to_ascii_lowercase();
-    (!d.is_empty()).then_some(d)
-}
-
 /// DMARC relaxed alignment: the From and DKIM domains have the same organizational domain.
 /// Without the public suffix list, that is approximated as the last two labels, or three
 /// under a two-letter country code whose second level is a short generic label (`co.jp`,
@@ -324,11 +321,12 @@ fn aligned(from: &str, dkim: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{address_domain, aligned};
+    use super::aligned;
+    use tsunagi_hub::channels::email::from_domain;
 
     #[test]
     fn dkim_alignment_is_relaxed() {
-        let from = address_domain("Sakura <noreply@mail.sakura-mobile.example>").expect("domain");
+        let from = from_domain("Sakura <noreply@mail.sakura-mobile.example>").expect("domain");
         assert_eq!(from, "mail.sakura-mobile.example");
         assert!(aligned(&from, "sakura-mobile.example"));
         assert!(aligned(&from, "news.sakura-mobile.example"));

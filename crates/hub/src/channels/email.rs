@@ -146,21 +146,24 @@ pub fn valid_from(s: &str) -> bool {
     s.parse::<Mailbox>().is_ok()
 }
 
-/// The host and port an SMTP URL connects to (`smtp://` 25, `smtps://` 465 by default),
-/// or why lettre refuses it.
+/// The domain of a sender address, lowercase (None when it is not an address).
+pub fn from_domain(s: &str) -> Option<String> {
+    s.parse::<Mailbox>()
+        .ok()
+        .map(|m| m.email.domain().to_ascii_lowercase())
+}
+
+/// The host and port an SMTP URL connects to (as lettre reads it: `smtp://` 25, with
+/// `tls=` 587, `smtps://` 465), or why lettre refuses it.
 pub fn smtp_host(url: &str) -> std::result::Result<(String, u16), String> {
     let u = reqwest::Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
-    let default = match u.scheme() {
-        "smtp" => 25,
-        "smtps" => 465,
-        _ => return Err("must be an smtp:// or smtps:// URL".into()),
-    };
+    if !matches!(u.scheme(), "smtp" | "smtps") {
+        return Err("must be an smtp:// or smtps:// URL".into());
+    }
     transport(url, Duration::from_secs(1))?;
-    let host = u
-        .host_str()
-        .filter(|h| !h.is_empty())
-        .ok_or("has no host")?;
-    Ok((host.to_owned(), u.port().unwrap_or(default)))
+    super::smtp_pin::target(url)
+        .filter(|(h, _)| !h.is_empty())
+        .ok_or_else(|| "has no host".into())
 }
 
 impl EmailChannel {
@@ -209,22 +212,26 @@ impl EmailChannel {
             let url = self.key.open(id, SMTP_URL_PURPOSE, &p.url_enc)?;
             // A tenant's provider is a destination it chose: the SSRF guard applies, and the
             // connection goes to the address it checked (no second resolution to rebind).
-            let checked = match super::smtp_pin::target(&url) {
-                Some((host, port)) => tokio::net::lookup_host((host.as_str(), port))
-                    .await
-                    .map(|a| a.map(|s| s.ip()).collect::<Vec<_>>())
-                    .unwrap_or_default(),
-                None => Vec::new(),
+            let refused = || {
+                tracing::warn!(tenant_id = %tenant, provider = %p.name, "tenant SMTP provider refused by the SSRF guard or not resolvable");
             };
-            let ip = match checked.first() {
-                Some(ip) if checked.iter().all(|ip| self.guard.permits(*ip)) => *ip,
-                _ => {
-                    tracing::warn!(tenant_id = %tenant, provider = %p.name, "tenant SMTP provider refused by the SSRF guard or not resolvable");
-                    continue;
-                }
+            let Some((host, port)) = super::smtp_pin::target(&url) else {
+                refused();
+                continue;
             };
-            let name = super::smtp_pin::target(&url)
-                .map_or_else(|| "smtp".to_owned(), |(h, port)| format!("{h}:{port}"));
+            let checked: Vec<std::net::IpAddr> = tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map(|a| a.map(|s| s.ip()).collect())
+                .unwrap_or_default();
+            let Some(ip) = checked.first().copied() else {
+                refused();
+                continue;
+            };
+            if !checked.iter().all(|ip| self.guard.permits(*ip)) {
+                refused();
+                continue;
+            }
+            let name = format!("{host}:{port}");
             match super::smtp_pin::pinned(&url, ip, self.timeout) {
                 Ok(t) => providers.push((format!("{} ({name})", p.name), t)),
                 Err(e) => {
