@@ -86,7 +86,9 @@ async fn every_topic_reaches_webhooks_email_and_consoles_from_its_producer() {
     let sink = SmtpSink::start().await.expect("smtp");
     let rx = Receiver::start().await.expect("receiver");
     rx.script("gone", &[410]);
-    let env = start(&hub_env(&sink.url())).await;
+    let mut vars = hub_env(&sink.url());
+    vars.extend(tsunagi_tests::carrier::env());
+    let env = start(&vars).await;
     let s = env.seed().await.expect("seed");
     let admin = s.as_role("sakura-mobile", "tenant_admin").await;
     let _hub = env.start_hub().expect("hub");
@@ -142,8 +144,9 @@ async fn every_topic_reaches_webhooks_email_and_consoles_from_its_producer() {
 
     tour::access_producers(&s, &admin).await;
     tour::notification_producers(&admin).await;
-    tour::ledger_producers(&env, &s, &admin).await;
+    let ledger = tour::ledger_producers(&env, &s, &admin).await;
     tour::plugin_producers(&s, &admin).await;
+    tour::carrier_producers(&env, &s, &admin, &ledger).await;
 
     // The disabled endpoint is fixed and enabled again; its failed messages are replayed,
     // one by one and all at once; then it is deleted.

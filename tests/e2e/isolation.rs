@@ -150,6 +150,19 @@ const BY_ID: &[(&str, &str)] = &[
         "mutation($job: ID!) { carrierReport(input: {jobId: $job, succeeded: true, answer: \"pwned\"}) { job { id answer } } }",
     ),
     (
+        "carrierJobRetry",
+        "mutation($job: ID!) { carrierJobRetry(input: {jobId: $job}) { job { id } } }",
+    ),
+    (
+        "carrierLineResync",
+        "mutation($line: ID!) { carrierLineResync(lineId: $line) }",
+    ),
+    // The victims have no carrier, hence no runs: a foreign id must still find nothing.
+    (
+        "reconciliationRun",
+        "query($job: ID!) { reconciliationRun(id: $job) { id status } }",
+    ),
+    (
         "lineReviewResolve",
         "mutation($line: ID!) { lineReviewResolve(input: {lineId: $line, status: TERMINATED, reason: \"pwned\"}) { approvalRequest { id } } }",
     ),
@@ -277,6 +290,18 @@ const BY_ID: &[(&str, &str)] = &[
 const INHERITED: &[&str] = &["planPriceAdd", "planActivate", "planRetire"];
 
 const OWN: &[(&str, &str)] = &[
+    ("carrierSettings", "{ carrierSettings { endpoint } }"),
+    (
+        "carrierSettingsSet",
+        "mutation { carrierSettingsSet(input: {endpoint: \"https://carrier.example/api\", apiKey: \"evil-key-123\"}) { callbackSecret } }",
+    ),
+    ("carrierJobs", "{ carrierJobs { edges { node { id } } } }"),
+    ("carrierReconcile", "mutation { carrierReconcile { id } }"),
+    ("reconciliationRuns", "{ reconciliationRuns { id } }"),
+    (
+        "reconciliationItems",
+        "{ reconciliationItems { edges { node { id } } } }",
+    ),
     ("apiKeys", "{ apiKeys { edges { node { id } } } }"),
     ("policies", "{ policies { id } }"),
     (

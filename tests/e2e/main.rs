@@ -4,6 +4,8 @@
 mod audit;
 mod auth;
 mod carrier;
+mod carrier_callbacks;
+mod carrier_gateway;
 mod event_tour;
 mod idempotency;
 mod isolation;

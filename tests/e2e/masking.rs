@@ -108,6 +108,10 @@ async fn no_role_without_unmask_sees_an_identifier_or_a_secret_anywhere() {
         format!("(id: \"{}\")", uuid::Uuid::nil()),
     );
     args.insert("pluginVersion", format!("(id: \"{}\")", uuid::Uuid::nil()));
+    args.insert(
+        "reconciliationRun",
+        format!("(id: \"{}\")", uuid::Uuid::nil()),
+    );
     args.insert("pluginSamples", "(hook: \"pricing\")".into());
     args.insert(
         "pluginReplay",

@@ -3,6 +3,7 @@
 //! to the server as a client would; the database superuser is used only to set up and to
 //! play the attacker who tampers with rows.
 
+pub mod carrier;
 pub mod client;
 pub mod hub;
 pub mod ledger;

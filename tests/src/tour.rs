@@ -23,7 +23,7 @@ fn id(v: &Value, path: &[&str]) -> String {
 
 /// Catalog, stock, customers, orders, approvals (executed, rejected, failed, expired) and
 /// the line's life: suspension, SIM swap, options, plan change, termination.
-pub async fn ledger_producers(env: &TestEnv, s: &Seeded, admin: &Client) {
+pub async fn ledger_producers(env: &TestEnv, s: &Seeded, admin: &Client) -> ledger::Ledger {
     let l = ledger::build(s, TENANT, 41).await;
     let support = s.as_role(TENANT, "support").await;
     admin
@@ -142,6 +142,70 @@ pub async fn ledger_producers(env: &TestEnv, s: &Seeded, admin: &Client) {
         };
         crate::hub::emit(env, &tenant, ev).await;
     }
+    l
+}
+
+/// The carrier, connected to the simulator: a new line whose activation the carrier keeps
+/// refusing parks (`carrier.step_exhausted`), a person's retry activates it, and a
+/// reconciliation run finds it suspended at the carrier behind our back
+/// (`carrier.drift_found`). Runs last: the tenant's carrier stays connected.
+pub async fn carrier_producers(env: &TestEnv, s: &Seeded, admin: &Client, l: &ledger::Ledger) {
+    use crate::carrier::{self, CarrierSim, wait_status};
+    use std::time::Duration;
+    let within = Duration::from_secs(30);
+    let sim = CarrierSim::start(tsunagi_carrier::sim::Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    })
+    .await;
+    let tenant = s.tenant(TENANT).to_owned();
+    let secret = carrier::connect(admin, &sim, &env.base, &tenant).await;
+    let o = admin
+        .ok(
+            "mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { lineId } } }",
+            json!({ "c": l.customer, "p": l.plan, "i": l.iccids[2] }),
+        )
+        .await;
+    let line = id(&o, &["orderNewLine", "order", "lineId"]);
+    let ln = wait_status(admin, &line, "NEEDS_REVIEW", within).await;
+    let job = ln["provisioningJobs"][0]["id"].clone();
+    sim.faults(json!({})).await;
+    admin
+        .ok(
+            "mutation($j: ID!) { carrierJobRetry(input: {jobId: $j}) { job { id } } }",
+            json!({ "j": job }),
+        )
+        .await;
+    let ln = wait_status(admin, &line, "ACTIVE", within).await;
+    let msisdn = ln["msisdn"].as_str().expect("msisdn").to_owned();
+    sim.callbacks_to("http://127.0.0.1:9/nowhere", &secret)
+        .await;
+    sim.drift(
+        &msisdn,
+        json!({ "msisdn": msisdn, "iccid": l.iccids[2], "status": "suspended", "speedLimitKbps": null, "sequence": 0, "updatedAt": chrono::Utc::now() }),
+    )
+    .await;
+    let run = admin
+        .ok("mutation { carrierReconcile { id } }", json!({}))
+        .await;
+    let run = id(&run, &["carrierReconcile", "id"]);
+    for _ in 0..300 {
+        let r = admin
+            .ok(
+                "query($r: ID!) { reconciliationRun(id: $r) { status needsPerson } }",
+                json!({ "r": run }),
+            )
+            .await;
+        if r["reconciliationRun"]["status"] != "running" {
+            assert!(
+                r["reconciliationRun"]["needsPerson"].as_i64() >= Some(1),
+                "{r}"
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the reconciliation run did not finish");
 }
 
 /// Tenants, users, API keys and authorization rules.

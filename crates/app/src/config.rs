@@ -79,4 +79,6 @@ pub struct AppConfig {
     pub portal_url: String,
     /// The plugin registry and sandbox (`plugins.*`).
     pub plugins: tsunagi_registry::RegistryConfig,
+    /// The carrier workers and endpoints (`carrier.*`).
+    pub carrier: crate::carrier::CarrierConfig,
 }

@@ -8,6 +8,7 @@ pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+pub mod carrier;
 pub mod catalog;
 pub mod config;
 pub mod crypto;
@@ -50,6 +51,8 @@ pub struct App {
     pub plugins: tsunagi_registry::Registry,
     /// Who runs each kind of command an approval holds.
     pub approvals: approvals::Registry,
+    /// Each tenant's carrier gateway, built from its settings.
+    pub carriers: carrier::settings::Gateways,
 }
 
 /// Every module's approval executors, registered once.
@@ -58,8 +61,8 @@ fn approval_executors() -> approvals::Registry {
     let mut r = approvals::Registry::default();
     r.register(orders::LineOperation::KIND, orders::LineOperationExecutor);
     r.register(
-        orders::carrier::LineReviewResolve::KIND,
-        orders::carrier::LineReviewExecutor,
+        orders::review::LineReviewResolve::KIND,
+        orders::review::LineReviewExecutor,
     );
     r.register(customers::KycVerify::KIND, customers::KycVerifyExecutor);
     r.register(
@@ -85,6 +88,7 @@ impl App {
             auth_cache: auth::cache::AuthCache::default(),
             plugins,
             approvals: approval_executors(),
+            carriers: carrier::settings::Gateways::default(),
         }
     }
 

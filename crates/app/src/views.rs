@@ -24,6 +24,10 @@ pub mod contracts {
 pub mod orders {
     pub use tsunagi_db::repo::orders::{Order, ProvisioningJob};
 }
+pub mod carrier {
+    pub use tsunagi_db::repo::carrier::{Attempt, CarrierRow};
+    pub use tsunagi_db::repo::reconcile::{Item, Run};
+}
 pub mod approvals {
     pub use tsunagi_db::repo::approvals::ApprovalRequest;
 }

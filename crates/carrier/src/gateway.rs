@@ -26,6 +26,9 @@ pub struct CarrierLine {
     pub status: CarrierStatus,
     /// Data speed limit in kbit/s; None: unthrottled.
     pub speed_limit_kbps: Option<u32>,
+    /// The number was ported to another operator (the line is terminated here).
+    #[serde(default)]
+    pub ported_out: bool,
     /// Increases with every change the carrier applies to the line (callbacks carry it, so
     /// a late message never overrides a newer state).
     pub sequence: u64,
@@ -66,6 +69,22 @@ pub struct LineCommand {
     pub msisdn: String,
     #[serde(flatten)]
     pub command: Command,
+}
+
+/// What a carrier callback says: how a line is now (after a command of ours, whose key it
+/// names, or a change of the carrier's own), or that its number was ported away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallbackEvent {
+    /// The carrier's event id (repeated deliveries carry the same id).
+    pub id: String,
+    /// `line.updated` or `line.ported_out`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Our idempotency key when a command of ours caused it.
+    #[serde(default)]
+    pub key: Option<String>,
+    pub line: CarrierLine,
 }
 
 /// One page of the carrier's inventory, in MSISDN order.

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct HttpCarrier {
     base: String,
     api_key: String,
+    timeout: Duration,
     client: reqwest::Client,
 }
 
@@ -24,14 +25,26 @@ struct Problem {
 impl HttpCarrier {
     /// `base` like `http://127.0.0.1:9090`; every call gives up after `timeout`.
     pub fn new(base: &str, api_key: &str, timeout: Duration) -> Self {
+        let client = reqwest::Client::builder()
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .build()
+            .unwrap_or_default();
+        Self::with_client(base, api_key, timeout, client)
+    }
+
+    /// The same over a client the caller built (the platform's guarded one, shared by
+    /// every tenant's carrier).
+    pub fn with_client(
+        base: &str,
+        api_key: &str,
+        timeout: Duration,
+        client: reqwest::Client,
+    ) -> Self {
         Self {
             base: base.trim_end_matches('/').to_owned(),
             api_key: api_key.to_owned(),
-            client: reqwest::Client::builder()
-                .timeout(timeout)
-                .connect_timeout(timeout.min(Duration::from_secs(5)))
-                .build()
-                .unwrap_or_default(),
+            timeout,
+            client,
         }
     }
 
@@ -40,7 +53,8 @@ impl HttpCarrier {
         req: reqwest::RequestBuilder,
         idempotent: bool,
     ) -> Result<reqwest::Response, GatewayError> {
-        let res = req.bearer_auth(&self.api_key).send().await.map_err(|e| {
+        let req = req.bearer_auth(&self.api_key).timeout(self.timeout);
+        let res = req.send().await.map_err(|e| {
             // Not sent at all: safe to retry. Sent and then lost: outcome unknown, unless
             // the request changes nothing (a read).
             if idempotent || e.is_connect() {

@@ -4,15 +4,16 @@
 //! `sim`: `tsunagi carrier-sim`, a carrier as a real HTTP server with durable books and
 //! fault injection, for the demo and the tests.
 //!
-//! Still to come here (issue 14): the SM-DP+ (ES2+) trait and simulator, signed callbacks,
-//! number portability and reconciliation; the provisioning workers that call the gateway
-//! live in the app.
+//! Still to come here (issue 14): the SM-DP+ (ES2+) trait and simulator and number
+//! portability. The provisioning workers, the callback receiver and reconciliation that
+//! use the gateway live in the app (`tsunagi_app::carrier`).
 
 pub mod gateway;
 pub mod http;
 pub mod sim;
 
 pub use gateway::{
-    CarrierGateway, CarrierLine, CarrierStatus, Command, GatewayError, InventoryPage, LineCommand,
+    CallbackEvent, CarrierGateway, CarrierLine, CarrierStatus, Command, GatewayError,
+    InventoryPage, LineCommand,
 };
 pub use http::HttpCarrier;

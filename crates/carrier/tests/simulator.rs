@@ -27,6 +27,7 @@ async fn start(path: &std::path::Path, faults: Faults) -> (String, tokio::task::
         journal: path.to_path_buf(),
         api_key: KEY.into(),
         faults,
+        callback: None,
     };
     let (addr, task) = sim::serve(&cfg, "127.0.0.1:0").await.expect("simulator");
     (format!("http://{addr}"), task)
@@ -240,7 +241,7 @@ async fn under_faults_no_key_is_applied_twice() {
         error_rate: 0.3,
         timeout_rate: 0.1,
         hold_ms: 400,
-        latency_ms: 0,
+        ..Faults::default()
     };
     let (base, _task) = start(&path, faults).await;
     let c = HttpCarrier::new(&base, KEY, Duration::from_millis(200));

@@ -32,6 +32,10 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("option_add", "オプション追加", "option added"),
     ("option_remove", "オプション解除", "option removed"),
     ("sim_swap", "SIM交換", "SIM swap"),
+    // carrier steps
+    ("activate", "開通", "activation"),
+    ("swap_sim", "SIM交換", "SIM swap"),
+    ("set_speed_limit", "通信速度の変更", "speed limit change"),
     // KYC, approvals, plans
     ("not_started", "未提出", "not started"),
     ("submitted", "確認中", "submitted"),

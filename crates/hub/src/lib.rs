@@ -19,7 +19,7 @@ pub mod recipients;
 pub mod record;
 pub mod relay;
 pub mod render;
-pub mod signing;
+pub use tsunagi_core::signing;
 pub mod ssrf;
 pub mod store;
 pub mod topics;

@@ -43,6 +43,7 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub hub: tsunagi_hub::HubConfig,
     pub plugins: PluginsConfig,
+    pub carrier: tsunagi_app::carrier::CarrierConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,6 +252,7 @@ impl Config {
     fn validate(&self) -> Result<()> {
         let mut errs = Vec::new();
         self.hub.validate(&mut errs);
+        errs.extend(self.carrier.problems());
         if self.server.listen.parse::<SocketAddr>().is_err() {
             errs.push(format!(
                 "server.listen: '{}' is not an address like 0.0.0.0:8080",
@@ -369,6 +371,7 @@ impl Config {
             webhook_allow_private: self.hub.allow_private.clone(),
             portal_url: self.hub.portal_url.clone(),
             plugins: self.plugins.registry(),
+            carrier: self.carrier.clone(),
             data_key: self
                 .secrets
                 .key_bytes()

@@ -54,11 +54,13 @@ pub async fn connect(cfg: &Config) -> Result<App> {
     Ok(app)
 }
 
-/// Starts the notification hub (relay, consumers, dispatcher, digests) on the app's
-/// database, when `hub.enabled`. The tasks run until aborted.
+/// Starts the tasks `tsunagi worker` runs beside its activations: the carrier workers, and
+/// the notification hub (relay, consumers, dispatcher, digests) when `hub.enabled`. The
+/// tasks run until aborted.
 pub fn start_hub(cfg: &Config, app: &App) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let carrier = tokio::spawn(worker::carrier_loop(app.clone()));
     if !cfg.hub.enabled {
-        return Ok(Vec::new());
+        return Ok(vec![carrier]);
     }
     let key = app
         .config
@@ -73,8 +75,10 @@ pub fn start_hub(cfg: &Config, app: &App) -> Result<Vec<tokio::task::JoinHandle<
         key,
         Some(app.plugins.clone()),
     )?;
-    tracing::info!("notification hub started");
-    Ok(hub.spawn())
+    tracing::info!("notification hub and carrier workers started");
+    let mut tasks = hub.spawn();
+    tasks.push(carrier);
+    Ok(tasks)
 }
 
 /// A running HTTP server.

@@ -1,7 +1,8 @@
 //! `tsunagi worker`: background activations. Each is input-free and idempotent, runs
 //! periodically, and never retries inside itself (the next activation is the retry). The
 //! notification hub runs beside these activations in the same process (`start_hub`: relay,
-//! consumers, dispatcher, digests); carrier, billing and dunning jobs join in their issues.
+//! consumers, dispatcher, digests), and so do the carrier workers (`carrier_loop`, which
+//! polls on its own short clock); billing and dunning jobs join in their issues.
 
 use std::time::Duration;
 use tsunagi_app::App;
@@ -46,6 +47,16 @@ pub async fn flag_unanswered_steps(app: &App) {
     }
 }
 
+/// Our lines against every connected carrier's inventory.
+pub async fn reconcile(app: &App) {
+    match tsunagi_app::carrier::reconcile::run_all(app).await {
+        Ok(n) => tracing::info!(tenants = n, "reconciliation runs done"),
+        Err(e) => {
+            tracing::warn!(error = %e.detail(), "reconciliation failed; next activation retries")
+        }
+    }
+}
+
 pub async fn run(app: App) {
     let mut minute = tokio::time::interval(Duration::from_secs(60));
     let mut ticks: u64 = 0;
@@ -61,6 +72,14 @@ pub async fn run(app: App) {
             tracing::info_span!("job", job = "carrier_watch"),
         )
         .await;
+        let every = app.config.carrier.reconcile_every_mins;
+        if every > 0 && ticks > 0 && ticks.is_multiple_of(every) {
+            tracing::Instrument::instrument(
+                reconcile(&app),
+                tracing::info_span!("job", job = "reconciliation"),
+            )
+            .await;
+        }
         if ticks.is_multiple_of(5) {
             tracing::Instrument::instrument(
                 purge_idempotency_keys(&app),
@@ -69,5 +88,24 @@ pub async fn run(app: App) {
             .await;
         }
         ticks += 1;
+    }
+}
+
+/// The carrier workers: claims due provisioning jobs of every tenant and works them; a
+/// full batch goes round again at once, an idle worker waits `carrier.poll_ms`.
+pub async fn carrier_loop(app: App) {
+    let idle = Duration::from_millis(app.config.carrier.poll_ms.max(10));
+    let full = app.config.carrier.batch.max(1) as usize;
+    loop {
+        let round = tsunagi_app::carrier::worker::run_due(&app);
+        let span = tracing::info_span!("job", job = "carrier");
+        match tracing::Instrument::instrument(round, span).await {
+            Ok(n) if n >= full => continue,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e.detail(), "carrier round failed; next round retries")
+            }
+        }
+        tokio::time::sleep(idle).await;
     }
 }

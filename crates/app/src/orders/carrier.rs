@@ -15,11 +15,11 @@
 
 use super::line_ops::set_line_state;
 use super::order_move;
-use crate::approvals::{self, ApprovalCommand, ApprovalLink, Executor};
+use crate::approvals::ApprovalLink;
 use crate::record::record_event;
 use crate::{App, Ctx};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::{Value, json};
+use serde_json::json;
 use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::states::{
     ContractState, EsimState, LineState, NumberState, OrderState, SimState, StateMachine,
@@ -27,7 +27,6 @@ use tsunagi_core::states::{
 use tsunagi_core::{Error, Result, TenantId, Validator};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
-use tsunagi_db::repo::approvals::ApprovalRequest;
 use tsunagi_db::repo::contracts::{self, Line};
 use tsunagi_db::repo::inventory;
 use tsunagi_db::repo::orders::{self as repo, Order, ProvisioningJob};
@@ -54,14 +53,20 @@ pub(crate) async fn complete(
     action: &str,
     note: &str,
 ) -> Result<(Line, Order)> {
+    let at = LineState::from_db(&line.status)?;
     let line = match target(action) {
-        Some(to) => {
+        // A repair sends the carrier a state our books already have.
+        Some(to) if to != at => {
             let line = set_line_state(tx, ctx, link, line, to, Some(note)).await?;
             settle(tx, ctx, &line, to).await?;
             line
         }
-        None => line,
+        _ => line,
     };
+    if action == "activate" {
+        let lead = (Utc::now() - order.created_at).num_milliseconds().max(0);
+        tsunagi_db::repo::carrier::line_activation_lead(tx, line.id, lead).await?;
+    }
     let order = order_move(tx, ctx, order, OrderState::Completed, None).await?;
     Ok((line, order))
 }
@@ -69,6 +74,17 @@ pub(crate) async fn complete(
 /// The contract follows a line that reached `to`; a terminated line gives its number to
 /// quarantine and its SIM, eSIM profile and device back.
 pub(crate) async fn settle(tx: &mut TenantTx, ctx: &Ctx, line: &Line, to: LineState) -> Result<()> {
+    settle_as(tx, ctx, line, to, false).await
+}
+
+/// [`settle`], for a number ported away: it leaves our pool instead of quarantine.
+async fn settle_as(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    line: &Line,
+    to: LineState,
+    ported_out: bool,
+) -> Result<()> {
     use ContractState as C;
     let mut c = contracts::contract_lock(tx, line.contract_id).await?;
     let from = C::from_db(&c.status)?;
@@ -111,24 +127,30 @@ pub(crate) async fn settle(tx: &mut TenantTx, ctx: &Ctx, line: &Line, to: LineSt
         .await?;
     }
     if to == LineState::Terminated {
-        release(tx, ctx, line).await?;
+        release(tx, ctx, line, ported_out).await?;
     }
     Ok(())
 }
 
-async fn release(tx: &mut TenantTx, ctx: &Ctx, line: &Line) -> Result<()> {
-    let days = crate::tenants::effective_settings(tx, ctx.principal.tenant_id)
-        .await?
-        .number_quarantine_days;
+async fn release(tx: &mut TenantTx, ctx: &Ctx, line: &Line, ported_out: bool) -> Result<()> {
     let n = inventory::number_lock(tx, &line.msisdn).await?;
-    NumberState::from_db(&n.status)?.transition(NumberState::Quarantined)?;
-    inventory::number_set(
-        tx,
-        &line.msisdn,
-        NumberState::Quarantined.as_str(),
-        Some(Utc::now() + Duration::days(i64::from(days))),
-    )
-    .await?;
+    let from = NumberState::from_db(&n.status)?;
+    if ported_out {
+        from.transition(NumberState::PortedOut)?;
+        inventory::number_set(tx, &line.msisdn, NumberState::PortedOut.as_str(), None).await?;
+    } else {
+        let days = crate::tenants::effective_settings(tx, ctx.principal.tenant_id)
+            .await?
+            .number_quarantine_days;
+        from.transition(NumberState::Quarantined)?;
+        inventory::number_set(
+            tx,
+            &line.msisdn,
+            NumberState::Quarantined.as_str(),
+            Some(Utc::now() + Duration::days(i64::from(days))),
+        )
+        .await?;
+    }
     if let Some(sim) = line.sim_id {
         inventory::sim_set_status(
             tx,
@@ -153,7 +175,7 @@ async fn release(tx: &mut TenantTx, ctx: &Ctx, line: &Line) -> Result<()> {
     Ok(())
 }
 
-fn check_text(field: &str, text: &str) -> Result<()> {
+pub(crate) fn check_text(field: &str, text: &str) -> Result<()> {
     let mut v = Validator::new();
     v.check(!text.trim().is_empty(), field, "must say what happened");
     v.check(text.len() <= 1000, field, "must be at most 1000 characters");
@@ -175,16 +197,39 @@ pub async fn carrier_report(
         .await?;
     check_text("input.answer", answer)?;
     let mut tx = app.tx(ctx).await?;
+    // Line, then job: the order every path that holds both takes (no deadlocks).
+    let line = tsunagi_db::repo::carrier::job_get(&mut tx, job_id)
+        .await?
+        .line_id;
+    contracts::line_lock(&mut tx, line).await?;
     let job = repo::job_lock(&mut tx, job_id).await?;
     let by = format!("report:{}", ctx.principal.actor.label());
-    let closed = answer_step(&mut tx, ctx, job, succeeded, answer.trim(), &by).await?;
+    let closed = answer_step(
+        &mut tx,
+        ctx,
+        job,
+        succeeded,
+        answer.trim(),
+        &by,
+        Answerer::Person,
+    )
+    .await?;
     tx.commit().await?;
     Ok(closed)
 }
 
-/// The carrier's answer to a locked step, in the caller's transaction: staff reports end
-/// here, and so will the carrier workers. Success completes the step; a refusal sends the
-/// line to review and fails the order. `by` is recorded as who closed it.
+/// Who answers a step: a person reporting what the carrier's portal shows (refused while
+/// the line is in review: that is `lineReviewResolve`'s), or a carrier worker (which may
+/// settle a line in review after a person's "retry now").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Answerer {
+    Person,
+    Worker,
+}
+
+/// The carrier's answer to a locked step, in the caller's transaction: staff reports and
+/// the carrier workers end here. Success completes the step; a refusal sends the line to
+/// review and fails the order. `by` is recorded as who closed it.
 pub(crate) async fn answer_step(
     tx: &mut TenantTx,
     ctx: &Ctx,
@@ -192,6 +237,7 @@ pub(crate) async fn answer_step(
     succeeded: bool,
     answer: &str,
     by: &str,
+    who: Answerer,
 ) -> Result<ProvisioningJob> {
     if !matches!(job.status.as_str(), "queued" | "running") {
         return Err(Error::conflict(format!(
@@ -204,7 +250,8 @@ pub(crate) async fn answer_step(
         )));
     }
     let line = contracts::line_lock(tx, job.line_id).await?;
-    if LineState::from_db(&line.status)? == LineState::NeedsReview {
+    let in_review = LineState::from_db(&line.status)? == LineState::NeedsReview;
+    if in_review && who == Answerer::Person {
         return Err(Error::conflict(
             "the line is in review: resolve it (lineReviewResolve) with what the carrier did",
         ));
@@ -217,7 +264,7 @@ pub(crate) async fn answer_step(
         complete(tx, ctx, None, order, line, &job.action, &note).await?;
     } else {
         let why = format!("the carrier refused: {answer}");
-        if target(&job.action).is_some() {
+        if target(&job.action).is_some() && !in_review {
             set_line_state(tx, ctx, None, line, LineState::NeedsReview, Some(&why)).await?;
         }
         order_move(tx, ctx, order, OrderState::Failed, Some(&why)).await?;
@@ -287,123 +334,52 @@ pub async fn flag_unanswered(app: &App, now: DateTime<Utc>) -> Result<(usize, us
     Ok((pending, review))
 }
 
-/// Asks for a line in review (or still pending) to be set to what the carrier really did:
-/// `active`, `suspended` or `terminated`. Becomes an approval request.
-pub async fn line_review_request(
-    app: &App,
-    ctx: &Ctx,
-    line_id: Uuid,
-    to: LineState,
-    reason: &str,
-) -> Result<ApprovalRequest> {
-    app.authz.check(&ctx.principal, "line", "review").await?;
-    check_text("input.reason", reason)?;
-    if !matches!(
-        to,
-        LineState::Active | LineState::Suspended | LineState::Terminated
-    ) {
-        return Err(Error::invalid(
-            "input.status",
-            "must be ACTIVE, SUSPENDED or TERMINATED (what the carrier did)",
-        ));
-    }
-    let mut tx = app.tx(ctx).await?;
-    let line = contracts::line_lock(&mut tx, line_id).await?;
-    let from = LineState::from_db(&line.status)?;
-    if !matches!(from, LineState::NeedsReview | LineState::Pending) {
-        return Err(Error::conflict(format!(
-            "the line is {}; only lines in review or pending are resolved by hand",
-            line.status
-        )));
-    }
-    let summary = format!(
-        "resolve line +{} ({} → {}): {}, requested by {}",
-        line.msisdn,
-        from.as_str(),
-        to.as_str(),
-        reason.trim(),
-        ctx.principal.actor.label()
-    );
-    let cmd = LineReviewResolve {
-        line_id,
-        to: to.as_str().to_owned(),
-        reason: reason.trim().to_owned(),
-    };
-    let a = approvals::request(&mut tx, ctx, "line", line.id, summary, &cmd).await?;
-    tx.commit().await?;
-    Ok(a)
-}
-
-/// A person's decision on what a line really is, waiting for its approval.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct LineReviewResolve {
-    pub line_id: Uuid,
-    pub to: String,
-    pub reason: String,
-}
-
-impl ApprovalCommand for LineReviewResolve {
-    const KIND: &'static str = "line_review_resolve";
-    fn action(&self) -> String {
-        "line.review_resolve".into()
-    }
-}
-
-pub struct LineReviewExecutor;
-
-#[async_trait::async_trait]
-impl Executor for LineReviewExecutor {
-    async fn execute(
-        &self,
-        _app: &App,
-        tx: &mut TenantTx,
-        ctx: &Ctx,
-        link: &ApprovalLink,
-        command: Value,
-    ) -> Result<Value> {
-        let c: LineReviewResolve = approvals::read_command(command)?;
-        line_review_execute(tx, ctx, link, c.line_id, &c.to, &c.reason).await
-    }
-}
-
-/// Runs an approved resolution inside the approval's transaction.
-pub async fn line_review_execute(
+/// A step whose tries ran out (parked): its line goes to review, unless it is there
+/// already or stays usable (a SIM swap or speed change leaves an active line active), and
+/// the tenant's staff get a critical `carrier.step_exhausted`.
+pub(crate) async fn line_to_review(
     tx: &mut TenantTx,
     ctx: &Ctx,
-    link: &ApprovalLink,
-    line_id: Uuid,
-    to: &str,
-    reason: &str,
-) -> Result<Value> {
-    let to = LineState::from_db(to)?;
-    let line = contracts::line_lock(tx, line_id).await?;
+    job: &ProvisioningJob,
+    why: &str,
+) -> Result<()> {
+    let line = contracts::line_lock(tx, job.line_id).await?;
+    let state = LineState::from_db(&line.status)?;
+    let reason = format!(
+        "the carrier did not carry out {} after {} tries ({why}): retry the step or resolve the line",
+        job.action, job.attempts
+    );
+    let line = if state != LineState::NeedsReview && state.can_become(LineState::NeedsReview) {
+        set_line_state(tx, ctx, None, line, LineState::NeedsReview, Some(&reason)).await?
+    } else {
+        line
+    };
+    let event = Event::CarrierStepExhausted(ev::CarrierStepExhausted {
+        job_id: job.id,
+        order_id: job.order_id,
+        line_id: line.id,
+        customer_id: line.customer_id,
+        msisdn: ev::E164::from_digits(&line.msisdn),
+        action: job.action.clone(),
+        attempts: job.attempts,
+        last_error: why.to_owned(),
+    });
+    let entry = AuditEntry::new("provisioning_job.exhausted", "provisioning_job", job.id)
+        .after(json!({ "attempts": job.attempts, "lastError": why, "lineStatus": line.status }));
+    record_event(tx, ctx, entry, event).await
+}
+
+/// The carrier says the number was ported to another operator: the line ends here with
+/// reason `ported_out` (its `line.status_changed` to `terminated` is billing's cue for the
+/// final invoice), its contract ends, and the number leaves our pool for good.
+pub(crate) async fn end_ported_out(tx: &mut TenantTx, ctx: &Ctx, line: Line) -> Result<Line> {
+    let why = "ported_out: the number was ported to another operator";
+    let mut line = line;
     let from = LineState::from_db(&line.status)?;
-    if !matches!(from, LineState::NeedsReview | LineState::Pending) {
-        return Err(Error::conflict(format!(
-            "the line is {} now; nothing to resolve",
-            line.status
-        )));
+    if from.can_become(LineState::Terminating) {
+        line = set_line_state(tx, ctx, None, line, LineState::Terminating, Some(why)).await?;
     }
-    let why = format!("resolved after review: {reason}");
-    let line = set_line_state(tx, ctx, Some(link), line, to, Some(&why)).await?;
-    settle(tx, ctx, &line, to).await?;
-    let by = format!("review:{}", link.approval_id);
-    let mut orders = Vec::new();
-    for job in repo::jobs_open_of_line(tx, line_id).await? {
-        let answer = format!("closed by review: the line is {}", to.as_str());
-        let done = target(&job.action) == Some(to);
-        let status = if done { "done" } else { "failed" };
-        repo::job_close(tx, job.id, status, &by, Some(&answer)).await?;
-        let order = repo::order_lock(tx, job.order_id).await?;
-        if order.status == OrderState::InProgress.as_str() {
-            let (state, note) = if done {
-                (OrderState::Completed, None)
-            } else {
-                (OrderState::Failed, Some(answer.as_str()))
-            };
-            orders.push(json!({ "orderId": order.id, "status": state.as_str() }));
-            order_move(tx, ctx, order, state, note).await?;
-        }
-    }
-    Ok(json!({ "lineId": line.id, "status": line.status, "orders": orders }))
+    let line = set_line_state(tx, ctx, None, line, LineState::Terminated, Some(why)).await?;
+    settle_as(tx, ctx, &line, LineState::Terminated, true).await?;
+    Ok(line)
 }

@@ -10,6 +10,7 @@ pub mod carrier;
 mod changes;
 mod line_ops;
 mod new_line;
+pub mod review;
 
 pub use changes::{
     PlanChangePreview, order_option_change, order_plan_change, order_sim_swap, plan_change_preview,
@@ -162,8 +163,10 @@ pub async fn order_list(
     Ok(o)
 }
 
-/// Queues the carrier step and, while no carrier is connected and the tenant says so,
-/// completes it at once. Returns whether it completed.
+/// Queues the carrier step: for the carrier workers when the tenant's carrier is connected,
+/// for a person (or the carrier's callback) when it is set but switched off; with no
+/// carrier set, when the tenant says so, it completes at once (else a person answers it).
+/// Returns whether it completed.
 pub(crate) async fn provision(
     tx: &mut TenantTx,
     ctx: &Ctx,
@@ -171,7 +174,12 @@ pub(crate) async fn provision(
     line: Uuid,
     action: &str,
 ) -> Result<bool> {
-    let job = repo::job_insert(tx, order, line, action).await?;
+    let carrier = tsunagi_db::repo::carrier::carrier_enabled(tx).await?;
+    let job = repo::job_insert(tx, order, line, action, carrier == Some(true)).await?;
+    // A carrier is set (even switched off): its word settles the step, never a local one.
+    if carrier.is_some() {
+        return Ok(job.status == "done");
+    }
     let local = crate::tenants::effective_settings(tx, ctx.principal.tenant_id)
         .await?
         .complete_provisioning_locally;

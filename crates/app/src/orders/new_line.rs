@@ -254,6 +254,9 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
             version: 1,
             created_at: Utc::now(),
             updated_at: Utc::now(),
+            carrier_sequence: None,
+            carrier_synced_at: None,
+            activation_lead_ms: None,
         },
     )
     .await?;

@@ -2,10 +2,14 @@
 //! speaks the API of docs/carrier-api.md, keeps its own durable books (a journal file, not
 //! the platform's tables), applies each idempotency key once, and injects faults set at
 //! start or through `POST /admin/faults`: an error rate (503, nothing applied), a timeout
-//! rate (applied, then the answer is held past the caller's patience) and added latency.
+//! rate (applied, then the answer is held past the caller's patience), added latency, and
+//! for its signed callbacks (`callbacks`, target set at start or by `POST /admin/callback`)
+//! duplicates and a random hold that delivers them out of order.
 
+mod callbacks;
 mod state;
 
+pub use callbacks::CallbackTarget;
 pub use state::{Answer, Entry};
 
 use crate::gateway::{CarrierLine, Command, InventoryPage};
@@ -33,6 +37,10 @@ pub struct Faults {
     pub hold_ms: u64,
     /// Added to every request.
     pub latency_ms: u64,
+    /// Share of callbacks sent twice (0–1).
+    pub duplicate_rate: f64,
+    /// Each callback is held a random 0..reorder_ms (later ones overtake it).
+    pub reorder_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -40,12 +48,32 @@ pub struct SimConfig {
     pub journal: PathBuf,
     pub api_key: String,
     pub faults: Faults,
+    /// Where callbacks go (None: none until `POST /admin/callback`).
+    pub callback: Option<CallbackTarget>,
 }
 
 struct Sim {
     books: Mutex<state::Books>,
-    faults: std::sync::Mutex<Faults>,
+    faults: Arc<std::sync::Mutex<Faults>>,
     api_key: String,
+    callbacks: callbacks::Sender,
+}
+
+impl Sim {
+    /// Tells the platform how a line is now (after a command under `key`, or drift).
+    fn announce(&self, key: Option<&str>, line: &CarrierLine) {
+        let kind = if line.ported_out {
+            "line.ported_out"
+        } else {
+            "line.updated"
+        };
+        self.callbacks.push(crate::gateway::CallbackEvent {
+            id: format!("evt_{:032x}", rand::random::<u128>()),
+            kind: kind.into(),
+            key: key.map(str::to_owned),
+            line: line.clone(),
+        });
+    }
 }
 
 type Shared = Arc<Sim>;
@@ -75,16 +103,27 @@ async fn authorized(
 
 /// The router of a simulator over the books in `cfg.journal`.
 pub fn router(cfg: &SimConfig) -> std::io::Result<Router> {
+    let faults = Arc::new(std::sync::Mutex::new(cfg.faults.clone()));
+    let f = faults.clone();
+    let read = Arc::new(move || {
+        let f = f.lock().map(|f| f.clone()).unwrap_or_default();
+        callbacks::CallbackFaults {
+            duplicate_rate: f.duplicate_rate,
+            reorder_ms: f.reorder_ms,
+        }
+    });
     let sim = Arc::new(Sim {
         books: Mutex::new(state::Books::open(&cfg.journal)?),
-        faults: std::sync::Mutex::new(cfg.faults.clone()),
+        faults,
         api_key: cfg.api_key.clone(),
+        callbacks: callbacks::Sender::start(cfg.callback.clone(), read),
     });
     Ok(Router::new()
         .route("/v1/lines", get(inventory))
         .route("/v1/lines/{msisdn}", get(line))
         .route("/v1/lines/{msisdn}/commands", post(command))
         .route("/admin/faults", get(faults_get).post(faults_set))
+        .route("/admin/callback", post(callback_set))
         .route("/admin/journal", get(journal))
         .route("/admin/lines/{msisdn}", post(force))
         .layer(axum::middleware::from_fn_with_state(
@@ -138,10 +177,13 @@ async fn command(
         return problem(503, "unavailable", "injected error: nothing applied");
     }
     let answer = sim.books.lock().await.apply(key, &msisdn, &cmd);
-    let answer = match answer {
+    let (answer, fresh) = match answer {
         Ok(a) => a,
         Err(e) => return problem(500, "journal", &e.to_string()),
     };
+    if let (true, Answer::Line(l)) = (fresh, &answer) {
+        sim.announce(Some(key), l);
+    }
     if f.timeout_rate > 0.0 && rand::random::<f64>() < f.timeout_rate {
         tokio::time::sleep(Duration::from_millis(f.hold_ms.max(1))).await;
     }
@@ -193,11 +235,12 @@ async fn faults_get(State(sim): State<Shared>) -> Response {
 }
 
 async fn faults_set(State(sim): State<Shared>, Json(f): Json<Faults>) -> Response {
-    if !(0.0..=1.0).contains(&f.error_rate) || !(0.0..=1.0).contains(&f.timeout_rate) {
+    let rates = [f.error_rate, f.timeout_rate, f.duplicate_rate];
+    if rates.iter().any(|r| !(0.0..=1.0).contains(r)) {
         return problem(
             400,
             "bad_request",
-            "errorRate and timeoutRate are between 0 and 1",
+            "errorRate, timeoutRate and duplicateRate are between 0 and 1",
         );
     }
     if let Ok(mut cur) = sim.faults.lock() {
@@ -218,6 +261,28 @@ async fn force(
     Json(mut l): Json<CarrierLine>,
 ) -> Response {
     l.msisdn = msisdn;
-    sim.books.lock().await.force(l.clone());
+    {
+        let mut books = sim.books.lock().await;
+        // A change the carrier makes takes the line's next sequence number.
+        l.sequence = books.lines.get(&l.msisdn).map_or(1, |c| c.sequence + 1);
+        l.updated_at = chrono::Utc::now();
+        books.force(l.clone());
+    }
+    sim.announce(None, &l);
     Json(l).into_response()
+}
+
+/// Sets where callbacks go and the secret they are signed with.
+async fn callback_set(State(sim): State<Shared>, Json(t): Json<CallbackTarget>) -> Response {
+    if tsunagi_core::signing::key_bytes(&t.secret).is_none() || !t.url.starts_with("http") {
+        return problem(
+            400,
+            "bad_request",
+            "url: an http(s) URL; secret: a whsec_ secret",
+        );
+    }
+    if let Ok(mut cur) = sim.callbacks.target.lock() {
+        *cur = Some(t.clone());
+    }
+    Json(t).into_response()
 }

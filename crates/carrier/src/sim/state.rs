@@ -97,12 +97,18 @@ impl Books {
         self.journal.push(e);
     }
 
-    /// Applies `cmd` under `key` (once), journals it, and returns the answer.
-    pub fn apply(&mut self, key: &str, msisdn: &str, cmd: &Command) -> std::io::Result<Answer> {
+    /// Applies `cmd` under `key` (once), journals it, and returns the answer and whether it
+    /// was applied now (false: a repeat answered from the log).
+    pub fn apply(
+        &mut self,
+        key: &str,
+        msisdn: &str,
+        cmd: &Command,
+    ) -> std::io::Result<(Answer, bool)> {
         let h = hash(msisdn, cmd);
         if let Some(i) = self.keys.get(key) {
             let first = &self.journal[*i];
-            return Ok(if first.hash == h {
+            let answer = if first.hash == h {
                 first.answer.clone()
             } else {
                 refused(
@@ -110,7 +116,8 @@ impl Books {
                     "idempotency_conflict",
                     format!("key {key} was used for another command"),
                 )
-            });
+            };
+            return Ok((answer, false));
         }
         let answer = self.decide(msisdn, cmd);
         let e = Entry {
@@ -126,7 +133,7 @@ impl Books {
         self.file.write_all(&line)?;
         self.file.sync_data()?;
         self.remember(e);
-        Ok(answer)
+        Ok((answer, true))
     }
 
     /// Changes a line behind the platform's back (drift, for reconciliation tests).
@@ -170,6 +177,7 @@ impl Books {
                 iccid: iccid.clone(),
                 status: Active,
                 speed_limit_kbps: None,
+                ported_out: false,
                 sequence: 1,
                 updated_at: now,
             }),

@@ -204,6 +204,10 @@ contract! {
     LineStatusChanged = "line.status_changed", "line", "service", When("when the line becomes suspended"), LineStatusChanged;
     /// A line was moved to another SIM.
     LineSimSwapped = "line.sim_swapped", "line", "service", Never, LineSimSwapped;
+    /// A carrier step gave up after its tries; its line waits in review for a person.
+    CarrierStepExhausted = "carrier.step_exhausted", "provisioningJob", "service", Always, CarrierStepExhausted;
+    /// A reconciliation run found lines that differ from the carrier's and need a person.
+    CarrierDriftFound = "carrier.drift_found", "reconciliationRun", "service", Always, CarrierDriftFound;
     // orders and approvals
     /// An order was accepted.
     OrderAcknowledged = "order.acknowledged", "order", "order", Never, OrderChanged;

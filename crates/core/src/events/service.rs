@@ -238,3 +238,69 @@ impl Payload for LineSimSwapped {
         }
     }
 }
+
+/// A carrier step that gave up: the carrier kept failing (or never answered) through every
+/// try; its line waits in review for a person to retry it or resolve it by hand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CarrierStepExhausted {
+    pub job_id: Uuid,
+    pub order_id: Uuid,
+    pub line_id: Uuid,
+    pub customer_id: Uuid,
+    pub msisdn: E164,
+    /// `activate`, `suspend`, `resume`, `terminate`, `swap_sim` or `set_speed_limit`.
+    pub action: String,
+    /// Calls made (commands sent and status questions asked).
+    pub attempts: i32,
+    /// The carrier's last answer, or what stayed unknown.
+    pub last_error: String,
+}
+
+facts!(CarrierStepExhausted {
+    aggregate: job_id,
+    line: line_id,
+    customer: customer_id
+});
+
+impl Payload for CarrierStepExhausted {
+    fn example(_: Topic) -> Self {
+        Self {
+            job_id: id(60),
+            order_id: id(50),
+            line_id: id(5),
+            customer_id: id(4),
+            msisdn: msisdn(),
+            action: "suspend".into(),
+            attempts: 7,
+            last_error: "not applied: HTTP 503 Service Unavailable".into(),
+        }
+    }
+}
+
+/// A reconciliation run that found drift a person must look at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CarrierDriftFound {
+    pub run_id: Uuid,
+    pub lines_checked: i32,
+    pub drifted: i32,
+    /// Repaired by a written rule (docs/carrier-api.md).
+    pub repaired: i32,
+    /// Waiting for a person.
+    pub needs_person: i32,
+}
+
+facts!(CarrierDriftFound { aggregate: run_id });
+
+impl Payload for CarrierDriftFound {
+    fn example(_: Topic) -> Self {
+        Self {
+            run_id: id(61),
+            lines_checked: 12840,
+            drifted: 5,
+            repaired: 3,
+            needs_person: 2,
+        }
+    }
+}

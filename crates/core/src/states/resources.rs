@@ -4,8 +4,9 @@ state_machine!(
     /// An MSISDN in the number pool. After termination a number rests in quarantine for the
     /// tenant's configured period before it can be sold again.
     NumberState, "number",
-    { Available = "available" / "available", Reserved = "reserved" / "reserved", Assigned = "assigned" / "unknown", Quarantined = "quarantined" / "suspended" },
-    [(Available, Reserved), (Reserved, Available), (Reserved, Assigned), (Assigned, Quarantined), (Quarantined, Available)]
+    { Available = "available" / "available", Reserved = "reserved" / "reserved", Assigned = "assigned" / "unknown", Quarantined = "quarantined" / "suspended", PortedOut = "ported_out" / "terminated" },
+    // A number ported to another operator leaves the pool for good.
+    [(Available, Reserved), (Reserved, Available), (Reserved, Assigned), (Assigned, Quarantined), (Quarantined, Available), (Assigned, PortedOut)]
 );
 
 state_machine!(

@@ -42,6 +42,15 @@ pub struct Line {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The carrier's sequence of the last change we know of (a callback or answer older
+    /// than it changes nothing).
+    #[serde(default)]
+    pub carrier_sequence: Option<i64>,
+    #[serde(default)]
+    pub carrier_synced_at: Option<DateTime<Utc>>,
+    /// New-line order accepted → line active at the carrier, in milliseconds.
+    #[serde(default)]
+    pub activation_lead_ms: Option<i64>,
 }
 
 pub async fn contract_insert(tx: &mut TenantTx, c: &Contract) -> Result<Contract> {
@@ -143,6 +152,18 @@ pub async fn line_get(tx: &mut TenantTx, id: Uuid) -> Result<Line> {
 
 /// Row-locks a line of the own tenant: concurrent commands on it queue here, and the
 /// second sees the first's result.
+/// The current line of a number (the live one, else the latest ended), locked.
+pub async fn line_by_msisdn_lock(tx: &mut TenantTx, msisdn: &str) -> Result<Option<Line>> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM lines WHERE tenant_id = $1 AND msisdn = $2 \
+         ORDER BY (status <> 'terminated') DESC, created_at DESC LIMIT 1 FOR UPDATE",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(msisdn)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 pub async fn line_lock(tx: &mut TenantTx, id: Uuid) -> Result<Line> {
     let l = sqlx::query_as("SELECT * FROM lines WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
         .bind(tx.tenant_id().as_uuid())

@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod approvals;
+pub mod carrier;
 pub mod catalog;
 pub mod contracts;
 pub mod customers;
@@ -10,6 +11,7 @@ pub mod mail;
 pub mod notifications;
 pub mod orders;
 pub mod policies;
+pub mod reconcile;
 pub mod search;
 pub mod sessions;
 pub mod tenants;

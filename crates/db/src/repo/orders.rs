@@ -44,6 +44,18 @@ pub struct ProvisioningJob {
     /// What the carrier (or a person reading its portal) answered.
     pub answer: Option<String>,
     pub answered_at: Option<DateTime<Utc>>,
+    /// When a carrier worker takes the job next (None: a person's, or parked after its
+    /// retries ran out).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// `send` (the command, again) or `status` (ask the carrier first: the last outcome
+    /// is unknown).
+    pub waiting_for: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// When its retries ran out (the line went to review).
+    pub exhausted_at: Option<DateTime<Utc>>,
+    /// What the command needs beyond the line (`{"kbps": 128}` for a speed limit).
+    pub params: Value,
 }
 
 pub async fn order_insert(tx: &mut TenantTx, o: &Order) -> Result<Order> {
@@ -131,16 +143,20 @@ pub async fn orders_held_for_kyc(tx: &mut TenantTx, customer: Uuid) -> Result<Ve
     .await?)
 }
 
-/// Queues a carrier step; the key makes a retried enqueue (or a retried carrier call) a no-op.
+/// Queues a carrier step; the key makes a retried enqueue (or a retried carrier call) a
+/// no-op. `to_worker`: a carrier worker takes it at once (the tenant's carrier is
+/// connected); otherwise it waits for a person (or completes locally).
 pub async fn job_insert(
     tx: &mut TenantTx,
     order: Uuid,
     line: Uuid,
     action: &str,
+    to_worker: bool,
 ) -> Result<ProvisioningJob> {
     let key = format!("{order}:{action}");
     Ok(sqlx::query_as(
-        "INSERT INTO provisioning_jobs (tenant_id, id, order_id, line_id, action, idempotency_key) VALUES ($1,$2,$3,$4,$5,$6) \
+        "INSERT INTO provisioning_jobs (tenant_id, id, order_id, line_id, action, idempotency_key, next_attempt_at, waiting_for) \
+         VALUES ($1,$2,$3,$4,$5,$6, CASE WHEN $7 THEN now() END, CASE WHEN $7 THEN 'send' END) \
          ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET updated_at = now() RETURNING *",
     )
     .bind(tx.tenant_id().as_uuid())
@@ -149,6 +165,7 @@ pub async fn job_insert(
     .bind(line)
     .bind(action)
     .bind(key)
+    .bind(to_worker)
     .fetch_one(tx.conn())
     .await?)
 }
@@ -168,7 +185,8 @@ pub async fn job_close(
     Ok(sqlx::query_as(
         "UPDATE provisioning_jobs SET status = $3, completed_by = $4, answer = $5, \
          answered_at = CASE WHEN $5::text IS NULL THEN answered_at ELSE now() END, \
-         attempts = attempts + 1, updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
+         attempts = attempts + 1, next_attempt_at = NULL, waiting_for = NULL, lease_until = NULL, \
+         updated_at = now() WHERE tenant_id = $1 AND id = $2 RETURNING *",
     )
     .bind(tx.tenant_id().as_uuid())
     .bind(id)
@@ -216,7 +234,7 @@ pub async fn jobs_waiting(
     Ok(sqlx::query_as(
         "SELECT j.* FROM provisioning_jobs j \
          JOIN lines l ON l.tenant_id = j.tenant_id AND l.id = j.line_id \
-         WHERE j.tenant_id = $1 AND j.status = 'queued' \
+         WHERE j.tenant_id = $1 AND j.status = 'queued' AND j.next_attempt_at IS NULL AND j.exhausted_at IS NULL \
            AND ((l.status = ANY ($2) AND j.created_at <= $3) \
              OR (l.status = ANY ($4) AND j.created_at <= $5)) \
          ORDER BY j.created_at LIMIT 500",

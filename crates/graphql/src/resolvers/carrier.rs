@@ -7,7 +7,7 @@ use crate::error::{GqlResult, parse_id};
 use crate::types::ledger::LineStatus;
 use crate::types::ledger_lines::{ApprovalRequest, ProvisioningJob};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use tsunagi_app::orders::carrier;
+use tsunagi_app::orders::{carrier, review};
 
 #[derive(InputObject)]
 pub struct CarrierReportInput {
@@ -72,7 +72,7 @@ impl CarrierMutation {
         input: LineReviewResolveInput,
     ) -> async_graphql::Result<LineReviewResolvePayload> {
         let (app, c) = app_ctx(ctx)?;
-        let a = carrier::line_review_request(
+        let a = review::line_review_request(
             app,
             &c,
             parse_id(&input.line_id, "input.lineId")?,

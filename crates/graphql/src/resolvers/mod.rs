@@ -6,6 +6,7 @@ mod approvals;
 mod audit;
 mod auth;
 mod carrier;
+mod carrier_gateway;
 mod catalog;
 mod customers;
 mod inventory;
@@ -31,6 +32,7 @@ pub struct Query(
     approvals::ApprovalQuery,
     notifications::NotificationQuery,
     plugins::PluginQuery,
+    carrier_gateway::CarrierQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct Mutation(
     inventory::InventoryMutation,
     lines::LineMutation,
     carrier::CarrierMutation,
+    carrier_gateway::CarrierGatewayMutation,
     approvals::ApprovalMutation,
     notification_mutations::NotificationMutation,
     notifications_deprecated::NotificationMutationDeprecated,

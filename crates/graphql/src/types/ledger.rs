@@ -74,7 +74,7 @@ state_enum!(
     NumberStatus,
     st::NumberState,
     "tsunagi_core::states::NumberState",
-    [Available, Reserved, Assigned, Quarantined]
+    [Available, Reserved, Assigned, Quarantined, PortedOut]
 );
 state_enum!(
     SimStatus,

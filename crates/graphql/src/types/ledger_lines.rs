@@ -2,6 +2,7 @@
 //! Identifiers are masked unless the caller may `identifier:unmask`.
 
 use super::audit::AuditRecord;
+pub use super::carrier::ProvisioningJob;
 use super::ledger::{ContractStatus, LineStatus, PlanPrice, id};
 pub use super::ledger_objects::{
     ApprovalRequest, Device, EsimProfile, Number, Order, PlanChangePreview, SearchHit, Sim,
@@ -10,7 +11,7 @@ use crate::loaders::{Loaders, one};
 use crate::{GqlResult, app_ctx};
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use tsunagi_app::views::{contracts, orders};
+use tsunagi_app::views::contracts;
 
 pub(crate) async fn unmask(ctx: &Context<'_>) -> async_graphql::Result<bool> {
     let (app, c) = app_ctx(ctx)?;
@@ -316,6 +317,18 @@ impl Line {
             .gql()?;
         Ok(r.into_iter().map(AuditRecord).collect())
     }
+    /// The carrier's sequence number of the last change we know of (a callback older than
+    /// it changes nothing), and when we last saw the line at the carrier.
+    async fn carrier_sequence(&self) -> Option<i64> {
+        self.0.carrier_sequence
+    }
+    async fn carrier_synced_at(&self) -> Option<DateTime<Utc>> {
+        self.0.carrier_synced_at
+    }
+    /// New-line order accepted → line active at the carrier, in milliseconds (KPI).
+    async fn activation_lead_ms(&self) -> Option<i64> {
+        self.0.activation_lead_ms
+    }
     /// Carrier steps: queued, done or failed, by whom (`local` while no carrier is
     /// connected, `report:<who>`, `review:<approval>`) and what the carrier answered.
     async fn provisioning_jobs(
@@ -329,33 +342,5 @@ impl Line {
             .into_iter()
             .map(Into::into)
             .collect())
-    }
-}
-
-#[derive(SimpleObject)]
-pub struct ProvisioningJob {
-    pub id: ID,
-    pub order_id: ID,
-    pub action: String,
-    pub status: String,
-    pub completed_by: Option<String>,
-    /// What the carrier (or a person reading its portal, or a review) answered, and when.
-    pub answer: Option<String>,
-    pub answered_at: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<orders::ProvisioningJob> for ProvisioningJob {
-    fn from(j: orders::ProvisioningJob) -> Self {
-        Self {
-            id: id(j.id),
-            order_id: id(j.order_id),
-            action: j.action,
-            status: j.status,
-            completed_by: j.completed_by,
-            answer: j.answer,
-            answered_at: j.answered_at,
-            created_at: j.created_at,
-        }
     }
 }

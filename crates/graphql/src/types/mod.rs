@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod carrier;
 pub mod ledger;
 pub mod ledger_lines;
 pub mod ledger_objects;

@@ -85,6 +85,19 @@ pub enum Command {
         /// Added to every request.
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
+        /// Where callbacks go (or set later with POST /admin/callback).
+        #[arg(long)]
+        callback_url: Option<String>,
+        /// The whsec_ secret callbacks are signed with (the platform shows it when the
+        /// tenant's carrier is set).
+        #[arg(long, env = "TSUNAGI_CARRIER_SIM_CALLBACK_SECRET")]
+        callback_secret: Option<String>,
+        /// Share of callbacks sent twice (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        duplicate_rate: f64,
+        /// Each callback is held a random 0..N ms, so later ones overtake it.
+        #[arg(long, default_value_t = 0)]
+        reorder_ms: u64,
     },
 }
 
@@ -148,6 +161,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             timeout_rate,
             hold_ms,
             latency_ms,
+            callback_url,
+            callback_secret,
+            duplicate_rate,
+            reorder_ms,
         } => {
             let cfg = tsunagi_carrier::sim::SimConfig {
                 journal,
@@ -157,6 +174,15 @@ pub async fn run(cli: Cli) -> Result<()> {
                     timeout_rate,
                     hold_ms,
                     latency_ms,
+                    duplicate_rate,
+                    reorder_ms,
+                },
+                callback: match (callback_url, callback_secret) {
+                    (Some(url), Some(secret)) => {
+                        Some(tsunagi_carrier::sim::CallbackTarget { url, secret })
+                    }
+                    (None, None) => None,
+                    _ => anyhow::bail!("--callback-url and --callback-secret go together"),
                 },
             };
             anyhow::ensure!(

@@ -1,7 +1,8 @@
 //! The axum router: GraphQL over HTTP (`POST /graphql`), GraphiQL (`GET /graphql`),
-//! subscriptions over WebSocket (`/graphql/ws`, graphql-transport-ws), `/healthz` and
-//! `/readyz`; a request id and a tracing span around every request.
+//! subscriptions over WebSocket (`/graphql/ws`, graphql-transport-ws), the carrier's
+//! callbacks (`/carrier/callbacks/{tenant}`), `/healthz` and `/readyz`; a request id and a tracing span around every request.
 
+mod carrier;
 mod graphql;
 mod health;
 mod limits;
@@ -76,6 +77,10 @@ pub fn router(app: App, cfg: &Config) -> Router {
         .route(
             "/notifications/unsubscribe/{token}",
             get(unsubscribe::show).post(unsubscribe::apply),
+        )
+        .route(
+            "/carrier/callbacks/{tenant}",
+            axum::routing::post(carrier::callback),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

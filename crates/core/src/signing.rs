@@ -1,3 +1,5 @@
+//! Signatures on messages sent to a peer (webhooks; carrier callbacks the other way).
+//!
 //! Standard Webhooks signatures (https://www.standardwebhooks.com): a secret `whsec_` +
 //! base64 of 32 random bytes; `webhook-signature` carries `v1,` + base64(HMAC-SHA256(secret,
 //! "{webhook-id}.{webhook-timestamp}.{body}")), space-separated when several secrets are in
@@ -22,8 +24,7 @@ pub fn key_bytes(secret: &str) -> Option<Vec<u8>> {
     STANDARD.decode(secret.strip_prefix(PREFIX)?).ok()
 }
 
-/// One `v1,` signature.
-pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+fn mac(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> Hmac<Sha256> {
     let mut mac =
         <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(msg_id.as_bytes());
@@ -31,7 +32,23 @@ pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
-    format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()))
+    mac
+}
+
+/// One `v1,` signature.
+pub fn sign(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8]) -> String {
+    let tag = mac(key, msg_id, timestamp, body).finalize().into_bytes();
+    format!("v1,{}", STANDARD.encode(tag))
+}
+
+/// Whether one of the `v1,` signatures of a `webhook-signature` header is `key`'s for this
+/// message (compared in constant time).
+pub fn verify(key: &[u8], msg_id: &str, timestamp: i64, body: &[u8], header: &str) -> bool {
+    header
+        .split(' ')
+        .filter_map(|s| s.strip_prefix("v1,"))
+        .filter_map(|b| STANDARD.decode(b).ok())
+        .any(|sig| mac(key, msg_id, timestamp, body).verify_slice(&sig).is_ok())
 }
 
 /// The `webhook-signature` header value for every secret in force.
@@ -57,6 +74,18 @@ mod tests {
             br#"{"test": 2432232314}"#,
         );
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        let body = br#"{"test": 2432232314}"#;
+        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        assert!(verify(
+            &key,
+            id,
+            1614265330,
+            body,
+            &format!("v1,bm9wZQ== {sig}")
+        ));
+        assert!(!verify(&key, id, 1614265331, body, &sig));
+        assert!(!verify(&key, id, 1614265330, b"{}", &sig));
+        assert!(!verify(&key, id, 1614265330, body, "v1,not base64"));
     }
 
     #[test]
