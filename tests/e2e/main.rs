@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod carrier;
 mod carrier_callbacks;
+mod carrier_faults;
 mod carrier_gateway;
 mod event_tour;
 mod idempotency;
