@@ -143,11 +143,16 @@ pub async fn seed_with_ledger(cfg: &Config, app: &App) -> Result<()> {
 }
 
 pub async fn run(cfg: &Config) -> Result<()> {
+    // The demo's carrier simulator listens on loopback.
+    let mut cfg = cfg.clone();
+    cfg.carrier.allow_private.push("127.0.0.1/32".into());
+    let cfg = &cfg;
     migrate(cfg).await?;
     let app = crate::connect(cfg).await?;
     seed_with_ledger(cfg, &app).await?;
     let running = crate::start(cfg).await?;
     let url = format!("http://{}", running.addr);
+    let (carrier, _sim) = crate::demo_carrier::start(&running.app, running.addr).await?;
     println!();
     println!("Tsunagi demo is running: {url}/graphql (GraphiQL)");
     println!(
@@ -167,6 +172,10 @@ pub async fn run(cfg: &Config) -> Result<()> {
     );
     println!(
         "sakura-mobile has a ledger: plans, stock, customers with lines, a held order, a pending approval."
+    );
+    println!(
+        "Its carrier is the simulator at {carrier} (API key {}): carrier steps go there; try {{ carrierJobs {{ edges {{ node {{ action status }} }} }} }} or mutation {{ carrierReconcile {{ id }} }}.",
+        crate::demo_carrier::DEMO_CARRIER_KEY
     );
     println!(
         "  Try {{ search(query: \"tanaka\") {{ kind label status }} }} as support@sakura-mobile.example, or"

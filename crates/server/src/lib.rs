@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod demo_carrier;
 pub mod demo_ledger;
 pub mod http;
 pub mod telemetry;
