@@ -126,6 +126,7 @@ pub fn router(cfg: &SimConfig) -> std::io::Result<Router> {
         .route("/admin/callback", post(callback_set))
         .route("/admin/journal", get(journal))
         .route("/admin/lines/{msisdn}", post(force))
+        .route("/admin/lines", post(load))
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             authorized,
@@ -270,6 +271,17 @@ async fn force(
     }
     sim.announce(None, &l);
     Json(l).into_response()
+}
+
+/// Loads many lines into the books at once, as they are, without callbacks (a carrier's
+/// existing inventory, for demos and benchmarks; not journalled, like drift).
+async fn load(State(sim): State<Shared>, Json(lines): Json<Vec<CarrierLine>>) -> Response {
+    let n = lines.len();
+    let mut books = sim.books.lock().await;
+    for l in lines {
+        books.force(l);
+    }
+    Json(json!({ "loaded": n })).into_response()
 }
 
 /// Sets where callbacks go and the secret they are signed with.
