@@ -221,27 +221,32 @@ async fn carrier_steps_go_to_the_simulator_and_settle() {
         kinds.contains(&("STATUS".into(), "MATCHED".into())),
         "{job}"
     );
+    let commands = kinds.iter().filter(|(k, _)| k == "COMMAND").count();
+    assert_eq!(commands, 1, "sent once, settled by asking: {job}");
+    // At the carrier: no command of this line was ever refused (none came twice under
+    // another key), and the line is as our books say.
     let journal = sim.journal().await;
-    let mut keys: Vec<&str> = journal.iter().map(|e| e.key.as_str()).collect();
-    let n = keys.len();
-    keys.sort();
-    keys.dedup();
-    assert_eq!(keys.len(), n, "a key applied twice");
-
-    // In-flight steps are listed with what they wait for (none open now).
-    let open = support
-        .ok(
-            "{ carrierJobs { edges { node { id action waitingFor nextAttemptAt } } } }",
-            json!({}),
-        )
-        .await;
-    let open = open["carrierJobs"]["edges"]
-        .as_array()
-        .expect("edges")
-        .clone();
+    let refused: Vec<_> = journal
+        .iter()
+        .filter(|e| {
+            e.msisdn == msisdn && !matches!(e.answer, tsunagi_carrier::sim::Answer::Line(_))
+        })
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+    assert_eq!(
+        sim.line(&msisdn).await.expect("line")["status"],
+        "suspended"
+    );
+    // Support reads the attempts with the SIM masked (the request holds the ICCID).
+    let q = "query($l: ID!) { line(id: $l) { provisioningJobs { action carrierAttempts { request } } } }";
+    let seen = support.ok(q, json!({ "l": line })).await.to_string();
     assert!(
-        open.iter()
-            .all(|e| e["node"]["action"] != "suspend" || e["node"]["nextAttemptAt"].is_string()),
-        "{open:?}"
+        seen.contains("activate") && !seen.contains(&l.iccids[2]),
+        "{seen}"
+    );
+    let full = admin.ok(q, json!({ "l": line })).await.to_string();
+    assert!(
+        full.contains(&l.iccids[2]),
+        "the admin sees it in full: {full}"
     );
 }

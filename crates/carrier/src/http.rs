@@ -1,8 +1,8 @@
 //! The HTTP adapter for the carrier API of docs/carrier-api.md (the simulator speaks it):
 //! `POST /v1/lines/{msisdn}/commands` with an `Idempotency-Key` header, `GET
 //! /v1/lines/{msisdn}`, `GET /v1/lines?after=&limit=`, a bearer API key. Answers map onto
-//! [`GatewayError`]: 4xx `Rejected` (with the carrier's code), 429/5xx and refused
-//! connections `Transient`, a timeout or a connection lost after sending `Unknown`.
+//! [`GatewayError`]: 4xx `Rejected` (with the carrier's code), 429/5xx, refused
+//! credentials (401/403) and refused connections `Transient`, a timeout or a connection lost after sending `Unknown`.
 
 use crate::gateway::{CarrierGateway, CarrierLine, GatewayError, InventoryPage, LineCommand};
 use serde::Deserialize;
@@ -69,6 +69,13 @@ impl HttpCarrier {
         }
         if status.as_u16() == 429 || status.is_server_error() {
             return Err(GatewayError::Transient(format!("HTTP {status}")));
+        }
+        // Our credentials refused: nothing was applied, and no command is at fault (the
+        // step waits, and parks, rather than failing the customer's order).
+        if matches!(status.as_u16(), 401 | 403 | 407) {
+            return Err(GatewayError::Transient(format!(
+                "HTTP {status}: the carrier refused our credentials (check the tenant's carrier settings)"
+            )));
         }
         let p: Problem = res.json().await.unwrap_or(Problem {
             code: "bad_request".into(),

@@ -74,11 +74,13 @@ pub async fn run(app: App) {
         .await;
         let every = app.config.carrier.reconcile_every_mins;
         if every > 0 && ticks > 0 && ticks.is_multiple_of(every) {
-            tracing::Instrument::instrument(
-                reconcile(&app),
+            // Beside the minute's activations, not in their way (one run per tenant at a
+            // time, whichever replica starts it).
+            let app = app.clone();
+            tokio::spawn(tracing::Instrument::instrument(
+                async move { reconcile(&app).await },
                 tracing::info_span!("job", job = "reconciliation"),
-            )
-            .await;
+            ));
         }
         if ticks.is_multiple_of(5) {
             tracing::Instrument::instrument(

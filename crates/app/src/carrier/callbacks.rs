@@ -42,8 +42,8 @@ pub async fn receive(app: &App, tenant: Uuid, h: &Signed, body: &[u8]) -> Result
         .timestamp
         .parse()
         .map_err(|_| Error::forbidden("webhook-timestamp: unix seconds required"))?;
-    let skew = (chrono::Utc::now().timestamp() - ts).abs();
-    if skew > app.config.carrier.callback_tolerance_secs {
+    let skew = chrono::Utc::now().timestamp().abs_diff(ts);
+    if skew > app.config.carrier.callback_tolerance_secs.unsigned_abs() {
         return Err(Error::forbidden(format!(
             "webhook-timestamp: {skew} s away from now, more than the {} s allowed (replayed or a wrong clock)",
             app.config.carrier.callback_tolerance_secs
@@ -87,7 +87,14 @@ async fn apply(app: &App, ctx: &Ctx, ev: &CallbackEvent, body: &[u8]) -> Result<
     } else {
         repo::line_seen(&mut tx, line.id, seq).await?;
         let mut done = None;
-        for job in jobs::jobs_open_of_line(&mut tx, line.id).await? {
+        // A port-out is judged before any open step: the line ends as ported out (its
+        // number leaves the pool) whatever we were about to ask the carrier.
+        let open = if ev.line.ported_out {
+            vec![]
+        } else {
+            jobs::jobs_open_of_line(&mut tx, line.id).await?
+        };
+        for job in open {
             let ours = ev.key.as_deref() == Some(job.idempotency_key.as_str());
             if ours || step_done_at(&mut tx, &job, &line, &ev.line).await? {
                 let action = job.action.clone();

@@ -116,7 +116,8 @@ async fn merge(
     let (mut their_next, mut their_done) = (None::<String>, false);
     let (mut our_after, mut our_done) = (None::<String>, false);
     loop {
-        if theirs.is_empty() && !their_done {
+        // (A page may come back empty with a cursor: keep asking.)
+        while theirs.is_empty() && !their_done {
             let p = gw
                 .inventory(their_next.as_deref(), PAGE)
                 .await
@@ -183,6 +184,12 @@ async fn act(
     theirs: Option<&CarrierLine>,
 ) -> Result<(String, String)> {
     let line = contracts::line_by_msisdn_lock(tx, msisdn).await?;
+    // The carrier's page may be older than what we learnt since (an answer, a callback).
+    if let (Some(l), Some(t)) = (&line, theirs)
+        && i64::try_from(t.sequence).unwrap_or(i64::MAX) < l.carrier_sequence.unwrap_or(0)
+    {
+        return Ok(("in_sync".into(), String::new()));
+    }
     let ours = repo::our_line(tx, msisdn).await?;
     let (kind, rule, action, note) = match judge(ours.as_ref(), theirs) {
         Verdict::InSync => return Ok(("in_sync".into(), String::new())),

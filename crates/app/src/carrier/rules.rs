@@ -45,6 +45,13 @@ pub fn judge(ours: Option<&OurLine>, theirs: Option<&CarrierLine>) -> Verdict {
     let live_here = |o: &OurLine| o.status != "terminated";
     match (ours, theirs) {
         (None, None) => Verdict::InSync,
+        // A port-out wins over an open step: the number is another operator's now.
+        (Some(o), Some(t)) if t.ported_out && live_here(o) => drift(
+            "ported_out",
+            "ported_out_ends_line",
+            Action::EndPortedOut,
+            "the number was ported to another operator: the line ends here".into(),
+        ),
         (Some(o), _) if o.in_flight => Verdict::InFlight,
         (Some(o), None) if !live_here(o) => Verdict::InSync,
         (Some(o), None) => drift(
@@ -60,18 +67,7 @@ pub fn judge(ours: Option<&OurLine>, theirs: Option<&CarrierLine>) -> Verdict {
             Action::Person,
             format!("the carrier has the line {:?}; we have none", t.status).to_lowercase(),
         ),
-        (Some(o), Some(t)) if t.ported_out => {
-            if live_here(o) {
-                drift(
-                    "ported_out",
-                    "ported_out_ends_line",
-                    Action::EndPortedOut,
-                    "the number was ported to another operator: the line ends here".into(),
-                )
-            } else {
-                Verdict::InSync
-            }
-        }
+        (Some(_), Some(t)) if t.ported_out => Verdict::InSync,
         (Some(o), Some(t)) => {
             let here = o.status.as_str();
             match (here, t.status) {

@@ -43,8 +43,13 @@ pub async fn run_due(app: &App) -> Result<usize> {
     futures_util::stream::iter(work)
         .for_each_concurrent(cfg.concurrency, |(ctx, job)| async move {
             if let Err(e) = work_job(app, &ctx, job).await {
-                // The lease runs out and another round asks the carrier what happened.
-                tracing::warn!(job = %job, error = %e.detail(), "carrier job interrupted");
+                tracing::warn!(job = %job, error = %e.detail(), "carrier job failed");
+                // Counted as a try like a carrier failure, so a step that keeps failing
+                // here parks and reaches a person; if even that fails, the lease runs out
+                // and another round asks the carrier what happened.
+                if let Err(e) = give_back(app, &ctx, job, &e).await {
+                    tracing::warn!(job = %job, error = %e.detail(), "carrier job left to its lease");
+                }
             }
         })
         .await;
@@ -63,7 +68,8 @@ impl Step {
             Command::Activate { iccid } => l.status == S::Active && &l.iccid == iccid,
             Command::Suspend => l.status == S::Suspended,
             Command::Resume => l.status == S::Active,
-            Command::Terminate => l.status == S::Terminated,
+            // A port-out is not our termination (its number leaves the pool): not done.
+            Command::Terminate => l.status == S::Terminated && !l.ported_out,
             Command::SwapSim { iccid } => &l.iccid == iccid,
             Command::SetSpeedLimit { kbps } => l.speed_limit_kbps == *kbps,
         }
@@ -125,10 +131,40 @@ enum Outcome {
     SendNow(String),
 }
 
+/// A step that failed on our side (not the carrier's answer): another try later, asking
+/// the carrier first (it may have been sent), or parked when its tries are spent.
+async fn give_back(app: &App, ctx: &Ctx, job_id: Uuid, e: &Error) -> Result<()> {
+    let why = if e.is_client_error() {
+        e.public_message()
+    } else {
+        "the platform failed on this step (see the worker's log)".to_owned()
+    };
+    let mut tx = app.tx(ctx).await?;
+    let line = repo::job_get(&mut tx, job_id).await?.line_id;
+    contracts::line_lock(&mut tx, line).await?;
+    let job = tsunagi_db::repo::orders::job_lock(&mut tx, job_id).await?;
+    if job.status != "running" {
+        return Ok(());
+    }
+    let cfg = &app.config.carrier;
+    let tries = job.attempts + 1;
+    if tries >= cfg.max_tries() {
+        let parked = repo::job_park(&mut tx, job.id, &why).await?;
+        line_to_review(&mut tx, ctx, &parked, &why).await?;
+    } else {
+        let at = Utc::now() + cfg.delay(true, tries);
+        repo::job_schedule(&mut tx, job.id, "status", at, true, &why).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 async fn work_job(app: &App, ctx: &Ctx, job_id: Uuid) -> Result<()> {
     let mut tx = app.tx(ctx).await?;
     let job = repo::job_get(&mut tx, job_id).await?;
-    if job.status != "running" {
+    // Ours only while the lease we were given lasts (a round runs `batch` jobs
+    // `concurrency` at a time; a late one may have been claimed again meanwhile).
+    if job.status != "running" || job.lease_until.is_none_or(|l| l <= Utc::now()) {
         return Ok(());
     }
     let line = contracts::line_get(&mut tx, job.line_id).await?;
@@ -217,6 +253,7 @@ async fn settle(
     let mut tx = app.tx(ctx).await?;
     // Line, then job: the order every path that holds both takes (no deadlocks).
     contracts::line_lock(&mut tx, job.line_id).await?;
+    let claimed = job.lease_until;
     let job = tsunagi_db::repo::orders::job_lock(&mut tx, job.id).await?;
     let (label, answer) = match &outcome {
         Outcome::Done(_, a) => (
@@ -234,8 +271,9 @@ async fn settle(
         Outcome::SendNow(a) => ("differs", a.clone()),
     };
     repo::attempt_insert(&mut tx, job.id, kind, request, label, &answer, ms).await?;
-    if job.status != "running" {
-        // Closed meanwhile (a person resolved the line): the call is on record, nothing more.
+    if job.status != "running" || job.lease_until != claimed {
+        // Closed meanwhile (a callback, a person), or claimed again by another worker
+        // after our lease ran out: the call is on record, the job is not ours to move.
         tx.commit().await?;
         return Ok(());
     }

@@ -374,10 +374,21 @@ pub(crate) async fn line_to_review(
 /// final invoice), its contract ends, and the number leaves our pool for good.
 pub(crate) async fn end_ported_out(tx: &mut TenantTx, ctx: &Ctx, line: Line) -> Result<Line> {
     let why = "ported_out: the number was ported to another operator";
+    // Steps still open for the line will never be carried out: they fail, with their orders.
+    for job in repo::jobs_open_of_line(tx, line.id).await? {
+        repo::job_close(tx, job.id, "failed", "carrier", Some(why)).await?;
+        let order = repo::order_lock(tx, job.order_id).await?;
+        if OrderState::from_db(&order.status)?.can_become(OrderState::Failed) {
+            order_move(tx, ctx, order, OrderState::Failed, Some(why)).await?;
+        }
+    }
     let mut line = line;
     let from = LineState::from_db(&line.status)?;
     if from.can_become(LineState::Terminating) {
         line = set_line_state(tx, ctx, None, line, LineState::Terminating, Some(why)).await?;
+    } else if !from.can_become(LineState::Terminated) {
+        // Mid-step (suspending, resuming): through review, the one way out of it.
+        line = set_line_state(tx, ctx, None, line, LineState::NeedsReview, Some(why)).await?;
     }
     let line = set_line_state(tx, ctx, None, line, LineState::Terminated, Some(why)).await?;
     settle_as(tx, ctx, &line, LineState::Terminated, true).await?;

@@ -89,8 +89,17 @@ pub struct Counts {
     pub needs_person: i32,
 }
 
+/// Starts a run; one runs at a time per tenant (a run left `running` for an hour by a
+/// process that died is marked failed first).
 pub async fn run_insert(tx: &mut TenantTx, trigger: &str, by: &str) -> Result<Run> {
-    Ok(sqlx::query_as(
+    sqlx::query(
+        "UPDATE reconciliation_runs SET status = 'failed', error = 'interrupted (the process running it stopped)', \
+         finished_at = now() WHERE tenant_id = $1 AND status = 'running' AND started_at < now() - interval '1 hour'",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .execute(tx.conn())
+    .await?;
+    sqlx::query_as(
         "INSERT INTO reconciliation_runs (tenant_id, id, trigger, started_by) VALUES ($1,$2,$3,$4) RETURNING *",
     )
     .bind(tx.tenant_id().as_uuid())
@@ -98,7 +107,13 @@ pub async fn run_insert(tx: &mut TenantTx, trigger: &str, by: &str) -> Result<Ru
     .bind(trigger)
     .bind(by)
     .fetch_one(tx.conn())
-    .await?)
+    .await
+    .map_err(|e| match &e {
+        sqlx::Error::Database(d) if d.constraint() == Some("reconciliation_one_running") => {
+            tsunagi_core::Error::conflict("a reconciliation run is already going for this tenant")
+        }
+        _ => e.into(),
+    })
 }
 
 pub async fn run_finish(
