@@ -40,6 +40,11 @@ fn event(id: &str, msisdn: &str, status: &str, iccid: &str, seq: i64) -> Vec<u8>
     .expect("json")
 }
 
+async fn r_version(admin: &Client) -> Value {
+    admin.ok("{ carrierSettings { version } }", json!({})).await["carrierSettings"]["version"]
+        .clone()
+}
+
 async fn callbacks_count(env: &tsunagi_tests::TestEnv) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM carrier_callbacks")
         .fetch_one(&env.admin)
@@ -131,6 +136,37 @@ async fn callbacks_are_verified_taken_once_and_in_order() {
     assert_eq!(after["status"], "ACTIVE");
     assert_eq!(after["carrierSequence"].as_i64(), Some(seq));
     assert_eq!(callbacks_count(&env).await, before);
+
+    // A rotated secret: the old one keeps verifying during the overlap, not after it.
+    let rotate = "mutation($e: String!, $v: Int!, $h: Int!) { carrierSettingsSet(input: {endpoint: $e, version: $v, rotateCallbackSecret: true, overlapHours: $h}) { callbackSecret settings { version } } }";
+    let v =
+        admin.ok("{ carrierSettings { version } }", json!({})).await["carrierSettings"]["version"]
+            .clone();
+    let r = admin
+        .ok(rotate, json!({ "e": sim.base, "v": v, "h": 1 }))
+        .await;
+    let first = r["carrierSettingsSet"]["callbackSecret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let body = event("evt_rot_1", &msisdn, "active", &iccid, seq + 1);
+    let (st, r) = post(&url, "evt_rot_1", now, &body, &secret).await;
+    assert_eq!(st, 200, "the previous secret during the overlap: {r}");
+    let v = r_version(&admin).await;
+    let r = admin
+        .ok(rotate, json!({ "e": sim.base, "v": v, "h": 0 }))
+        .await;
+    let second = r["carrierSettingsSet"]["callbackSecret"]
+        .as_str()
+        .expect("secret")
+        .to_owned();
+    let body = event("evt_rot_2", &msisdn, "active", &iccid, seq + 2);
+    let (st, r) = post(&url, "evt_rot_2", now, &body, &first).await;
+    assert_eq!(st, 401, "the previous secret without an overlap: {r}");
+    let (st, r) = post(&url, "evt_rot_2", now, &body, &second).await;
+    assert_eq!(st, 200, "{r}");
+    let secret = second;
+    sim.callbacks_to(&url, &secret).await;
 
     // With the carrier switched off, a suspension waits for the carrier's word: its
     // callback completes it; the same callback again is a duplicate; an older "active"

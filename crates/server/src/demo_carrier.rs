@@ -47,6 +47,7 @@ pub async fn start(
         timeout_ms: 5_000,
         version: current.map(|c| c.version),
         rotate_callback_secret: true,
+        overlap_hours: 0,
     };
     let (row, secret) = settings::set(app, &ctx, input)
         .await

@@ -35,9 +35,10 @@ pub struct Signed {
 /// `stale: …`, `duplicate`, `drift: …`).
 pub async fn receive(app: &App, tenant: Uuid, h: &Signed, body: &[u8]) -> Result<String> {
     let tenant = TenantId(tenant);
-    let Some(key) = super::settings::callback_key(app, tenant).await? else {
+    let keys = super::settings::callback_keys(app, tenant).await?;
+    if keys.is_empty() {
         return Err(Error::not_found("carrier callback receiver"));
-    };
+    }
     let ts: i64 = h
         .timestamp
         .parse()
@@ -49,7 +50,8 @@ pub async fn receive(app: &App, tenant: Uuid, h: &Signed, body: &[u8]) -> Result
             app.config.carrier.callback_tolerance_secs
         )));
     }
-    if h.id.is_empty() || !signing::verify(&key, &h.id, ts, body, &h.signature) {
+    let signed = |k: &Vec<u8>| signing::verify(k, &h.id, ts, body, &h.signature);
+    if h.id.is_empty() || !keys.iter().any(signed) {
         return Err(Error::forbidden(
             "webhook-signature: does not match this tenant's callback secret",
         ));

@@ -30,6 +30,8 @@ pub struct CarrierSettingsInput {
     pub version: Option<i32>,
     /// Makes a new callback secret (always made the first time).
     pub rotate_callback_secret: bool,
+    /// Hours the previous secret keeps verifying callbacks after a rotation (0–168).
+    pub overlap_hours: i32,
 }
 
 fn guard(app: &App) -> tsunagi_hub::ssrf::Guard {
@@ -75,6 +77,11 @@ pub async fn set(
         "input.timeoutMs",
         "100 to 60000 milliseconds",
     );
+    v.check(
+        (0..=168).contains(&input.overlap_hours),
+        "input.overlapHours",
+        "0 to 168 hours",
+    );
     v.finish()?;
     let key = crate::crypto::data_key(app)?;
     let tenant = ctx.principal.tenant_id;
@@ -98,6 +105,15 @@ pub async fn set(
             (Some(s), sealed)
         }
     };
+    // A rotation keeps the old secret verifying for the overlap; otherwise as it was.
+    let (previous_secret_enc, previous_secret_until) = match &current {
+        Some(c) if secret.is_some() => (
+            Some(c.callback_secret_enc.clone()),
+            Some(chrono::Utc::now() + chrono::Duration::hours(i64::from(input.overlap_hours))),
+        ),
+        Some(c) => (c.previous_secret_enc.clone(), c.previous_secret_until),
+        None => (None, None),
+    };
     let row = CarrierRow {
         tenant_id: tenant.as_uuid(),
         endpoint: input.endpoint.trim().to_owned(),
@@ -108,6 +124,8 @@ pub async fn set(
         version: 0,
         created_at: chrono::Utc::now(),
         updated_at: chrono::Utc::now(),
+        previous_secret_enc,
+        previous_secret_until,
     };
     let row = repo::settings_put(&mut tx, &row, input.version).await?;
     let entry = AuditEntry::new(
@@ -136,13 +154,14 @@ fn shown(r: &CarrierRow) -> serde_json::Value {
     })
 }
 
-/// The callback secret's key bytes of a tenant (None: no carrier set).
-pub async fn callback_key(app: &App, tenant: TenantId) -> Result<Option<Vec<u8>>> {
-    let Some(sealed) = repo::callback_secret(&app.db, tenant.as_uuid()).await? else {
-        return Ok(None);
-    };
-    let secret = crate::crypto::data_key(app)?.open(tenant, CALLBACK_PURPOSE, &sealed)?;
-    Ok(signing::key_bytes(&secret))
+/// The key bytes of a tenant's callback secrets in force (empty: no carrier set).
+pub async fn callback_keys(app: &App, tenant: TenantId) -> Result<Vec<Vec<u8>>> {
+    let mut keys = Vec::new();
+    for sealed in repo::callback_secrets(&app.db, tenant.as_uuid()).await? {
+        let secret = crate::crypto::data_key(app)?.open(tenant, CALLBACK_PURPOSE, &sealed)?;
+        keys.extend(signing::key_bytes(&secret));
+    }
+    Ok(keys)
 }
 
 /// A tenant's gateway with the settings version it was built from.

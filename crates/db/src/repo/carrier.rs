@@ -24,6 +24,9 @@ pub struct CarrierRow {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The secret before the last rotation, still verifying until `previous_secret_until`.
+    pub previous_secret_enc: Option<Vec<u8>>,
+    pub previous_secret_until: Option<DateTime<Utc>>,
 }
 
 /// The tenant's own carrier (not an ancestor's).
@@ -58,10 +61,12 @@ pub async fn settings_put(
     version: Option<i32>,
 ) -> Result<CarrierRow> {
     let r: Option<CarrierRow> = sqlx::query_as(
-        "INSERT INTO tenant_carriers (tenant_id, endpoint, api_key_enc, callback_secret_enc, enabled, timeout_ms) \
-         VALUES ($1,$2,$3,$4,$5,$6) \
+        "INSERT INTO tenant_carriers (tenant_id, endpoint, api_key_enc, callback_secret_enc, enabled, timeout_ms, \
+           previous_secret_enc, previous_secret_until) \
+         VALUES ($1,$2,$3,$4,$5,$6,$8,$9) \
          ON CONFLICT (tenant_id) DO UPDATE SET endpoint = $2, api_key_enc = $3, callback_secret_enc = $4, \
-           enabled = $5, timeout_ms = $6, version = tenant_carriers.version + 1, updated_at = now() \
+           enabled = $5, timeout_ms = $6, previous_secret_enc = $8, previous_secret_until = $9, \
+           version = tenant_carriers.version + 1, updated_at = now() \
          WHERE tenant_carriers.version = $7 RETURNING *",
     )
     .bind(tx.tenant_id().as_uuid())
@@ -71,6 +76,8 @@ pub async fn settings_put(
     .bind(row.enabled)
     .bind(row.timeout_ms)
     .bind(version.unwrap_or(-1))
+    .bind(&row.previous_secret_enc)
+    .bind(row.previous_secret_until)
     .fetch_optional(tx.conn())
     .await?;
     r.ok_or_else(|| {
@@ -80,12 +87,17 @@ pub async fn settings_put(
     })
 }
 
-/// The sealed callback secret of a tenant, read before anyone is signed in.
-pub async fn callback_secret(db: &Db, tenant: Uuid) -> Result<Option<Vec<u8>>> {
-    Ok(sqlx::query_scalar("SELECT carrier_callback_secret($1)")
-        .bind(tenant)
-        .fetch_one(db.pool())
-        .await?)
+/// The sealed callback secrets of a tenant in force (the current one, and the previous
+/// one during its overlap), read before anyone is signed in; empty: no carrier.
+pub async fn callback_secrets(db: &Db, tenant: Uuid) -> Result<Vec<Vec<u8>>> {
+    let row: Option<(Vec<u8>, Option<Vec<u8>>)> =
+        sqlx::query_as("SELECT secret, previous FROM carrier_callback_secrets($1)")
+            .bind(tenant)
+            .fetch_optional(db.pool())
+            .await?;
+    Ok(row
+        .map(|(s, p)| std::iter::once(s).chain(p).collect())
+        .unwrap_or_default())
 }
 
 /// Claims up to `batch` due jobs of every tenant for `lease_secs`: (tenant, job).

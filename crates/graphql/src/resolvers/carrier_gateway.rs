@@ -100,6 +100,10 @@ pub struct CarrierSettingsInput {
     /// Makes a new callback secret (one is always made the first time).
     #[graphql(default = false)]
     pub rotate_callback_secret: bool,
+    /// Hours the previous secret keeps verifying callbacks after a rotation (0–168,
+    /// default 24), while the carrier switches to the new one.
+    #[graphql(default = 24)]
+    pub overlap_hours: i32,
 }
 
 #[derive(SimpleObject)]
@@ -141,6 +145,7 @@ impl CarrierGatewayMutation {
                 timeout_ms: input.timeout_ms,
                 version: input.version,
                 rotate_callback_secret: input.rotate_callback_secret,
+                overlap_hours: input.overlap_hours,
             },
         )
         .await
