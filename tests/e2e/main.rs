@@ -10,6 +10,7 @@ mod carrier_gateway;
 mod event_tour;
 mod idempotency;
 mod isolation;
+mod isolation_matrix;
 mod ledger;
 mod ledger_functions;
 mod ledger_reads;

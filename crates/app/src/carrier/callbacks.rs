@@ -117,10 +117,7 @@ async fn apply(app: &App, ctx: &Ctx, ev: &CallbackEvent, body: &[u8]) -> Result<
         }
         match done {
             Some(d) => d,
-            None => {
-                let line = contracts::line_lock(&mut tx, line.id).await?;
-                reconcile::judge_one(app, &mut tx, ctx, &line, &ev.line, "callback").await?
-            }
+            None => reconcile::judge_one(&mut tx, ctx, &line, &ev.line, "callback").await?,
         }
     };
     let body: serde_json::Value = serde_json::from_slice(body)?;

@@ -158,8 +158,7 @@ async fn merge(
                 });
                 let mut tx = app.tx(ctx).await?;
                 // Judged again under the line's lock: it may have moved since the page.
-                let (label, _) =
-                    act(app, &mut tx, ctx, Some(run), "run", &msisdn, t.as_ref()).await?;
+                let (label, _) = act(&mut tx, ctx, Some(run), "run", &msisdn, t.as_ref()).await?;
                 tx.commit().await?;
                 match label.as_str() {
                     "repaired" => (c.drifted += 1, c.repaired += 1),
@@ -175,7 +174,6 @@ async fn merge(
 /// (`repaired`, `needs_person`, or `in_sync`/`in_flight` when nothing differs any more)
 /// and the item's note.
 async fn act(
-    app: &App,
     tx: &mut TenantTx,
     ctx: &Ctx,
     run: Option<Uuid>,
@@ -203,7 +201,7 @@ async fn act(
     };
     let label = match (&action, line) {
         (Action::Resend(op), Some(l)) => {
-            resend(app, tx, ctx, &l, op, &note).await?;
+            resend(tx, ctx, &l, op, &note).await?;
             "repaired"
         }
         (Action::EndPortedOut, Some(l)) => {
@@ -237,15 +235,7 @@ async fn act(
 }
 
 /// A repair: our state sent to the carrier again, as a new order with its carrier step.
-async fn resend(
-    app: &App,
-    tx: &mut TenantTx,
-    ctx: &Ctx,
-    line: &Line,
-    op: &str,
-    why: &str,
-) -> Result<()> {
-    let _ = app;
+async fn resend(tx: &mut TenantTx, ctx: &Ctx, line: &Line, op: &str, why: &str) -> Result<()> {
     let input = json!({ "reason": format!("reconciliation: {why}"), "repair": true });
     let order = crate::orders::order_open(
         tx,
@@ -265,14 +255,13 @@ async fn resend(
 
 /// A callback that showed a line unlike our books: judged like a run's item.
 pub(crate) async fn judge_one(
-    app: &App,
     tx: &mut TenantTx,
     ctx: &Ctx,
     line: &Line,
     theirs: &CarrierLine,
     source: &str,
 ) -> Result<String> {
-    let (label, note) = act(app, tx, ctx, None, source, &line.msisdn, Some(theirs)).await?;
+    let (label, note) = act(tx, ctx, None, source, &line.msisdn, Some(theirs)).await?;
     Ok(if note.is_empty() {
         label
     } else {
@@ -298,16 +287,7 @@ pub async fn resync(app: &App, ctx: &Ctx, line_id: Uuid) -> Result<String> {
     if let Some(t) = &theirs {
         tsunagi_db::repo::carrier::line_seen(&mut tx, line.id, t.sequence as i64).await?;
     }
-    let (label, note) = act(
-        app,
-        &mut tx,
-        ctx,
-        None,
-        "resync",
-        &line.msisdn,
-        theirs.as_ref(),
-    )
-    .await?;
+    let (label, note) = act(&mut tx, ctx, None, "resync", &line.msisdn, theirs.as_ref()).await?;
     tx.commit().await?;
     Ok(if note.is_empty() {
         label

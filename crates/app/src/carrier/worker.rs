@@ -146,16 +146,31 @@ async fn give_back(app: &App, ctx: &Ctx, job_id: Uuid, e: &Error) -> Result<()> 
     if job.status != "running" {
         return Ok(());
     }
+    retry_or_park(app, &mut tx, ctx, &job, true, &why).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An unsettled call: the job's next try (`status`: ask the carrier first) after the
+/// schedule's delay, or, its tries spent, parked with its line in review.
+async fn retry_or_park(
+    app: &App,
+    tx: &mut tsunagi_db::TenantTx,
+    ctx: &Ctx,
+    job: &ProvisioningJob,
+    status: bool,
+    why: &str,
+) -> Result<()> {
     let cfg = &app.config.carrier;
     let tries = job.attempts + 1;
     if tries >= cfg.max_tries() {
-        let parked = repo::job_park(&mut tx, job.id, &why).await?;
-        line_to_review(&mut tx, ctx, &parked, &why).await?;
+        let parked = repo::job_park(tx, job.id, why).await?;
+        line_to_review(tx, ctx, &parked, why).await?;
     } else {
-        let at = Utc::now() + cfg.delay(true, tries);
-        repo::job_schedule(&mut tx, job.id, "status", at, true, &why).await?;
+        let at = Utc::now() + cfg.delay(status, tries);
+        let next = if status { "status" } else { "send" };
+        repo::job_schedule(tx, job.id, next, at, true, why).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
@@ -249,7 +264,6 @@ async fn settle(
     outcome: Outcome,
     ms: i32,
 ) -> Result<()> {
-    let cfg = &app.config.carrier;
     let mut tx = app.tx(ctx).await?;
     // Line, then job: the order every path that holds both takes (no deadlocks).
     contracts::line_lock(&mut tx, job.line_id).await?;
@@ -290,15 +304,7 @@ async fn settle(
             repo::job_schedule(&mut tx, job.id, "send", Utc::now(), false, &a).await?;
         }
         Outcome::Again { status, why } => {
-            let tries = job.attempts + 1;
-            if tries >= cfg.max_tries() {
-                let parked = repo::job_park(&mut tx, job.id, &why).await?;
-                line_to_review(&mut tx, ctx, &parked, &why).await?;
-            } else {
-                let at = Utc::now() + cfg.delay(status, tries);
-                let next = if status { "status" } else { "send" };
-                repo::job_schedule(&mut tx, job.id, next, at, true, &why).await?;
-            }
+            retry_or_park(app, &mut tx, ctx, &job, status, &why).await?;
         }
     }
     tx.commit().await?;

@@ -229,6 +229,17 @@ fn write_schema(out: Option<&std::path::Path>) -> Result<()> {
     Ok(())
 }
 
+/// The `tsunagi` binary's body: parses the command line, runs it, reports an error.
+pub async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
 /// Runs one command with a loaded configuration.
 pub async fn execute(cfg: &Config, command: Command) -> Result<()> {
     let cfg = cfg.clone();
