@@ -13,7 +13,7 @@ use tsunagi_tests::carrier::{self, CarrierSim, wait_status};
 use tsunagi_tests::ledger::build;
 use tsunagi_tests::{Client, code};
 
-async fn post(url: &str, id: &str, ts: i64, body: &[u8], secret: &str) -> (u16, Value) {
+pub(crate) async fn post(url: &str, id: &str, ts: i64, body: &[u8], secret: &str) -> (u16, Value) {
     let key = signing::key_bytes(secret).expect("key");
     let res = reqwest::Client::new()
         .post(url)

@@ -182,6 +182,14 @@ pub const BY_ID: &[(&str, &str)] = &[
         "query($esim: ID!) { esimActivationCode(id: $esim) }",
     ),
     (
+        "lineEsimActivation",
+        "query($line: ID!) { lineEsimActivation(lineId: $line) { activationCode } }",
+    ),
+    (
+        "esimProfileRelease",
+        "mutation($esim: ID!) { esimProfileRelease(id: $esim) { esimProfile { id } } }",
+    ),
+    (
         "history",
         "query($line: ID!) { history(targetType: \"line\", targetId: $line) { action after } }",
     ),

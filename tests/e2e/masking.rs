@@ -87,6 +87,7 @@ async fn no_role_without_unmask_sees_an_identifier_or_a_secret_anywhere() {
     args.insert("customer", q(&l.customer));
     args.insert("simSecrets", q(&sim_id));
     args.insert("esimActivationCode", q(&l.esim));
+    args.insert("lineEsimActivation", format!("(lineId: \"{}\")", l.line));
     args.insert("line", q(&l.line));
     args.insert("contract", q(&l.contract));
     args.insert("order", q(&l.new_line_order));

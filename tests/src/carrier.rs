@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use tsunagi_carrier::sim::{self, Entry, Faults, SimConfig};
 
 pub const SIM_KEY: &str = "sim-api-key-for-tests";
+/// The eUICC the tests' devices download to.
+pub const EID: &str = "89049032123451234512345678901235";
 
 /// Settings for a test platform whose carrier is the simulator: loopback allowed, and a
 /// short schedule (four tries, tens of milliseconds apart).
@@ -99,6 +101,20 @@ impl CarrierSim {
             .await
     }
 
+    /// A profile as the SM-DP+ has it (state, matchingId, eid).
+    pub async fn esim(&self, iccid: &str) -> Value {
+        self.admin(&format!("/admin/esim/{iccid}"), None).await
+    }
+
+    /// The customer's device downloads a released profile (`fail`: `download`, `install`).
+    pub async fn esim_download(&self, iccid: &str, fail: Option<&str>) -> Value {
+        self.admin(
+            &format!("/admin/esim/{iccid}/download"),
+            Some(json!({ "eid": EID, "fail": fail })),
+        )
+        .await
+    }
+
     pub async fn line(&self, msisdn: &str) -> Option<Value> {
         let res = self
             .http
@@ -127,6 +143,32 @@ pub async fn connect(admin: &Client, sim: &CarrierSim, platform: &str, tenant: &
     assert_eq!(
         p["settings"]["callbackPath"],
         format!("/carrier/callbacks/{tenant}")
+    );
+    let secret = p["callbackSecret"].as_str().expect("secret").to_owned();
+    sim.callbacks_to(&format!("{platform}/carrier/callbacks/{tenant}"), &secret)
+        .await;
+    secret
+}
+
+/// Points the tenant's carrier and its SM-DP+ at the simulator (callbacks and download
+/// notices at the platform); returns the callback secret.
+pub async fn connect_smdp(
+    admin: &Client,
+    sim: &CarrierSim,
+    platform: &str,
+    tenant: &str,
+) -> String {
+    let r = admin
+        .ok(
+            "mutation($e: String!, $k: String!) { carrierSettingsSet(input: {endpoint: $e, apiKey: $k, timeoutMs: 1000, smdpEndpoint: $e, smdpApiKey: $k}) { settings { smdpEndpoint smdpNoticePath } callbackSecret } }",
+            json!({ "e": sim.base, "k": SIM_KEY }),
+        )
+        .await;
+    let p = &r["carrierSettingsSet"];
+    assert_eq!(p["settings"]["smdpEndpoint"], json!(sim.base));
+    assert_eq!(
+        p["settings"]["smdpNoticePath"],
+        format!("/carrier/callbacks/{tenant}/es2plus/handleDownloadProgressInfo")
     );
     let secret = p["callbackSecret"].as_str().expect("secret").to_owned();
     sim.callbacks_to(&format!("{platform}/carrier/callbacks/{tenant}"), &secret)

@@ -392,20 +392,10 @@ pub async fn esim_set_status(
         .await?;
     let mut tx = app.tx(ctx).await?;
     let e = repo::esim_lock(&mut tx, id).await?;
-    let from = EsimState::from_db(&e.status)?;
-    from.transition(to)?;
+    EsimState::from_db(&e.status)?.transition(to)?;
     repo::esim_set_status(&mut tx, id, to.as_str()).await?;
-    let entry = AuditEntry::new("esim.status_change", "esim", id)
-        .before(json!({ "status": from.as_str() }))
-        .after(json!({ "status": to.as_str() }));
-    let line_id = repo::line_of_esim(&mut tx, id).await?;
-    let event = Event::EsimStatusChanged(ev::EsimStatusChanged {
-        esim_profile_id: id,
-        from: from.as_str().into(),
-        to: to.as_str().into(),
-        line_id,
-    });
-    crate::record::record_event(&mut tx, ctx, entry, event).await?;
+    crate::carrier::esim::profile_moved(&mut tx, ctx, &e, to, "esim.status_change", json!(null))
+        .await?;
     let e = repo::esim_get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(e)

@@ -27,6 +27,11 @@ pub(crate) async fn scoped(
         }
         f.customer_id = Some(scope.customer_id);
         if let Some(l) = scope.line_id {
+            // Another line of the same customer is not this user's: NOT_FOUND, never the
+            // user's own line in its place.
+            if f.line_id.is_some_and(|asked| asked != l) {
+                return Err(Error::not_found("line"));
+            }
             f.line_id = Some(l);
         }
     } else {

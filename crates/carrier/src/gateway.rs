@@ -39,18 +39,45 @@ pub struct CarrierLine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case")]
 pub enum Command {
-    Activate { iccid: String },
+    Activate {
+        iccid: String,
+    },
+    /// A new line on a number ported in from another operator (MNP): with the donor's
+    /// reservation number (10 digits) and its expiry, or by the one-stop method (the
+    /// carrier asks the donor itself; no reservation number).
+    PortIn {
+        iccid: String,
+        #[serde(
+            default,
+            rename = "reservationNumber",
+            skip_serializing_if = "Option::is_none"
+        )]
+        reservation_number: Option<String>,
+        #[serde(
+            default,
+            rename = "reservationExpiresOn",
+            skip_serializing_if = "Option::is_none"
+        )]
+        reservation_expires_on: Option<chrono::NaiveDate>,
+        #[serde(default, rename = "oneStop")]
+        one_stop: bool,
+    },
     Suspend,
     Resume,
     Terminate,
-    SwapSim { iccid: String },
-    SetSpeedLimit { kbps: Option<u32> },
+    SwapSim {
+        iccid: String,
+    },
+    SetSpeedLimit {
+        kbps: Option<u32>,
+    },
 }
 
 impl Command {
     pub fn name(&self) -> &'static str {
         match self {
             Self::Activate { .. } => "activate",
+            Self::PortIn { .. } => "port_in",
             Self::Suspend => "suspend",
             Self::Resume => "resume",
             Self::Terminate => "terminate",

@@ -90,6 +90,9 @@ pub struct TenantSettingsOverride {
     /// Minutes without a carrier answer before the line goes to `needs_review`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub carrier_review_after_minutes: Option<i32>,
+    /// Days an MNP reservation number must still be valid when a port-in is ordered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mnp_min_days_left: Option<i32>,
 }
 
 /// The settings in force for a tenant, every field resolved.
@@ -106,6 +109,7 @@ pub struct TenantSettings {
     pub complete_provisioning_locally: bool,
     pub carrier_pending_after_minutes: i32,
     pub carrier_review_after_minutes: i32,
+    pub mnp_min_days_left: i32,
 }
 
 impl TenantSettings {
@@ -129,6 +133,8 @@ impl Default for TenantSettings {
             complete_provisioning_locally: true,
             carrier_pending_after_minutes: 15,
             carrier_review_after_minutes: 24 * 60,
+            // Japanese MVNOs commonly ask for 10 of the reservation's 15 days to be left.
+            mnp_min_days_left: 10,
         }
     }
 }
@@ -211,6 +217,13 @@ impl TenantSettingsOverride {
                 "must be longer than carrierPendingAfterMinutes",
             );
         }
+        if let Some(d) = self.mnp_min_days_left {
+            v.check(
+                (1..=15).contains(&d),
+                &format!("{prefix}.mnpMinDaysLeft"),
+                "must be between 1 and 15 days (a reservation number is valid for 15 days)",
+            );
+        }
         v.finish()
     }
 }
@@ -269,6 +282,10 @@ pub fn resolve_settings(chain: &[TenantSettingsOverride]) -> TenantSettings {
             .iter()
             .find_map(|s| s.carrier_review_after_minutes)
             .unwrap_or(d.carrier_review_after_minutes),
+        mnp_min_days_left: chain
+            .iter()
+            .find_map(|s| s.mnp_min_days_left)
+            .unwrap_or(d.mnp_min_days_left),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The demo's carrier: the carrier simulator runs beside the demo platform (its books in a
 //! journal under the system's temporary directory, so they last as long as the demo's
 //! database usually does), sakura-mobile's carrier points at it with its callbacks coming
-//! back to this server, and sakura-mobile's lines are active at the simulator as in our
+//! back to this server (the simulator is its SM-DP+ too: eSIM profiles are confirmed there
+//! and downloaded by themselves 20 s later), and sakura-mobile's lines are active at the simulator as in our
 //! books (lines the simulator does not know yet are entered into its books once).
 
 use anyhow::{Context, Result};
@@ -25,7 +26,11 @@ pub async fn start(
     let cfg = SimConfig {
         journal,
         api_key: DEMO_CARRIER_KEY.into(),
-        faults: Default::default(),
+        // The demo's customers "scan the QR code" a while after their eSIM is confirmed.
+        faults: sim::Faults {
+            auto_download_ms: 20_000,
+            ..Default::default()
+        },
         callback: None,
     };
     let (addr, task) = match sim::serve(&cfg, "127.0.0.1:9090").await {
@@ -48,6 +53,9 @@ pub async fn start(
         version: current.map(|c| c.version),
         rotate_callback_secret: true,
         overlap_hours: 0,
+        // The simulator is the demo's SM-DP+ too.
+        smdp_endpoint: Some(base.clone()),
+        smdp_api_key: Some(DEMO_CARRIER_KEY.into()),
     };
     let (row, secret) = settings::set(app, &ctx, input)
         .await

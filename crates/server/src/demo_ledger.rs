@@ -192,6 +192,7 @@ pub async fn seed(app: &App) -> Result<()> {
         msisdn: None,
         iccid,
         device_id: None,
+        port_in: None,
     };
     let t_line = orders::order_new_line(app, &ctx, new_line(tanaka, basic.id, Some(iccid(0))))
         .await

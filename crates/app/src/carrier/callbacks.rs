@@ -31,10 +31,9 @@ pub struct Signed {
     pub signature: String,
 }
 
-/// Checks and applies one callback; returns what it did (`completed suspend`, `in sync`,
-/// `stale: …`, `duplicate`, `drift: …`).
-pub async fn receive(app: &App, tenant: Uuid, h: &Signed, body: &[u8]) -> Result<String> {
-    let tenant = TenantId(tenant);
+/// Checks a signed message from the tenant's carrier (or SM-DP+): the signature with a
+/// callback secret in force, the timestamp within the tolerance. Nothing is read before.
+pub(crate) async fn verify(app: &App, tenant: TenantId, h: &Signed, body: &[u8]) -> Result<()> {
     let keys = super::settings::callback_keys(app, tenant).await?;
     if keys.is_empty() {
         return Err(Error::not_found("carrier callback receiver"));
@@ -56,6 +55,14 @@ pub async fn receive(app: &App, tenant: Uuid, h: &Signed, body: &[u8]) -> Result
             "webhook-signature: does not match this tenant's callback secret",
         ));
     }
+    Ok(())
+}
+
+/// Checks and applies one callback; returns what it did (`completed suspend`, `in sync`,
+/// `stale: …`, `duplicate`, `drift: …`).
+pub async fn receive(app: &App, tenant: Uuid, h: &Signed, body: &[u8]) -> Result<String> {
+    let tenant = TenantId(tenant);
+    verify(app, tenant, h, body).await?;
     let ev: CallbackEvent = serde_json::from_slice(body)
         .map_err(|e| Error::bad_request(format!("the body is not a carrier callback: {e}")))?;
     if ev.id != h.id {

@@ -4,11 +4,15 @@
 //! a schedule with jitter, an unknown outcome (a timeout) is first settled by asking the
 //! carrier for the line's status (the janitor), and a job whose tries run out parks and
 //! sends its line to review with a critical event. The carrier's own messages arrive as
-//! signed callbacks (`callbacks`). What a step's answer does to the line, contract and order
+//! signed callbacks (`callbacks`). With an SM-DP+ set, an eSIM line's profile is ordered,
+//! confirmed, cancelled and released there (`esim`), and the SM-DP+'s signed download
+//! notices move it (`notices`). What a step's answer does to the line, contract and order
 //! stays in `orders::carrier`, shared with the manual path (`carrierReport`, review).
 
 pub mod callbacks;
+pub mod esim;
 pub mod jobs;
+pub mod notices;
 pub mod reconcile;
 pub mod rules;
 pub mod settings;

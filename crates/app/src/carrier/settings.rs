@@ -1,7 +1,8 @@
 //! A tenant's carrier: its API endpoint (checked by the SSRF guard when set and at every
 //! connection), its API key and our callback secret (sealed; the key is never shown again,
 //! the secret once), whether new carrier steps go to it, and the gateway built from them
-//! (cached per tenant and version, so a change takes effect at the next call).
+//! (cached per tenant and version, so a change takes effect at the next call). Beside the
+//! carrier, optionally, the tenant's SM-DP+ for eSIM profiles (endpoint and sealed key).
 
 use crate::record::record;
 use crate::{App, Ctx};
@@ -9,7 +10,7 @@ use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tsunagi_carrier::HttpCarrier;
+use tsunagi_carrier::{HttpCarrier, HttpSmdp};
 use tsunagi_core::{Error, Result, TenantId, Validator, signing};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
@@ -17,6 +18,7 @@ use tsunagi_db::repo::carrier::{self as repo, CarrierRow};
 
 const API_KEY_PURPOSE: &str = "carrier.api_key";
 const CALLBACK_PURPOSE: &str = "carrier.callback_secret";
+const SMDP_KEY_PURPOSE: &str = "carrier.smdp_api_key";
 
 /// What a tenant admin sets.
 #[derive(Debug, Clone)]
@@ -32,6 +34,10 @@ pub struct CarrierSettingsInput {
     pub rotate_callback_secret: bool,
     /// Hours the previous secret keeps verifying callbacks after a rotation (0–168).
     pub overlap_hours: i32,
+    /// The SM-DP+'s ES2+ endpoint (None: no SM-DP+; eSIM profiles are prepared by hand).
+    pub smdp_endpoint: Option<String>,
+    /// Required when an SM-DP+ is first set; None keeps the current key.
+    pub smdp_api_key: Option<String>,
 }
 
 fn guard(app: &App) -> tsunagi_hub::ssrf::Guard {
@@ -72,6 +78,23 @@ pub async fn set(
             "8 to 500 characters",
         );
     }
+    if let Some(e) = &input.smdp_endpoint {
+        if let Err(e) = guard(app).check_url(e.trim()) {
+            v.push("input.smdpEndpoint", e);
+        }
+        v.check(
+            e.len() <= 500,
+            "input.smdpEndpoint",
+            "at most 500 characters",
+        );
+    }
+    if let Some(k) = &input.smdp_api_key {
+        v.check(
+            (8..=500).contains(&k.trim().len()),
+            "input.smdpApiKey",
+            "8 to 500 characters",
+        );
+    }
     v.check(
         (100..=60_000).contains(&input.timeout_ms),
         "input.timeoutMs",
@@ -94,6 +117,17 @@ pub async fn set(
             return Err(Error::invalid(
                 "input.apiKey",
                 "required when the carrier is set for the first time",
+            ));
+        }
+    };
+    let smdp_api_key_enc = match (&input.smdp_endpoint, &input.smdp_api_key, &current) {
+        (None, _, _) => None,
+        (Some(_), Some(k), _) => Some(key.seal(tenant, SMDP_KEY_PURPOSE, k.trim())?),
+        (Some(_), None, Some(c)) if c.smdp_api_key_enc.is_some() => c.smdp_api_key_enc.clone(),
+        (Some(_), None, _) => {
+            return Err(Error::invalid(
+                "input.smdpApiKey",
+                "required when the SM-DP+ is set for the first time",
             ));
         }
     };
@@ -126,6 +160,8 @@ pub async fn set(
         updated_at: chrono::Utc::now(),
         previous_secret_enc,
         previous_secret_until,
+        smdp_endpoint: input.smdp_endpoint.as_deref().map(|e| e.trim().to_owned()),
+        smdp_api_key_enc,
     };
     let row = repo::settings_put(&mut tx, &row, input.version).await?;
     let entry = AuditEntry::new(
@@ -140,6 +176,8 @@ pub async fn set(
         "timeoutMs": row.timeout_ms,
         "apiKeyChanged": input.api_key.is_some(),
         "callbackSecretRotated": secret.is_some(),
+        "smdpEndpoint": row.smdp_endpoint.as_deref().map(tsunagi_core::disclosure::url_shown),
+        "smdpApiKeyChanged": input.smdp_api_key.is_some(),
     }));
     record(&mut tx, ctx, entry, None).await?;
     tx.commit().await?;
@@ -151,6 +189,7 @@ fn shown(r: &CarrierRow) -> serde_json::Value {
         "endpoint": tsunagi_core::disclosure::url_shown(&r.endpoint),
         "enabled": r.enabled,
         "timeoutMs": r.timeout_ms,
+        "smdpEndpoint": r.smdp_endpoint.as_deref().map(tsunagi_core::disclosure::url_shown),
     })
 }
 
@@ -166,11 +205,14 @@ pub async fn callback_keys(app: &App, tenant: TenantId) -> Result<Vec<Vec<u8>>> 
 
 /// A tenant's gateway with the settings version it was built from.
 type Built = (i32, Arc<HttpCarrier>);
+/// A tenant's SM-DP+ with the settings version it was built from.
+type BuiltSmdp = (i32, Arc<HttpSmdp>);
 
 /// Gateways per tenant, built once per settings version; one guarded HTTP client for all.
 #[derive(Clone, Default)]
 pub struct Gateways {
     inner: Arc<Mutex<HashMap<uuid::Uuid, Built>>>,
+    smdp: Arc<Mutex<HashMap<uuid::Uuid, BuiltSmdp>>>,
     client: Arc<std::sync::OnceLock<reqwest::Client>>,
 }
 
@@ -227,6 +269,38 @@ impl Gateways {
             self.client(app)?,
         ));
         if let Ok(mut map) = self.inner.lock() {
+            map.insert(row.tenant_id, (row.version, g.clone()));
+        }
+        Ok(Some(g))
+    }
+
+    /// The tenant's SM-DP+ in `tx`'s tenant; None when none is set.
+    pub async fn smdp_of(&self, app: &App, tx: &mut TenantTx) -> Result<Option<Arc<HttpSmdp>>> {
+        let Some(row) = repo::settings(tx).await? else {
+            return Ok(None);
+        };
+        let (Some(endpoint), Some(sealed)) = (&row.smdp_endpoint, &row.smdp_api_key_enc) else {
+            return Ok(None);
+        };
+        if let Ok(map) = self.smdp.lock()
+            && let Some((v, g)) = map.get(&row.tenant_id)
+            && *v == row.version
+        {
+            return Ok(Some(g.clone()));
+        }
+        guard(app)
+            .check_literal(endpoint)
+            .map_err(|e| Error::unavailable(format!("the SM-DP+ endpoint is refused: {e}")))?;
+        let tenant = TenantId(row.tenant_id);
+        let api_key = crate::crypto::data_key(app)?.open(tenant, SMDP_KEY_PURPOSE, sealed)?;
+        let g = Arc::new(HttpSmdp::with_client(
+            endpoint,
+            &api_key,
+            &format!("tsunagi:{}", row.tenant_id),
+            Duration::from_millis(row.timeout_ms as u64),
+            self.client(app)?,
+        ));
+        if let Ok(mut map) = self.smdp.lock() {
             map.insert(row.tenant_id, (row.version, g.clone()));
         }
         Ok(Some(g))

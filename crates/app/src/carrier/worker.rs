@@ -7,7 +7,7 @@
 //! until a person retries it), its line goes to review with the reason, and the tenant's
 //! staff get a critical `carrier.step_exhausted`.
 
-use super::plus;
+use super::{esim, plus};
 use crate::orders::carrier::{Answerer, answer_step, line_to_review};
 use crate::{App, Ctx};
 use chrono::Utc;
@@ -65,7 +65,9 @@ impl Step {
     fn done_at(&self, l: &CarrierLine) -> bool {
         use CarrierStatus as S;
         match &self.command {
-            Command::Activate { iccid } => l.status == S::Active && &l.iccid == iccid,
+            Command::Activate { iccid } | Command::PortIn { iccid, .. } => {
+                l.status == S::Active && &l.iccid == iccid && !l.ported_out
+            }
             Command::Suspend => l.status == S::Suspended,
             Command::Resume => l.status == S::Active,
             // A port-out is not our termination (its number leaves the pool): not done.
@@ -94,6 +96,14 @@ async fn step_of(
     let command = match job.action.as_str() {
         "activate" => Command::Activate {
             iccid: iccid_of(tx, line).await?,
+        },
+        "port_in" => Command::PortIn {
+            iccid: iccid_of(tx, line).await?,
+            reservation_number: job.params["reservationNumber"].as_str().map(str::to_owned),
+            reservation_expires_on: job.params["reservationExpiresOn"]
+                .as_str()
+                .and_then(|d| d.parse().ok()),
+            one_stop: job.params["oneStop"].as_bool().unwrap_or(false),
         },
         "swap_sim" => Command::SwapSim {
             iccid: iccid_of(tx, line).await?,
@@ -185,6 +195,10 @@ async fn work_job(app: &App, ctx: &Ctx, job_id: Uuid) -> Result<()> {
     let line = contracts::line_get(&mut tx, job.line_id).await?;
     let step = step_of(&mut tx, &job, &line).await?;
     let gateway = app.carriers.of(app, &mut tx, false).await?;
+    let smdp = match app.carriers.smdp_of(app, &mut tx).await? {
+        Some(s) => Some((s, esim::prep_of(&mut tx, &job, &line).await?)),
+        None => None,
+    };
     tx.commit().await?;
     let Some(gw) = gateway else {
         // The carrier was switched off meanwhile: the step waits for a person.
@@ -198,6 +212,21 @@ async fn work_job(app: &App, ctx: &Ctx, job_id: Uuid) -> Result<()> {
         tx.commit().await?;
         return Ok(());
     };
+    // The SM-DP+ first (an eSIM line's profile ordered before its activation, its order
+    // cancelled before it ends); a failure there is this step's attempt.
+    if let Some((smdp, prep)) = smdp
+        && let Err(u) = esim::run(app, ctx, smdp.as_ref(), &job, prep).await?
+    {
+        let outcome = if u.refused {
+            Outcome::Refused(u.why)
+        } else {
+            Outcome::Again {
+                status: false,
+                why: u.why,
+            }
+        };
+        return settle(app, ctx, &job, "es2plus", &u.request, outcome, u.ms).await;
+    }
     let msisdn = plus(&line.msisdn);
     let asking = job.waiting_for.as_deref() == Some("status");
     let started = Instant::now();

@@ -35,7 +35,7 @@ use uuid::Uuid;
 /// The line state a carrier step ends in; `None` for steps that leave it (a SIM swap).
 pub(crate) fn target(action: &str) -> Option<LineState> {
     match action {
-        "activate" | "resume" => Some(LineState::Active),
+        "activate" | "port_in" | "resume" => Some(LineState::Active),
         "suspend" => Some(LineState::Suspended),
         "terminate" => Some(LineState::Terminated),
         _ => None,
@@ -63,9 +63,17 @@ pub(crate) async fn complete(
         }
         _ => line,
     };
-    if action == "activate" {
+    if action == "activate" || action == "port_in" {
         let lead = (Utc::now() - order.created_at).num_milliseconds().max(0);
         tsunagi_db::repo::carrier::line_activation_lead(tx, line.id, lead).await?;
+    }
+    if action == "port_in" {
+        // The port is complete: the number is ours, on this line.
+        let n = inventory::number_lock(tx, &line.msisdn).await?;
+        if NumberState::from_db(&n.status)? == NumberState::PortingIn {
+            let to = NumberState::PortingIn.transition(NumberState::Assigned)?;
+            inventory::number_set(tx, &line.msisdn, to.as_str(), None).await?;
+        }
     }
     let order = order_move(tx, ctx, order, OrderState::Completed, None).await?;
     Ok((line, order))
@@ -135,7 +143,8 @@ async fn settle_as(
 async fn release(tx: &mut TenantTx, ctx: &Ctx, line: &Line, ported_out: bool) -> Result<()> {
     let n = inventory::number_lock(tx, &line.msisdn).await?;
     let from = NumberState::from_db(&n.status)?;
-    if ported_out {
+    // A port-in that never completed leaves the number with the other operator.
+    if ported_out || from == NumberState::PortingIn {
         from.transition(NumberState::PortedOut)?;
         inventory::number_set(tx, &line.msisdn, NumberState::PortedOut.as_str(), None).await?;
     } else {

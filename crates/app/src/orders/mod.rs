@@ -10,6 +10,7 @@ pub mod carrier;
 mod changes;
 mod line_ops;
 mod new_line;
+mod port_in;
 pub mod review;
 
 pub use changes::{
@@ -19,6 +20,7 @@ pub use line_ops::{
     LineOp, LineOperation, LineOperationExecutor, line_op_execute, line_op_request,
 };
 pub use new_line::{NewLine, order_new_line, release_kyc_held};
+pub use port_in::PortIn;
 
 use crate::payloads;
 use crate::record::record_event;
@@ -174,8 +176,23 @@ pub(crate) async fn provision(
     line: Uuid,
     action: &str,
 ) -> Result<bool> {
+    provision_with(tx, ctx, order, line, action, &serde_json::Value::Null).await
+}
+
+/// [`provision`], with what the command needs beyond the line (`params`).
+pub(crate) async fn provision_with(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    order: Uuid,
+    line: Uuid,
+    action: &str,
+    params: &serde_json::Value,
+) -> Result<bool> {
     let carrier = tsunagi_db::repo::carrier::carrier_enabled(tx).await?;
     let job = repo::job_insert(tx, order, line, action, carrier == Some(true)).await?;
+    if !params.is_null() {
+        tsunagi_db::repo::carrier::job_params(tx, job.id, params).await?;
+    }
     // A carrier is set (even switched off): its word settles the step, never a local one.
     if carrier.is_some() {
         return Ok(job.status == "done");

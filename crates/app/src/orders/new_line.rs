@@ -1,10 +1,13 @@
 //! The new-line order: a contract for a customer on a plan's current price with options, a
 //! number from the pool, a SIM (by ICCID) or an eSIM profile, optionally a device; the line
 //! goes requested → activating → active. Held with a clear reason while the customer's KYC
-//! is not verified (tenant setting `kycBeforeActivation`), and released when it is.
+//! is not verified (tenant setting `kycBeforeActivation`), and released when it is. A
+//! port-in (MNP) brings the number from another operator instead of the pool: it enters
+//! the pool `porting_in` and is assigned when the carrier completes the port.
 
 use super::line_ops::set_line_state;
-use super::{LOCAL_NOTE, order_move, order_open, provision};
+use super::port_in::{PortIn, check_port_in, port_in_number};
+use super::{LOCAL_NOTE, order_move, order_open, provision_with};
 use crate::payloads;
 use crate::record::record_event;
 use crate::{App, Ctx};
@@ -36,6 +39,9 @@ pub struct NewLine {
     /// A physical SIM by ICCID, or (when absent) an eSIM profile from stock.
     pub iccid: Option<String>,
     pub device_id: Option<Uuid>,
+    /// The number comes from another operator (MNP) instead of the pool.
+    #[serde(default)]
+    pub port_in: Option<PortIn>,
 }
 
 pub async fn order_new_line(app: &App, ctx: &Ctx, mut input: NewLine) -> Result<Order> {
@@ -56,6 +62,14 @@ pub async fn order_new_line(app: &App, ctx: &Ctx, mut input: NewLine) -> Result<
             Err(Error::Validation(f)) => f.into_iter().for_each(|e| v.push(&e.field, e.reason)),
             Err(e) => return Err(e),
         }
+    }
+    if let Some(p) = input.port_in.as_mut() {
+        v.check(
+            input.msisdn.is_none(),
+            "input.msisdn",
+            "not with portIn: the ported number is portIn.msisdn",
+        );
+        check_port_in(&mut v, p, &settings)?;
     }
     v.finish()?;
     let customer = customers::customer_lock(&mut tx, input.customer_id).await?;
@@ -127,35 +141,10 @@ pub(crate) async fn check_options(
 /// Assigns the resources, creates contract and line, provisions.
 async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) -> Result<Order> {
     let order = order_move(tx, ctx, order, OrderState::InProgress, None).await?;
-    let number = match &input.msisdn {
-        Some(m) => inventory::number_lock(tx, m)
-            .await
-            .map_err(|_| Error::invalid("input.msisdn", "this number is not in your pool"))?,
-        None => inventory::number_pick(tx)
-            .await?
-            .ok_or_else(|| Error::conflict("the number pool has no available number"))?,
+    let number = match &input.port_in {
+        Some(p) => port_in_number(tx, &p.msisdn).await?,
+        None => pool_number(tx, input.msisdn.as_deref()).await?,
     };
-    NumberState::from_db(&number.status)?
-        .transition(NumberState::Reserved)
-        .map_err(|_| {
-            let until = number
-                .quarantine_until
-                .map(|u| format!(" until {}", u.to_rfc3339()))
-                .unwrap_or_default();
-            Error::conflict(format!(
-                "number +{} is {}{until}, not available",
-                number.msisdn, number.status
-            ))
-        })?;
-    inventory::number_set(
-        tx,
-        &number.msisdn,
-        NumberState::Reserved
-            .transition(NumberState::Assigned)?
-            .as_str(),
-        None,
-    )
-    .await?;
     let (sim_id, esim_id) = match &input.iccid {
         Some(iccid) => {
             let sim = inventory::sim_lock_by_iccid(tx, iccid).await.map_err(|_| {
@@ -272,12 +261,57 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
     order.line_id = Some(line.id);
     let order = repo::order_update(tx, &order).await?;
     let line = set_line_state(tx, ctx, None, line, LineState::Activating, None).await?;
-    if provision(tx, ctx, order.id, line.id, "activate").await? {
+    let (action, params) = match &input.port_in {
+        Some(p) => (
+            "port_in",
+            serde_json::json!({
+                "reservationNumber": p.reservation_number,
+                "reservationExpiresOn": p.reservation_expires_on,
+                "oneStop": p.one_stop,
+            }),
+        ),
+        None => ("activate", serde_json::Value::Null),
+    };
+    if provision_with(tx, ctx, order.id, line.id, action, &params).await? {
         let (_, order) =
-            super::carrier::complete(tx, ctx, None, order, line, "activate", LOCAL_NOTE).await?;
+            super::carrier::complete(tx, ctx, None, order, line, action, LOCAL_NOTE).await?;
         return Ok(order);
     }
     Ok(order)
+}
+
+/// A number of the pool (the one asked for, or the next available), assigned.
+async fn pool_number(tx: &mut TenantTx, msisdn: Option<&str>) -> Result<inventory::Number> {
+    let number = match msisdn {
+        Some(m) => inventory::number_lock(tx, m)
+            .await
+            .map_err(|_| Error::invalid("input.msisdn", "this number is not in your pool"))?,
+        None => inventory::number_pick(tx)
+            .await?
+            .ok_or_else(|| Error::conflict("the number pool has no available number"))?,
+    };
+    NumberState::from_db(&number.status)?
+        .transition(NumberState::Reserved)
+        .map_err(|_| {
+            let until = number
+                .quarantine_until
+                .map(|u| format!(" until {}", u.to_rfc3339()))
+                .unwrap_or_default();
+            Error::conflict(format!(
+                "number +{} is {}{until}, not available",
+                number.msisdn, number.status
+            ))
+        })?;
+    inventory::number_set(
+        tx,
+        &number.msisdn,
+        NumberState::Reserved
+            .transition(NumberState::Assigned)?
+            .as_str(),
+        None,
+    )
+    .await?;
+    Ok(number)
 }
 
 /// After KYC is verified: carries out the customer's new-line orders held for it. An order

@@ -1,9 +1,11 @@
 //! The simulator's callbacks: after every change it applies (a command, or drift behind
-//! the platform's back) it tells the platform how the line is now, signed the Standard
-//! Webhooks way with the callback secret, at least once: failed sends are retried a few
-//! times, an injected share is sent twice, and an injected random hold delivers them out
-//! of order.
+//! the platform's back) it tells the platform how the line is now, and its SM-DP+ tells how
+//! a download went (ES2+ `HandleDownloadProgressInfo`, to `<callback url>/es2plus/
+//! handleDownloadProgressInfo`). Both are signed the Standard Webhooks way with the
+//! callback secret and sent at least once: failed sends are retried a few times, an
+//! injected share is sent twice, and an injected random hold delivers them out of order.
 
+use crate::es2plus::DownloadProgress;
 use crate::gateway::CallbackEvent;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -27,9 +29,20 @@ pub struct CallbackFaults {
     pub reorder_ms: u64,
 }
 
+/// Where the SM-DP+'s download notices go, under the callback URL.
+pub const NOTICE_PATH: &str = "/es2plus/handleDownloadProgressInfo";
+
+/// One message to send: the path under the callback URL (empty for a carrier callback),
+/// its id (`webhook-id`) and its JSON body, serialized once so every delivery is the same.
+struct Outgoing {
+    suffix: &'static str,
+    id: String,
+    body: Vec<u8>,
+}
+
 #[derive(Clone)]
 pub struct Sender {
-    tx: mpsc::UnboundedSender<CallbackEvent>,
+    tx: mpsc::UnboundedSender<Outgoing>,
     pub target: Arc<Mutex<Option<CallbackTarget>>>,
 }
 
@@ -39,7 +52,7 @@ impl Sender {
         target: Option<CallbackTarget>,
         faults: Arc<dyn Fn() -> CallbackFaults + Send + Sync>,
     ) -> Self {
-        let (tx, mut rx) = mpsc::unbounded_channel::<CallbackEvent>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<Outgoing>();
         let target = Arc::new(Mutex::new(target));
         let t = target.clone();
         tokio::spawn(async move {
@@ -47,7 +60,7 @@ impl Sender {
                 .timeout(Duration::from_secs(10))
                 .build()
                 .unwrap_or_default();
-            while let Some(ev) = rx.recv().await {
+            while let Some(out) = rx.recv().await {
                 let Some(to) = t.lock().ok().and_then(|g| g.clone()) else {
                     continue;
                 };
@@ -64,7 +77,7 @@ impl Sender {
                         tokio::time::sleep(Duration::from_millis(hold)).await;
                     }
                     for _ in 0..times {
-                        send(&client, &to, &ev).await;
+                        send(&client, &to, &out).await;
                     }
                 });
             }
@@ -72,30 +85,49 @@ impl Sender {
         Self { tx, target }
     }
 
+    /// Queues a carrier callback, sent to the callback URL itself.
     pub fn push(&self, ev: CallbackEvent) {
-        let _ = self.tx.send(ev);
+        match serde_json::to_vec(&ev) {
+            Ok(body) => self.queue("", ev.id, body),
+            Err(e) => tracing::warn!("carrier-sim: callback {} not serialized: {e}", ev.id),
+        }
+    }
+
+    /// Queues an SM-DP+ download notice (its `webhook-id` is its functionCallIdentifier).
+    pub fn push_notice(&self, n: &DownloadProgress) {
+        let id = n.header.function_call_identifier.clone();
+        match serde_json::to_vec(n) {
+            Ok(body) => self.queue(NOTICE_PATH, id, body),
+            Err(e) => tracing::warn!("carrier-sim: notice {id} not serialized: {e}"),
+        }
+    }
+
+    fn queue(&self, suffix: &'static str, id: String, body: Vec<u8>) {
+        let _ = self.tx.send(Outgoing { suffix, id, body });
     }
 }
 
-/// Sends one callback, retrying a failed send a few times (at least once delivery).
-async fn send(client: &reqwest::Client, to: &CallbackTarget, ev: &CallbackEvent) {
+/// Sends one message, retrying a failed send a few times (at least once delivery).
+async fn send(client: &reqwest::Client, to: &CallbackTarget, out: &Outgoing) {
     let Some(key) = signing::key_bytes(&to.secret) else {
         tracing::warn!("carrier-sim: the callback secret is not a whsec_ secret");
         return;
     };
-    let Ok(body) = serde_json::to_vec(ev) else {
-        return;
+    let url = if out.suffix.is_empty() {
+        to.url.clone()
+    } else {
+        format!("{}{}", to.url.trim_end_matches('/'), out.suffix)
     };
     for attempt in 0..5u32 {
         let ts = chrono::Utc::now().timestamp();
-        let sig = signing::sign(&key, &ev.id, ts, &body);
+        let sig = signing::sign(&key, &out.id, ts, &out.body);
         let r = client
-            .post(&to.url)
+            .post(&url)
             .header("content-type", "application/json")
-            .header("webhook-id", &ev.id)
+            .header("webhook-id", &out.id)
             .header("webhook-timestamp", ts.to_string())
             .header("webhook-signature", sig)
-            .body(body.clone())
+            .body(out.body.clone())
             .send()
             .await;
         match r {

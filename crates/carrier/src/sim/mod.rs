@@ -5,11 +5,23 @@
 //! rate (applied, then the answer is held past the caller's patience), added latency, and
 //! for its signed callbacks (`callbacks`, target set at start or by `POST /admin/callback`)
 //! duplicates and a random hold that delivers them out of order.
+//!
+//! Beside the carrier runs its SM-DP+ (GSMA SGP.22 ES2+): `smdp` keeps its profiles and
+//! calls in a journal of its own (`<journal>.smdp`), `smdp_rules` judges each call,
+//! `smdp_api` serves ES2+ and the device's downloads, whose notices go out through the
+//! same callback sender, signed the same way. The same faults apply to ES2+ calls, and two
+//! more to downloads: `autoDownloadMs` (the device downloads a released profile by itself)
+//! and `downloadFailureRate` (a share of those downloads fail).
 
 mod callbacks;
+mod smdp;
+mod smdp_api;
+mod smdp_rules;
 mod state;
 
-pub use callbacks::CallbackTarget;
+pub use callbacks::{CallbackTarget, NOTICE_PATH};
+pub use smdp::{Es2Call, Fail, Profile, ProfileState, SMDP_ADDRESS, SmdpEntry};
+pub use smdp_api::NOTICE_REQUESTER;
 pub use state::{Answer, Entry};
 
 use crate::gateway::{CarrierLine, Command, InventoryPage};
@@ -29,22 +41,29 @@ use tokio::sync::Mutex;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Faults {
-    /// Share of commands answered 503 without being applied (0–1).
+    /// Share of commands and ES2+ calls answered 503 without being applied (0–1).
     pub error_rate: f64,
-    /// Share of commands applied whose answer is then held for `hold_ms` (0–1).
+    /// Share of commands and ES2+ calls applied whose answer is then held for `hold_ms`
+    /// (0–1).
     pub timeout_rate: f64,
     /// How long a "timed-out" answer is held.
     pub hold_ms: u64,
     /// Added to every request.
     pub latency_ms: u64,
-    /// Share of callbacks sent twice (0–1).
+    /// Share of callbacks and download notices sent twice (0–1).
     pub duplicate_rate: f64,
     /// Each callback is held a random 0..reorder_ms (later ones overtake it).
     pub reorder_ms: u64,
+    /// Share of automatic downloads (`auto_download_ms`) that fail at the download (0–1).
+    pub download_failure_rate: f64,
+    /// When > 0, the device downloads each profile that becomes released by itself after
+    /// this many milliseconds (0: only `POST /admin/esim/{iccid}/download`).
+    pub auto_download_ms: u64,
 }
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
+    /// The carrier's journal; the SM-DP+'s is beside it (`<journal>.smdp`).
     pub journal: PathBuf,
     pub api_key: String,
     pub faults: Faults,
@@ -54,6 +73,7 @@ pub struct SimConfig {
 
 struct Sim {
     books: Mutex<state::Books>,
+    smdp: Mutex<smdp::Books>,
     faults: Arc<std::sync::Mutex<Faults>>,
     api_key: String,
     callbacks: callbacks::Sender,
@@ -114,11 +134,12 @@ pub fn router(cfg: &SimConfig) -> std::io::Result<Router> {
     });
     let sim = Arc::new(Sim {
         books: Mutex::new(state::Books::open(&cfg.journal)?),
+        smdp: Mutex::new(smdp::Books::open(&smdp::journal_path(&cfg.journal))?),
         faults,
         api_key: cfg.api_key.clone(),
         callbacks: callbacks::Sender::start(cfg.callback.clone(), read),
     });
-    Ok(Router::new()
+    let carrier = Router::new()
         .route("/v1/lines", get(inventory))
         .route("/v1/lines/{msisdn}", get(line))
         .route("/v1/lines/{msisdn}/commands", post(command))
@@ -126,7 +147,8 @@ pub fn router(cfg: &SimConfig) -> std::io::Result<Router> {
         .route("/admin/callback", post(callback_set))
         .route("/admin/journal", get(journal))
         .route("/admin/lines/{msisdn}", post(force))
-        .route("/admin/lines", post(load))
+        .route("/admin/lines", post(load));
+    Ok(smdp_api::routes(carrier)
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             authorized,
@@ -236,12 +258,17 @@ async fn faults_get(State(sim): State<Shared>) -> Response {
 }
 
 async fn faults_set(State(sim): State<Shared>, Json(f): Json<Faults>) -> Response {
-    let rates = [f.error_rate, f.timeout_rate, f.duplicate_rate];
+    let rates = [
+        f.error_rate,
+        f.timeout_rate,
+        f.duplicate_rate,
+        f.download_failure_rate,
+    ];
     if rates.iter().any(|r| !(0.0..=1.0).contains(r)) {
         return problem(
             400,
             "bad_request",
-            "errorRate, timeoutRate and duplicateRate are between 0 and 1",
+            "errorRate, timeoutRate, duplicateRate and downloadFailureRate are between 0 and 1",
         );
     }
     if let Ok(mut cur) = sim.faults.lock() {

@@ -60,6 +60,43 @@ fn e164(m: &str) -> bool {
         .is_some_and(|d| (8..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Why the donor refuses a port-in (code, reason), after the Japanese MNP rules: a
+/// reservation number is 10 digits and still valid; the one-stop method has none. The
+/// simulator's donor knows no reservation number starting with `000` (for tests of a
+/// refused port-in).
+fn port_in_refusal(
+    number: Option<&str>,
+    expires: Option<chrono::NaiveDate>,
+    one_stop: bool,
+) -> Option<(&'static str, String)> {
+    match (number, one_stop) {
+        (None, true) => None,
+        (Some(_), true) => Some((
+            "bad_request",
+            "a one-stop port-in carries no reservation number".into(),
+        )),
+        (None, false) => Some((
+            "bad_request",
+            "reservationNumber: required without oneStop".into(),
+        )),
+        (Some(n), false) if n.len() != 10 || !n.bytes().all(|b| b.is_ascii_digit()) => Some((
+            "bad_request",
+            format!("reservationNumber {n:?} is not 10 digits"),
+        )),
+        (Some(n), false) if n.starts_with("000") => Some((
+            "port_refused",
+            format!("the donor operator does not know reservation number {n}"),
+        )),
+        (Some(_), false) => match expires {
+            Some(d) if d < chrono::Utc::now().date_naive() => Some((
+                "port_refused",
+                format!("the reservation number expired on {d}"),
+            )),
+            _ => None,
+        },
+    }
+}
+
 fn iccid_ok(i: &str) -> bool {
     (18..=20).contains(&i.len()) && i.bytes().all(|b| b.is_ascii_digit())
 }
@@ -150,6 +187,20 @@ impl Books {
                 format!("msisdn {msisdn:?} is not E.164"),
             );
         }
+        if let Command::PortIn {
+            reservation_number,
+            reservation_expires_on,
+            one_stop,
+            ..
+        } = cmd
+            && let Some((code, why)) = port_in_refusal(
+                reservation_number.as_deref(),
+                *reservation_expires_on,
+                *one_stop,
+            )
+        {
+            return refused(if code == "bad_request" { 400 } else { 409 }, code, why);
+        }
         let now = chrono::Utc::now();
         let current = self.lines.get(msisdn);
         let next = |l: &CarrierLine, f: &dyn Fn(&mut CarrierLine)| {
@@ -181,7 +232,23 @@ impl Books {
                 sequence: 1,
                 updated_at: now,
             }),
-            (Command::Activate { .. }, Some(l)) => refused(
+            (Command::PortIn { iccid, .. }, _) if !iccid_ok(iccid) => refused(
+                400,
+                "bad_request",
+                format!("iccid {iccid:?} is not 18–20 digits"),
+            ),
+            (Command::PortIn { iccid, .. }, l) if l.is_none_or(|l| l.ported_out) => {
+                Answer::Line(CarrierLine {
+                    msisdn: msisdn.to_owned(),
+                    iccid: iccid.clone(),
+                    status: Active,
+                    speed_limit_kbps: None,
+                    ported_out: false,
+                    sequence: l.map_or(1, |l| l.sequence + 1),
+                    updated_at: now,
+                })
+            }
+            (Command::Activate { .. } | Command::PortIn { .. }, Some(l)) => refused(
                 409,
                 "already_exists",
                 format!("{msisdn} is already {:?}", l.status).to_lowercase(),

@@ -27,6 +27,9 @@ pub struct CarrierRow {
     /// The secret before the last rotation, still verifying until `previous_secret_until`.
     pub previous_secret_enc: Option<Vec<u8>>,
     pub previous_secret_until: Option<DateTime<Utc>>,
+    /// The tenant's SM-DP+ (eSIM profiles), with its sealed API key; both or neither.
+    pub smdp_endpoint: Option<String>,
+    pub smdp_api_key_enc: Option<Vec<u8>>,
 }
 
 /// The tenant's own carrier (not an ancestor's).
@@ -62,10 +65,11 @@ pub async fn settings_put(
 ) -> Result<CarrierRow> {
     let r: Option<CarrierRow> = sqlx::query_as(
         "INSERT INTO tenant_carriers (tenant_id, endpoint, api_key_enc, callback_secret_enc, enabled, timeout_ms, \
-           previous_secret_enc, previous_secret_until) \
-         VALUES ($1,$2,$3,$4,$5,$6,$8,$9) \
+           previous_secret_enc, previous_secret_until, smdp_endpoint, smdp_api_key_enc) \
+         VALUES ($1,$2,$3,$4,$5,$6,$8,$9,$10,$11) \
          ON CONFLICT (tenant_id) DO UPDATE SET endpoint = $2, api_key_enc = $3, callback_secret_enc = $4, \
            enabled = $5, timeout_ms = $6, previous_secret_enc = $8, previous_secret_until = $9, \
+           smdp_endpoint = $10, smdp_api_key_enc = $11, \
            version = tenant_carriers.version + 1, updated_at = now() \
          WHERE tenant_carriers.version = $7 RETURNING *",
     )
@@ -78,6 +82,8 @@ pub async fn settings_put(
     .bind(version.unwrap_or(-1))
     .bind(&row.previous_secret_enc)
     .bind(row.previous_secret_until)
+    .bind(&row.smdp_endpoint)
+    .bind(&row.smdp_api_key_enc)
     .fetch_optional(tx.conn())
     .await?;
     r.ok_or_else(|| {
@@ -202,6 +208,17 @@ pub struct Attempt {
 }
 
 /// Records one call made for a job.
+/// What a job's command needs beyond the line (a port-in's reservation, a speed limit).
+pub async fn job_params(tx: &mut TenantTx, id: Uuid, params: &Value) -> Result<()> {
+    sqlx::query("UPDATE provisioning_jobs SET params = $3 WHERE tenant_id = $1 AND id = $2")
+        .bind(tx.tenant_id().as_uuid())
+        .bind(id)
+        .bind(params)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 pub async fn attempt_insert(
     tx: &mut TenantTx,
     job: Uuid,

@@ -18,6 +18,8 @@ pub struct Number {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Ported in from another operator.
+    pub ported_in: bool,
 }
 
 #[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
@@ -48,6 +50,14 @@ pub struct Esim {
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The eUICC the profile went to, as the SM-DP+ reported it.
+    pub eid: Option<String>,
+    /// When the SM-DP+ confirmed the order (the activation code is then the SM-DP+'s).
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// The time of the last SM-DP+ download notice applied.
+    pub notice_at: Option<DateTime<Utc>>,
+    /// Why the last download or installation failed.
+    pub failure: Option<String>,
 }
 
 #[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]

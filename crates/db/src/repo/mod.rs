@@ -6,6 +6,7 @@ pub mod carrier;
 pub mod catalog;
 pub mod contracts;
 pub mod customers;
+pub mod esim;
 pub mod inventory;
 pub mod mail;
 pub mod notifications;

@@ -104,6 +104,11 @@ pub struct CarrierSettingsInput {
     /// default 24), while the carrier switches to the new one.
     #[graphql(default = 24)]
     pub overlap_hours: i32,
+    /// The SM-DP+'s ES2+ base URL for eSIM profiles; leave out for none (profiles are then
+    /// prepared by hand with `esimProfileSetStatus`).
+    pub smdp_endpoint: Option<String>,
+    /// The SM-DP+'s API key: required when it is first set; leave out to keep it.
+    pub smdp_api_key: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -146,6 +151,8 @@ impl CarrierGatewayMutation {
                 version: input.version,
                 rotate_callback_secret: input.rotate_callback_secret,
                 overlap_hours: input.overlap_hours,
+                smdp_endpoint: input.smdp_endpoint,
+                smdp_api_key: input.smdp_api_key,
             },
         )
         .await

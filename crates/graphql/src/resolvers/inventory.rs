@@ -166,6 +166,25 @@ impl InventoryQuery {
             .gql()?;
         Ok(SimSecrets { pin, puk })
     }
+    /// How a line's customer installs its eSIM: the SM-DP+'s activation code (also the QR
+    /// code's payload) once the profile is confirmed. For the line's own customer
+    /// (self-service) and staff who may read stock secrets; the reading is audited.
+    async fn line_esim_activation(
+        &self,
+        ctx: &Context<'_>,
+        line_id: ID,
+    ) -> async_graphql::Result<EsimActivation> {
+        let (app, c) = app_ctx(ctx)?;
+        let a = tsunagi_app::carrier::esim::activation(app, &c, parse_id(&line_id, "lineId")?)
+            .await
+            .gql()?;
+        Ok(EsimActivation {
+            qr_payload: a.activation_code.clone(),
+            activation_code: a.activation_code,
+            status: EsimStatus::of(&a.status)?,
+            confirmed_at: a.confirmed_at,
+        })
+    }
     /// An eSIM profile's activation code (decrypted; the reading is audited).
     async fn esim_activation_code(
         &self,
@@ -177,6 +196,18 @@ impl InventoryQuery {
             .await
             .gql()
     }
+}
+
+/// How a customer installs a line's eSIM.
+#[derive(SimpleObject)]
+pub struct EsimActivation {
+    /// `LPA:1$<SM-DP+ address>$<matching ID>` (GSMA SGP.22), typed into the phone's
+    /// eSIM settings.
+    pub activation_code: String,
+    /// What the QR code encodes (the same string).
+    pub qr_payload: String,
+    pub status: EsimStatus,
+    pub confirmed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Default)]
@@ -236,6 +267,22 @@ impl InventoryMutation {
             input.items.into_iter().map(|d| (d.imei, d.model)).collect();
         let n = inventory::devices_add(app, &c, &items).await.gql()?;
         Ok(BatchPayload { added: n as i64 })
+    }
+    /// Releases a profile whose download failed at the SM-DP+ (ReleaseProfile), so the
+    /// customer can download it again with the same activation code: FAILED → CONFIRMED.
+    async fn esim_profile_release(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<EsimProfilePayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let row = tsunagi_app::carrier::esim::release(app, &c, parse_id(&id, "id")?)
+            .await
+            .gql()?;
+        let unmask = inventory::can_unmask(app, &c).await.gql()?;
+        Ok(EsimProfilePayload {
+            esim_profile: EsimProfile { row, unmask },
+        })
     }
     /// Moves an eSIM profile along its lifecycle (allocated → downloaded → installed → deleted).
     async fn esim_profile_set_status(

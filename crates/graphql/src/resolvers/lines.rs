@@ -25,6 +25,21 @@ pub struct NewLineInput {
     /// A physical SIM from stock; without it an eSIM profile is allocated.
     pub iccid: Option<String>,
     pub device_id: Option<ID>,
+    /// Brings the customer's number from another operator (MNP) instead of the pool.
+    pub port_in: Option<PortInInput>,
+}
+
+/// A port-in: the donor's MNP reservation number (10 digits) with its expiry date, or the
+/// one-stop method (no reservation number).
+#[derive(InputObject)]
+pub struct PortInInput {
+    /// The number at the other operator, in any common format.
+    pub msisdn: String,
+    pub reservation_number: Option<String>,
+    /// The reservation number's expiry date; at least the tenant's `mnpMinDaysLeft` ahead.
+    pub reservation_expires_on: Option<chrono::NaiveDate>,
+    #[graphql(default)]
+    pub one_stop: bool,
 }
 
 #[derive(InputObject)]
@@ -220,6 +235,12 @@ impl LineMutation {
                 .as_ref()
                 .map(|d| parse_id(d, "input.deviceId"))
                 .transpose()?,
+            port_in: input.port_in.map(|p| orders::PortIn {
+                msisdn: p.msisdn,
+                reservation_number: p.reservation_number,
+                reservation_expires_on: p.reservation_expires_on,
+                one_stop: p.one_stop,
+            }),
         };
         orders::order_new_line(app, &c, nl)
             .await

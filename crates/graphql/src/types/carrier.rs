@@ -114,6 +114,11 @@ pub struct CarrierSettings {
     pub version: i32,
     /// Where the carrier sends its callbacks, under this API's address.
     pub callback_path: String,
+    /// The SM-DP+'s ES2+ base URL (null: none).
+    pub smdp_endpoint: Option<String>,
+    /// Where the SM-DP+ sends its download notices (HandleDownloadProgressInfo), signed
+    /// with the same callback secret.
+    pub smdp_notice_path: String,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -125,6 +130,8 @@ impl From<CarrierRow> for CarrierSettings {
             timeout_ms: r.timeout_ms,
             version: r.version,
             callback_path: tsunagi_app::carrier::callbacks::path(r.tenant_id),
+            smdp_endpoint: r.smdp_endpoint,
+            smdp_notice_path: tsunagi_app::carrier::notices::path(r.tenant_id),
             updated_at: r.updated_at,
         }
     }

@@ -74,7 +74,14 @@ state_enum!(
     NumberStatus,
     st::NumberState,
     "tsunagi_core::states::NumberState",
-    [Available, Reserved, Assigned, Quarantined, PortedOut]
+    [
+        Available,
+        Reserved,
+        Assigned,
+        Quarantined,
+        PortedOut,
+        PortingIn
+    ]
 );
 state_enum!(
     SimStatus,
@@ -86,7 +93,9 @@ state_enum!(
     EsimStatus,
     st::EsimState,
     "tsunagi_core::states::EsimState",
-    [Available, Allocated, Downloaded, Installed, Deleted]
+    [
+        Available, Allocated, Confirmed, Downloaded, Installed, Failed, Deleted
+    ]
 );
 
 pub(crate) fn id(u: uuid::Uuid) -> ID {

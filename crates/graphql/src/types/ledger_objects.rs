@@ -67,6 +67,26 @@ impl EsimProfile {
     async fn status(&self) -> async_graphql::Result<EsimStatus> {
         EsimStatus::of(&self.row.status)
     }
+    /// The eUICC (EID) the profile was downloaded to, as the SM-DP+ reported it (masked
+    /// like other identifiers).
+    async fn eid(&self) -> Option<String> {
+        let e = self.row.eid.as_deref()?;
+        Some(masked(self.unmask, e, |s| {
+            (s.len() > 8).then(|| format!("{}{}", "*".repeat(s.len() - 4), &s[s.len() - 4..]))
+        }))
+    }
+    /// When the SM-DP+ confirmed the order: from then the activation code is ready.
+    async fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+        self.row.confirmed_at
+    }
+    /// Why the last download or installation failed (status FAILED): release the profile
+    /// again (`esimProfileRelease`) once the customer can retry.
+    async fn failure(&self) -> Option<&str> {
+        self.row.failure.as_deref()
+    }
+    async fn version(&self) -> i32 {
+        self.row.version
+    }
 }
 
 pub struct Device {
@@ -98,6 +118,8 @@ pub struct Number {
     pub msisdn: String,
     pub status: NumberStatus,
     pub quarantine_until: Option<DateTime<Utc>>,
+    /// Ported in from another operator (MNP).
+    pub ported_in: bool,
 }
 
 impl Number {
@@ -106,6 +128,7 @@ impl Number {
             msisdn: format!("+{}", n.msisdn),
             status: NumberStatus::of(&n.status)?,
             quarantine_until: n.quarantine_until,
+            ported_in: n.ported_in,
         })
     }
 }

@@ -71,6 +71,8 @@ pub struct TenantSettings {
     pub carrier_pending_after_minutes: i32,
     /// Minutes without a carrier answer before the line goes to `NEEDS_REVIEW`.
     pub carrier_review_after_minutes: i32,
+    /// Days an MNP reservation number must still be valid when a port-in is ordered.
+    pub mnp_min_days_left: i32,
 }
 
 impl From<CoreSettings> for TenantSettings {
@@ -87,6 +89,7 @@ impl From<CoreSettings> for TenantSettings {
             complete_provisioning_locally: s.complete_provisioning_locally,
             carrier_pending_after_minutes: s.carrier_pending_after_minutes,
             carrier_review_after_minutes: s.carrier_review_after_minutes,
+            mnp_min_days_left: s.mnp_min_days_left,
         }
     }
 }
@@ -106,6 +109,7 @@ pub struct TenantSettingsOverrides {
     pub complete_provisioning_locally: Option<bool>,
     pub carrier_pending_after_minutes: Option<i32>,
     pub carrier_review_after_minutes: Option<i32>,
+    pub mnp_min_days_left: Option<i32>,
 }
 
 impl From<TenantSettingsOverrides> for TenantSettingsOverride {
@@ -122,6 +126,7 @@ impl From<TenantSettingsOverrides> for TenantSettingsOverride {
             complete_provisioning_locally: s.complete_provisioning_locally,
             carrier_pending_after_minutes: s.carrier_pending_after_minutes,
             carrier_review_after_minutes: s.carrier_review_after_minutes,
+            mnp_min_days_left: s.mnp_min_days_left,
         }
     }
 }
@@ -140,6 +145,7 @@ impl From<TenantSettingsOverride> for TenantSettingsOverrides {
             complete_provisioning_locally: s.complete_provisioning_locally,
             carrier_pending_after_minutes: s.carrier_pending_after_minutes,
             carrier_review_after_minutes: s.carrier_review_after_minutes,
+            mnp_min_days_left: s.mnp_min_days_left,
         }
     }
 }

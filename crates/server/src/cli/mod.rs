@@ -98,6 +98,13 @@ pub enum Command {
         /// Each callback is held a random 0..N ms, so later ones overtake it.
         #[arg(long, default_value_t = 0)]
         reorder_ms: u64,
+        /// SM-DP+: share of downloads the simulated devices fail (0–1).
+        #[arg(long, default_value_t = 0.0)]
+        download_failure_rate: f64,
+        /// SM-DP+: a released profile is downloaded by itself after N ms (0: only through
+        /// POST /admin/esim/{iccid}/download).
+        #[arg(long, default_value_t = 0)]
+        auto_download_ms: u64,
     },
 }
 
@@ -165,6 +172,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             callback_secret,
             duplicate_rate,
             reorder_ms,
+            download_failure_rate,
+            auto_download_ms,
         } => {
             let cfg = tsunagi_carrier::sim::SimConfig {
                 journal,
@@ -176,6 +185,8 @@ pub async fn run(cli: Cli) -> Result<()> {
                     latency_ms,
                     duplicate_rate,
                     reorder_ms,
+                    download_failure_rate,
+                    auto_download_ms,
                 },
                 callback: match (callback_url, callback_secret) {
                     (Some(url), Some(secret)) => {

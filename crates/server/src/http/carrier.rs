@@ -1,5 +1,6 @@
 //! `POST /carrier/callbacks/{tenant}`: the carrier's signed callbacks (Standard Webhooks
-//! headers, the tenant's callback secret). Answers 200 with what the callback did, or a
+//! headers, the tenant's callback secret), and under it
+//! `…/es2plus/handleDownloadProgressInfo`, the SM-DP+'s download notices, signed the same way. Answers 200 with what the callback did, or a
 //! clear refusal that changed nothing: 401 (signature, timestamp), 400 (not a callback),
 //! 404 (no such tenant receiver, or a line not in this tenant).
 
@@ -10,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use tsunagi_app::carrier::callbacks::{self, Signed};
+use tsunagi_app::carrier::notices;
 use tsunagi_core::Error;
 
 fn header(h: &HeaderMap, name: &str) -> String {
@@ -28,12 +30,31 @@ pub async fn callback(
     let Ok(tenant) = uuid::Uuid::parse_str(&tenant) else {
         return refuse(&Error::not_found("carrier callback receiver"));
     };
-    let signed = Signed {
-        id: header(&h, "webhook-id"),
-        timestamp: header(&h, "webhook-timestamp"),
-        signature: header(&h, "webhook-signature"),
+    answer(callbacks::receive(&s.app, tenant, &signed(&h), &body).await)
+}
+
+pub async fn download_progress(
+    State(s): State<HttpState>,
+    Path(tenant): Path<String>,
+    h: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, Json<Value>) {
+    let Ok(tenant) = uuid::Uuid::parse_str(&tenant) else {
+        return refuse(&Error::not_found("carrier callback receiver"));
     };
-    match callbacks::receive(&s.app, tenant, &signed, &body).await {
+    answer(notices::receive(&s.app, tenant, &signed(&h), &body).await)
+}
+
+fn signed(h: &HeaderMap) -> Signed {
+    Signed {
+        id: header(h, "webhook-id"),
+        timestamp: header(h, "webhook-timestamp"),
+        signature: header(h, "webhook-signature"),
+    }
+}
+
+fn answer(r: tsunagi_core::Result<String>) -> (StatusCode, Json<Value>) {
+    match r {
         Ok(outcome) => (StatusCode::OK, Json(json!({ "outcome": outcome }))),
         Err(e) => refuse(&e),
     }

@@ -1,6 +1,6 @@
 //! The axum router: GraphQL over HTTP (`POST /graphql`), GraphiQL (`GET /graphql`),
 //! subscriptions over WebSocket (`/graphql/ws`, graphql-transport-ws), the carrier's
-//! callbacks (`/carrier/callbacks/{tenant}`), `/healthz` and `/readyz`; a request id and a tracing span around every request.
+//! callbacks (`/carrier/callbacks/{tenant}`, the SM-DP+'s notices under it), `/healthz` and `/readyz`; a request id and a tracing span around every request.
 
 mod carrier;
 mod graphql;
@@ -81,6 +81,10 @@ pub fn router(app: App, cfg: &Config) -> Router {
         .route(
             "/carrier/callbacks/{tenant}",
             axum::routing::post(carrier::callback),
+        )
+        .route(
+            "/carrier/callbacks/{tenant}/es2plus/handleDownloadProgressInfo",
+            axum::routing::post(carrier::download_progress),
         )
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
