@@ -9,6 +9,8 @@ mod carrier_esim;
 mod carrier_faults;
 mod carrier_gateway;
 mod carrier_mnp;
+mod console;
+mod console_http;
 mod event_tour;
 mod idempotency;
 mod isolation;

@@ -140,6 +140,17 @@ impl TestEnv {
                 format!("test-secret-{}", uuid::Uuid::new_v4().simple()),
             ),
             ("TSUNAGI_TELEMETRY__LOG_LEVEL".into(), "warn".into()),
+            // The GraphQL suites speak as customers with their own queries; the console
+            // suite and `persisted_operations` test the production rule.
+            (
+                "TSUNAGI_GRAPHQL__CUSTOMER_PERSISTED_ONLY".into(),
+                "false".into(),
+            ),
+            // The built console (cargo xtask console), served at / like in production.
+            (
+                "TSUNAGI_SERVER__CONSOLE_DIR".into(),
+                console_dir().display().to_string(),
+            ),
             // Compiled plugin components are shared by every test's server, as by replicas.
             (
                 "TSUNAGI_PLUGINS__CACHE_DIR".into(),
@@ -195,4 +206,12 @@ impl TestEnv {
     pub async fn seed(&self) -> Result<Seeded> {
         seed::seed(self).await
     }
+}
+
+/// The built web console of this checkout (`console/dist`).
+pub fn console_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(|p| p.join("console").join("dist"))
+        .unwrap_or_default()
 }

@@ -1,12 +1,16 @@
 //! `cargo xtask`: the project's own commands, std-only so they build in seconds.
 //!
 //! - `services`  find, start or install PostgreSQL and Redis; print the URLs
-//! - `demo`      services, then `tsunagi demo` (migrate, seed, serve on 127.0.0.1:8080)
-//! - `test`      services, then every test of the workspace
+//! - `demo`      services, the console built, then `tsunagi demo` (migrate, seed, serve the
+//!   API and the console on 127.0.0.1:8080)
+//! - `test`      services, the console built, then every test of the workspace (the
+//!   browser suite included)
 //! - `bench`     services, then the benchmarks (criterion and HTTP scenarios)
 //! - `plugins`   build the guest plugins (examples and test guests) for wasm32-wasip2
 //! - `schema`    write graphql/schema.graphql from the code
+//! - `console`   install the web console's packages and build it (console/dist)
 
+mod console;
 mod plugins;
 mod services;
 
@@ -21,8 +25,9 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         Some("schema") => schema(),
         Some("plugins") => plugins::build(),
+        Some("console") => console::build(),
         _ => {
-            eprintln!("usage: cargo xtask <services|demo|test|bench|plugins|schema>");
+            eprintln!("usage: cargo xtask <services|demo|test|bench|plugins|schema|console>");
             return ExitCode::from(2);
         }
     };
@@ -59,6 +64,7 @@ fn root() -> std::path::PathBuf {
 
 fn demo() -> Result<(), String> {
     let s = services::ensure()?;
+    console::build()?;
     run(cargo()
         .current_dir(root())
         .args(["build", "--workspace", "--bins"]))?;
@@ -74,6 +80,8 @@ fn test(extra: &[String]) -> Result<(), String> {
     s.print();
     ensure_smtp_sink()?;
     plugins::build()?;
+    console::build()?;
+    console::ensure_chromium()?;
     let mut cmd = cargo();
     cmd.current_dir(root())
         .args(["test", "--workspace"])

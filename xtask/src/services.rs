@@ -87,7 +87,7 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-fn which(name: &str) -> Option<PathBuf> {
+pub fn which(name: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|p| {
         std::env::split_paths(&p)
             .map(|d| d.join(name))
@@ -95,7 +95,7 @@ fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     if !is_root() || which("apt-get").is_none() {
         return Err("not root on a Debian-like system".into());
     }

@@ -71,6 +71,8 @@ impl PluginsConfig {
 #[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: String,
+    /// The built console (`console/dist`), served at `/`; missing: `/` says how to build it.
+    pub console_dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +138,8 @@ pub struct GraphqlConfig {
     pub max_complexity: usize,
     pub max_aliases: usize,
     pub introspection: bool,
+    /// Customer logins may run only the console's persisted operations.
+    pub customer_persisted_only: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,4 +1,5 @@
-//! `POST /graphql`: authenticate the bearer, apply rate limits, honour `Idempotency-Key`,
+//! `POST /graphql`: authenticate the bearer, apply rate limits, resolve a persisted
+//! operation named by hash (`persisted`), honour `Idempotency-Key`,
 //! execute, and make sure every error carries one of the fixed codes.
 
 use super::{HttpState, RequestId};
@@ -115,6 +116,18 @@ pub async fn graphql(
     }
 
     let mut request = req.into_inner();
+    let persisted = match s.persisted.resolve(&mut request) {
+        Ok(p) => p,
+        Err(e) => return error_response(e),
+    };
+    if !persisted
+        && s.customer_persisted_only
+        && principal.as_ref().is_some_and(Principal::is_customer)
+    {
+        return error_response(Error::forbidden(
+            "a customer login may run only the console's operations (persisted by hash)",
+        ));
+    }
     let key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())

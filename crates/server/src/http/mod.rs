@@ -1,11 +1,14 @@
 //! The axum router: GraphQL over HTTP (`POST /graphql`), GraphiQL (`GET /graphql`),
 //! subscriptions over WebSocket (`/graphql/ws`, graphql-transport-ws), the carrier's
-//! callbacks (`/carrier/callbacks/{tenant}`, the SM-DP+'s notices under it), `/healthz` and `/readyz`; a request id and a tracing span around every request.
+//! callbacks (`/carrier/callbacks/{tenant}`, the SM-DP+'s notices under it), `/healthz` and `/readyz`,
+//! the web console's files at `/` and its cookie sessions under `/auth` (`console`); a request id and a tracing span around every request.
 
 mod carrier;
+mod console;
 mod graphql;
 mod health;
 mod limits;
+mod persisted;
 mod unsubscribe;
 mod ws;
 
@@ -27,6 +30,14 @@ pub struct HttpState {
     pub app: App,
     pub schema: TsunagiSchema,
     pub idempotency_ttl: chrono::Duration,
+    /// The built web console, served at `/`.
+    pub console_dir: Arc<std::path::Path>,
+    /// How long the console's refresh cookie lives.
+    pub refresh_ttl_secs: u64,
+    /// The console's operations, accepted by hash.
+    pub persisted: Arc<persisted::Persisted>,
+    /// Customer principals may run persisted operations only.
+    pub customer_persisted_only: bool,
 }
 
 /// The request id: the caller's `X-Request-Id` when it is sane, else a new UUID.
@@ -70,6 +81,12 @@ pub fn router(app: App, cfg: &Config) -> Router {
         app,
         schema,
         idempotency_ttl: chrono::Duration::hours(cfg.idempotency.ttl_hours),
+        console_dir: Arc::from(std::path::Path::new(&cfg.server.console_dir)),
+        refresh_ttl_secs: cfg.auth.refresh_ttl_secs,
+        persisted: Arc::new(persisted::Persisted::load(std::path::Path::new(
+            &cfg.server.console_dir,
+        ))),
+        customer_persisted_only: cfg.graphql.customer_persisted_only,
     };
     Router::new()
         .route("/graphql", get(graphql::graphiql).post(graphql::graphql))
@@ -86,7 +103,11 @@ pub fn router(app: App, cfg: &Config) -> Router {
             "/carrier/callbacks/{tenant}/es2plus/handleDownloadProgressInfo",
             axum::routing::post(carrier::download_progress),
         )
+        .route("/auth/session", axum::routing::post(console::session))
+        .route("/auth/refresh", axum::routing::post(console::refresh))
+        .route("/auth/logout", axum::routing::post(console::logout))
         .route("/healthz", get(health::healthz))
+        .fallback(get(console::file))
         .route("/readyz", get(health::readyz))
         .layer(middleware::from_fn(limits::body_limit))
         .layer(middleware::from_fn(request_id))

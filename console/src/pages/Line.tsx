@@ -1,0 +1,166 @@
+// The phone-call page: the line's state with since-when and why, its customer, contract,
+// plan and SIM; its carrier steps with what they wait for; its history (who, when, what);
+// and the requests the user may make, each saying what it will do before it does it.
+import { Alert, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core';
+import { useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useParams } from 'react-router-dom';
+import { useMutation, useQuery } from 'urql';
+import { graphql } from '../gql';
+import { formatTime } from '../i18n';
+
+const LineQuery = graphql(`
+  query LinePage($id: ID!) {
+    line(id: $id) {
+      id msisdn status statusReason updatedAt esimProfileId
+      customer { id name kycStatus }
+      contract { id status startedAt }
+      plan { id code name }
+      sim { iccid status }
+      provisioningJobs { id action status attempts waitingFor nextAttemptAt lastError answer createdAt }
+      history { id occurredAt actorLabel action }
+    }
+  }
+`);
+
+const SuspendMutation = graphql(`
+  mutation LineSuspendRequest($id: ID!, $reason: String!) {
+    lineSuspend(input: { lineId: $id, reason: $reason }) { approvalRequest { id status } }
+  }
+`);
+
+const ResumeMutation = graphql(`
+  mutation LineResumeRequest($id: ID!, $reason: String!) {
+    lineResume(input: { lineId: $id, reason: $reason }) { approvalRequest { id status } }
+  }
+`);
+
+// Shades with at least 4.5:1 contrast for the badge's text (chosen by autoContrast).
+function statusColor(s: string): string {
+  if (s === 'ACTIVE') return 'teal.9';
+  if (s === 'SUSPENDED' || s === 'TERMINATED') return 'gray.8';
+  if (s === 'NEEDS_REVIEW') return 'red.9';
+  return 'yellow.4';
+}
+
+export function LinePage() {
+  const { t } = useTranslation();
+  const { id = '' } = useParams();
+  const [{ data, error }, reload] = useQuery({ query: LineQuery, variables: { id } });
+  const [reason, setReason] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  const [suspendState, suspend] = useMutation(SuspendMutation);
+  const [resumeState, resume] = useMutation(ResumeMutation);
+  if (error) return <Alert color="red">{t('errors.generic', { message: error.message })}</Alert>;
+  const l = data?.line;
+  if (!l) return null;
+  const failed = suspendState.error ?? resumeState.error;
+  const forbidden = failed?.graphQLErrors.some((e) => e.extensions?.code === 'FORBIDDEN');
+  const act = async (which: 'suspend' | 'resume') => {
+    const a =
+      which === 'suspend'
+        ? (await suspend({ id, reason })).data?.lineSuspend
+        : (await resume({ id, reason })).data?.lineResume;
+    if (a) {
+      setDone(a.approvalRequest.id);
+      setReason('');
+      reload({ requestPolicy: 'network-only' });
+    }
+  };
+  return (
+    <Stack>
+      <Group justify="space-between">
+        <Title order={2}>{t('line.title', { msisdn: l.msisdn })}</Title>
+        <Badge size="xl" color={statusColor(l.status)} autoContrast data-testid="line-status">
+          {l.status}
+        </Badge>
+      </Group>
+      <Text size="sm" c="dimmed">
+        {t('line.since', { at: formatTime(l.updatedAt) })}
+        {l.statusReason ? ` · ${t('line.reason')}: ${l.statusReason}` : ''}
+      </Text>
+      <SimpleGrid cols={{ base: 1, md: 4 }}>
+        <Card withBorder>
+          <Text size="xs" c="dimmed">{t('line.customer')}</Text>
+          <Text fw={600}>{l.customer.name}</Text>
+          <Text size="sm">{t('line.kyc')}: {l.customer.kycStatus}</Text>
+        </Card>
+        <Card withBorder>
+          <Text size="xs" c="dimmed">{t('line.plan')}</Text>
+          <Text fw={600}>{l.plan.name}</Text>
+          <Text size="sm">{l.plan.code}</Text>
+        </Card>
+        <Card withBorder>
+          <Text size="xs" c="dimmed">{t('line.contract')}</Text>
+          <Text fw={600}>{l.contract.status}</Text>
+          <Text size="sm">{formatTime(l.contract.startedAt)}</Text>
+        </Card>
+        <Card withBorder>
+          <Text size="xs" c="dimmed">{l.sim ? t('line.sim') : t('line.esim')}</Text>
+          <Text fw={600} data-testid="line-sim">{l.sim?.iccid ?? (l.esimProfileId ? 'eSIM' : t('line.noSim'))}</Text>
+          <Text size="sm">{l.sim?.status ?? ''}</Text>
+        </Card>
+      </SimpleGrid>
+
+      <Card withBorder>
+        <Title order={3} size="h4" mb="sm">{t('line.actions')}</Title>
+        {done && <Alert color="blue" mb="sm" role="status">{t('line.requested', { id: done })}</Alert>}
+        {forbidden && <Alert color="orange" mb="sm">{t('line.notAllowed')}</Alert>}
+        {failed && !forbidden && (
+          <Alert color="red" mb="sm" role="alert">
+            {t('errors.generic', { message: failed.graphQLErrors[0]?.message ?? failed.message })}
+          </Alert>
+        )}
+        {l.status === 'ACTIVE' && <Text size="sm" mb="xs">{t('line.suspendEffect')}</Text>}
+        {l.status === 'SUSPENDED' && <Text size="sm" mb="xs">{t('line.resumeEffect')}</Text>}
+        {(l.status === 'ACTIVE' || l.status === 'SUSPENDED') && (
+          <Group align="end">
+            <Textarea label={t('line.reasonLabel')} value={reason} onChange={(e) => setReason(e.currentTarget.value)} autosize minRows={1} style={{ flex: 1 }} />
+            {l.status === 'ACTIVE' ? (
+              <Button color="orange" disabled={!reason.trim()} loading={suspendState.fetching} onClick={() => void act('suspend')}>{t('line.suspend')}</Button>
+            ) : (
+              <Button disabled={!reason.trim()} loading={resumeState.fetching} onClick={() => void act('resume')}>{t('line.resume')}</Button>
+            )}
+          </Group>
+        )}
+      </Card>
+
+      <Card withBorder>
+        <Title order={3} size="h4" mb="sm">{t('line.carrier')}</Title>
+        <Table striped>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>{t('line.step')}</Table.Th><Table.Th>{t('line.stepStatus')}</Table.Th><Table.Th>{t('line.attempts')}</Table.Th>
+              <Table.Th>{t('line.waiting')}</Table.Th><Table.Th>{t('line.next')}</Table.Th><Table.Th>{t('line.answer')}</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {l.provisioningJobs.map((j) => (
+              <Table.Tr key={j.id}>
+                <Table.Td>{j.action}</Table.Td><Table.Td>{j.status}</Table.Td><Table.Td>{j.attempts}</Table.Td>
+                <Table.Td>{j.waitingFor ?? '—'}</Table.Td><Table.Td>{formatTime(j.nextAttemptAt)}</Table.Td>
+                <Table.Td>{j.lastError ?? j.answer ?? '—'}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Card>
+
+      <Card withBorder>
+        <Title order={3} size="h4" mb="sm">{t('line.history')}</Title>
+        <Table>
+          <Table.Thead>
+            <Table.Tr><Table.Th>{t('line.when')}</Table.Th><Table.Th>{t('line.who')}</Table.Th><Table.Th>{t('line.what')}</Table.Th></Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {[...l.history].reverse().map((h) => (
+              <Table.Tr key={h.id}>
+                <Table.Td>{formatTime(h.occurredAt)}</Table.Td><Table.Td>{h.actorLabel}</Table.Td><Table.Td>{h.action}</Table.Td>
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Card>
+    </Stack>
+  );
+}

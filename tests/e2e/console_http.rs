@@ -1,0 +1,180 @@
+//! The console's server side over plain HTTP: its page carries a strict CSP with a fresh
+//! nonce and is never cached, hashed assets are immutable, hidden files are not served;
+//! sessions keep the refresh token in an HttpOnly cookie that rotates and is spent once;
+//! the console's operations run by hash, and a customer login may run nothing else.
+
+use serde_json::{Value, json};
+use tsunagi_tests::ledger::build;
+use tsunagi_tests::{Client, TestEnv, code, seed};
+
+const T: &str = "sakura-mobile";
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn viewer_hash() -> String {
+    let file = tsunagi_tests::console_dir().join(".persisted-operations.json");
+    let text = std::fs::read_to_string(&file)
+        .unwrap_or_else(|_| panic!("{} missing: run `cargo xtask console`", file.display()));
+    let ops: std::collections::HashMap<String, String> = serde_json::from_str(&text).expect("json");
+    ops.into_iter()
+        .find(|(_, q)| q.starts_with("query Viewer "))
+        .map(|(h, _)| h)
+        .expect("the Viewer operation")
+}
+
+#[tokio::test]
+async fn console_pages_sessions_and_persisted_operations() {
+    let env = TestEnv::start_with(&[("TSUNAGI_GRAPHQL__CUSTOMER_PERSISTED_ONLY", "true")])
+        .await
+        .expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, T, 92).await;
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", env.base);
+
+    // The page: a strict CSP whose nonce is the one in the page, never cached.
+    let r = http.get(url("/lines/some-id")).send().await.expect("page");
+    assert_eq!(r.status(), 200);
+    let csp = header(&r, "content-security-policy");
+    assert_eq!(header(&r, "cache-control"), "no-cache");
+    let body = r.text().await.expect("body");
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|n| n.split('\'').next())
+        .expect("a nonce");
+    assert!(
+        csp.contains("script-src 'self';") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert!(body.contains(nonce) && !body.contains("__CSP_NONCE__"));
+    let asset = body
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a script")
+        .to_owned();
+    let r = http.get(url(&asset)).send().await.expect("asset");
+    assert_eq!(
+        header(&r, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    assert!(header(&r, "content-type").starts_with("text/javascript"));
+    for hidden in [
+        "/.persisted-operations.json",
+        "/assets/nothing.js",
+        "/%2e%2e/Cargo.toml",
+    ] {
+        let r = http.get(url(hidden)).send().await.expect("hidden");
+        assert_eq!(r.status(), 404, "{hidden}");
+    }
+
+    // Sessions: the console's header is required; the refresh token only in the cookie.
+    let creds = json!({ "tenant": T, "email": format!("support@{T}.example"), "password": tsunagi_server::demo::DEMO_PASSWORD });
+    let r = http
+        .post(url("/auth/session"))
+        .json(&creds)
+        .send()
+        .await
+        .expect("no header");
+    assert_eq!(r.status(), 403);
+    let sign_in = |body: Value| {
+        http.post(url("/auth/session"))
+            .header("x-tsunagi-console", "1")
+            .json(&body)
+            .send()
+    };
+    let mut wrong = creds.clone();
+    wrong["password"] = json!("not-the-password");
+    assert_eq!(sign_in(wrong).await.expect("wrong").status(), 401);
+    let r = sign_in(creds).await.expect("sign in");
+    assert_eq!(r.status(), 200);
+    let cookie = header(&r, "set-cookie");
+    for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/auth"] {
+        assert!(cookie.contains(attr), "{cookie}");
+    }
+    let b: Value = r.json().await.expect("json");
+    assert!(
+        b["accessToken"].is_string() && b.get("refreshToken").is_none(),
+        "{b}"
+    );
+    let first = cookie.split(';').next().expect("pair").to_owned();
+    let refresh = |c: String| {
+        http.post(url("/auth/refresh"))
+            .header("x-tsunagi-console", "1")
+            .header("cookie", c)
+            .send()
+    };
+    let r = refresh(first.clone()).await.expect("refresh");
+    assert_eq!(r.status(), 200);
+    let second = header(&r, "set-cookie");
+    assert_ne!(
+        second.split(';').next(),
+        Some(first.as_str()),
+        "the cookie rotates"
+    );
+    // The spent refresh token is refused (and its reuse ends the session family).
+    assert_eq!(refresh(first).await.expect("reuse").status(), 401);
+
+    // Persisted operations: by hash for anyone; for a customer login, nothing else.
+    let admin = s.as_role(T, "tenant_admin").await;
+    admin.ok(
+        "mutation($c: ID, $l: ID) { userCreate(input: {email: \"self@tanaka.example\", displayName: \"Self\", password: \"long-enough-password\", roles: [\"customer_user\"], customerId: $c, lineId: $l}) { user { id } } }",
+        json!({ "c": l.customer, "l": l.line }),
+    )
+    .await;
+    let b = seed::login(&s.base, T, "self@tanaka.example", "long-enough-password").await;
+    let me = Client::new(
+        &s.base,
+        b["data"]["login"]["accessToken"]
+            .as_str()
+            .map(str::to_owned),
+    );
+    let raw = me.gql("{ viewer { roles } }", json!({})).await;
+    assert_eq!(code(&raw).as_deref(), Some("FORBIDDEN"), "{raw}");
+    let by_hash = |hash: String, token: Option<String>| {
+        let mut req = http.post(url("/graphql")).json(&json!({
+            "operationName": "Viewer",
+            "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } }
+        }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+    let token = b["data"]["login"]["accessToken"]
+        .as_str()
+        .map(str::to_owned);
+    let r: Value = by_hash(viewer_hash(), token.clone())
+        .await
+        .expect("persisted")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        r["data"]["viewer"]["roles"],
+        json!(["customer_user"]),
+        "{r}"
+    );
+    let r: Value = by_hash("00".repeat(32), token)
+        .await
+        .expect("unknown")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("PERSISTED_QUERY_NOT_FOUND"),
+        "{r}"
+    );
+    // Staff may still write their own queries.
+    admin.ok("{ viewer { roles } }", json!({})).await;
+}
