@@ -8,6 +8,7 @@ import { Provider, useQuery } from 'urql';
 import { makeClient } from './client';
 import { graphql } from './gql';
 import { ApprovalsPage } from './pages/Approvals';
+import { CarrierPage } from './pages/Carrier';
 import { LinePage } from './pages/Line';
 import { ReviewPage } from './pages/Review';
 import { SearchBox } from './pages/Search';
@@ -72,12 +73,14 @@ function Shell() {
       <AppShell.Navbar p="sm" aria-label="main">
         <NavLink component={Link} to="/approvals" label={t('app.nav.approvals')} active={where === "/approvals"} variant="filled" />
         <NavLink component={Link} to="/review" label={t('app.nav.review')} active={where === "/review"} variant="filled" />
+        <NavLink component={Link} to="/carrier" label={t('app.nav.carrier')} active={where === "/carrier"} variant="filled" />
       </AppShell.Navbar>
       <AppShell.Main>
         <Routes>
           <Route path="/lines/:id" element={<LinePage />} />
           <Route path="/approvals" element={<ApprovalsPage viewer={data?.viewer.actorLabel} />} />
           <Route path="/review" element={<ReviewPage />} />
+          <Route path="/carrier" element={<CarrierPage />} />
           <Route path="*" element={<ApprovalsPage viewer={data?.viewer.actorLabel} />} />
         </Routes>
       </AppShell.Main>

@@ -4,6 +4,7 @@
 
 use std::process::Command;
 use tsunagi_tests::TestEnv;
+use tsunagi_tests::carrier::{self, CarrierSim};
 use tsunagi_tests::ledger::build;
 
 #[tokio::test]
@@ -15,7 +16,11 @@ async fn the_console_in_a_real_browser() {
         dist.display()
     );
     let console = dist.parent().expect("console dir").to_path_buf();
-    let env = TestEnv::start().await.expect("env");
+    // Its carrier is the simulator on loopback, which the carrier settings must allow.
+    let sim = CarrierSim::start(Default::default()).await;
+    let vars = carrier::env();
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let env = TestEnv::start_with(&vars).await.expect("env");
     let s = env.seed().await.expect("seed");
     let l = build(&s, "sakura-mobile", 91).await;
     // The ledger leaves a suspension request pending on the line; the browser makes its own.
@@ -27,6 +32,7 @@ async fn the_console_in_a_real_browser() {
         )
         .await;
     let base = env.base.clone();
+    let sim_base = sim.base.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new("npx")
             .args(["playwright", "test"])
@@ -35,6 +41,8 @@ async fn the_console_in_a_real_browser() {
             .env("TSUNAGI_TENANT", "sakura-mobile")
             .env("TSUNAGI_PASSWORD", tsunagi_server::demo::DEMO_PASSWORD)
             .env("TSUNAGI_LINE_MSISDN", &l.msisdn)
+            .env("TSUNAGI_CARRIER_URL", &sim_base)
+            .env("TSUNAGI_CARRIER_KEY", carrier::SIM_KEY)
             .output()
     })
     .await

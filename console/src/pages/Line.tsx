@@ -1,12 +1,13 @@
 // The phone-call page: the line's state with since-when and why, its customer, contract,
 // plan and SIM; its carrier steps with what they wait for; its history (who, when, what);
 // and the requests the user may make, each saying what it will do before it does it.
-import { Alert, Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core';
-import { useState } from 'react';
+import { Alert, Badge, Button, Card, Group, Select, SimpleGrid, Stack, Table, Text, Textarea, Title } from '@mantine/core';
+import { Fragment, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
+import type { LineStatus } from '../gql/graphql';
 import { formatTime } from '../i18n';
 
 const LineQuery = graphql(`
@@ -17,7 +18,10 @@ const LineQuery = graphql(`
       contract { id status startedAt }
       plan { id code name }
       sim { iccid status }
-      provisioningJobs { id action status attempts waitingFor nextAttemptAt lastError answer createdAt }
+      provisioningJobs {
+        id action status attempts waitingFor nextAttemptAt lastError answer createdAt exhaustedAt
+        carrierAttempts { at kind outcome answer durationMs }
+      }
       history { id occurredAt actorLabel action }
     }
   }
@@ -26,6 +30,18 @@ const LineQuery = graphql(`
 const SuspendMutation = graphql(`
   mutation LineSuspendRequest($id: ID!, $reason: String!) {
     lineSuspend(input: { lineId: $id, reason: $reason }) { approvalRequest { id status } }
+  }
+`);
+
+const RetryMutation = graphql(`
+  mutation CarrierJobRetry($id: ID!) {
+    carrierJobRetry(input: { jobId: $id }) { job { id status } }
+  }
+`);
+
+const ResolveMutation = graphql(`
+  mutation LineReviewResolve($id: ID!, $status: LineStatus!, $reason: String!) {
+    lineReviewResolve(input: { lineId: $id, status: $status, reason: $reason }) { approvalRequest { id } }
   }
 `);
 
@@ -51,10 +67,13 @@ export function LinePage() {
   const [done, setDone] = useState<string | null>(null);
   const [suspendState, suspend] = useMutation(SuspendMutation);
   const [resumeState, resume] = useMutation(ResumeMutation);
+  const [retryState, retry] = useMutation(RetryMutation);
+  const [resolveState, resolve] = useMutation(ResolveMutation);
+  const [resolveAs, setResolveAs] = useState<string | null>('ACTIVE');
   if (error) return <Alert color="red">{t('errors.generic', { message: error.message })}</Alert>;
   const l = data?.line;
   if (!l) return null;
-  const failed = suspendState.error ?? resumeState.error;
+  const failed = suspendState.error ?? resumeState.error ?? retryState.error ?? resolveState.error;
   const forbidden = failed?.graphQLErrors.some((e) => e.extensions?.code === 'FORBIDDEN');
   const act = async (which: 'suspend' | 'resume') => {
     const a =
@@ -123,6 +142,23 @@ export function LinePage() {
             )}
           </Group>
         )}
+        {(l.status === 'NEEDS_REVIEW' || l.status === 'PENDING') && (
+          <Stack gap="xs">
+            <Text fw={600}>{t('line.resolveTitle')}</Text>
+            <Text size="sm">{t('line.resolveEffect')}</Text>
+            <Group align="end">
+              <Select label={t('line.resolveAs')} data={['ACTIVE', 'SUSPENDED', 'TERMINATED']} value={resolveAs} onChange={setResolveAs} allowDeselect={false} />
+              <Textarea label={t('line.reasonLabel')} value={reason} onChange={(e) => setReason(e.currentTarget.value)} autosize minRows={1} style={{ flex: 1 }} />
+              <Button disabled={!reason.trim() || !resolveAs} loading={resolveState.fetching} onClick={async () => {
+                const r = await resolve({ id, status: (resolveAs ?? 'ACTIVE') as LineStatus, reason });
+                if (r.data) {
+                  setDone(r.data.lineReviewResolve.approvalRequest.id);
+                  setReason('');
+                }
+              }}>{t('line.resolve')}</Button>
+            </Group>
+          </Stack>
+        )}
       </Card>
 
       <Card withBorder>
@@ -136,11 +172,33 @@ export function LinePage() {
           </Table.Thead>
           <Table.Tbody>
             {l.provisioningJobs.map((j) => (
-              <Table.Tr key={j.id}>
-                <Table.Td>{j.action}</Table.Td><Table.Td>{j.status}</Table.Td><Table.Td>{j.attempts}</Table.Td>
-                <Table.Td>{j.waitingFor ?? '—'}</Table.Td><Table.Td>{formatTime(j.nextAttemptAt)}</Table.Td>
-                <Table.Td>{j.lastError ?? j.answer ?? '—'}</Table.Td>
-              </Table.Tr>
+              <Fragment key={j.id}>
+                <Table.Tr>
+                  <Table.Td>{j.action}</Table.Td><Table.Td>{j.status}</Table.Td><Table.Td>{j.attempts}</Table.Td>
+                  <Table.Td>{j.waitingFor ?? '—'}</Table.Td><Table.Td>{formatTime(j.nextAttemptAt)}</Table.Td>
+                  <Table.Td>
+                    {j.lastError ?? j.answer ?? '—'}
+                    {j.exhaustedAt && (j.status === 'queued' || j.status === 'running') && (
+                      <Button size="compact-sm" ml="sm" loading={retryState.fetching} onClick={async () => {
+                        const r = await retry({ id: j.id });
+                        if (r.data) reload({ requestPolicy: 'network-only' });
+                      }}>{t('line.retry')}</Button>
+                    )}
+                  </Table.Td>
+                </Table.Tr>
+                {j.carrierAttempts.length > 0 && (
+                  <Table.Tr>
+                    <Table.Td colSpan={6}>
+                      <Text size="xs" fw={600}>{t('line.attemptsOf')}</Text>
+                      {j.carrierAttempts.map((a, i) => (
+                        <Text size="xs" key={i} data-testid="attempt">
+                          {formatTime(a.at)} · {a.kind} · {a.outcome} · {a.durationMs} ms · {a.answer}
+                        </Text>
+                      ))}
+                    </Table.Td>
+                  </Table.Tr>
+                )}
+              </Fragment>
             ))}
           </Table.Tbody>
         </Table>
