@@ -231,3 +231,78 @@ async fn a_port_in_is_checked_carried_out_and_refusals_are_visible() {
         .await;
     assert!(!avail.to_string().contains("818055556666"));
 }
+
+#[tokio::test]
+async fn a_port_in_held_for_kyc_is_checked_again_when_released() {
+    let (_env, _w, s, l) = platform(84).await;
+    let admin = s.as_role(T, "tenant_admin").await;
+    let c = admin
+        .ok(
+            "mutation { customerCreate(input: {kind: \"individual\", name: \"Sato Ken\", email: \"ken@example.jp\", phone: \"090-1212-3434\"}) { customer { id } } }",
+            json!({}),
+        )
+        .await;
+    let customer = c["customerCreate"]["customer"]["id"]
+        .as_str()
+        .expect("customer")
+        .to_owned();
+    let r = admin
+        .ok(
+            "mutation($c: ID!, $p: ID!, $i: String!, $pi: PortInInput) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i, portIn: $pi}) { order { id status holdReason } } }",
+            json!({ "c": customer, "p": l.plan, "i": l.iccids[2], "pi": { "msisdn": "080-7777-8888", "reservationNumber": "1234567890", "reservationExpiresOn": days(11) } }),
+        )
+        .await;
+    let order = &r["orderNewLine"]["order"];
+    assert_eq!(order["status"], "HELD", "{r}");
+    // Meanwhile the tenant asks for more days left than the reservation now has.
+    let t = admin
+        .ok(
+            "query($t: ID!) { tenant(id: $t) { version } }",
+            json!({ "t": s.tenant(T) }),
+        )
+        .await;
+    admin
+        .ok(
+            "mutation($t: ID!, $v: Int!) { tenantUpdate(input: {id: $t, version: $v, settings: {mnpMinDaysLeft: 14}}) { tenant { id } } }",
+            json!({ "t": s.tenant(T), "v": t["tenant"]["version"] }),
+        )
+        .await;
+    admin
+        .ok(
+            "mutation($c: ID!) { kycSubmit(input: {customerId: $c}) { customer { kycStatus } } }",
+            json!({ "c": customer }),
+        )
+        .await;
+    let a = admin
+        .ok(
+            "mutation($c: ID!) { kycVerify(input: {customerId: $c}) { approvalRequest { id } } }",
+            json!({ "c": customer }),
+        )
+        .await;
+    tsunagi_tests::ledger::approve(
+        &s,
+        T,
+        a["kycVerify"]["approvalRequest"]["id"]
+            .as_str()
+            .expect("approval"),
+    )
+    .await;
+    let o = admin
+        .ok(
+            "query($o: ID!) { order(id: $o) { status failure } }",
+            json!({ "o": order["id"] }),
+        )
+        .await;
+    assert_eq!(o["order"]["status"], "FAILED", "{o}");
+    assert!(
+        o["order"]["failure"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("mnpMinDaysLeft"),
+        "{o}"
+    );
+    assert!(
+        number(&admin, "+818077778888").await.is_none(),
+        "the number never entered the pool"
+    );
+}

@@ -133,6 +133,7 @@ function Reconciliation() {
   const [onlyPerson, setOnlyPerson] = useState(false);
   const runs = data?.reconciliationRuns ?? [];
   const running = runs.some((r) => r.status === 'running');
+  const selected = runs.find((r) => r.id === run);
   useEffect(() => {
     if (!running) return;
     const h = window.setInterval(() => reload({ requestPolicy: 'network-only' }), 1000);
@@ -169,13 +170,14 @@ function Reconciliation() {
           </Table.Tbody>
         </Table>
       )}
-      {run && !running && (
+      {run && !running && selected?.status !== 'running' && (
         <Stack mt="md">
           <Group justify="space-between">
             <Title order={4} size="h5">{t('carrier.items')}</Title>
             <Checkbox label={t('carrier.person')} checked={onlyPerson} onChange={(e) => setOnlyPerson(e.currentTarget.checked)} />
           </Group>
-          <Items runId={run} needsPerson={onlyPerson} />
+          {/* Read again once the run has finished (its items are written as it goes). */}
+          <Items key={`${run}:${selected?.finishedAt ?? ''}`} runId={run} needsPerson={onlyPerson} />
         </Stack>
       )}
     </Card>

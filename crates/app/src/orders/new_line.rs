@@ -142,7 +142,14 @@ pub(crate) async fn check_options(
 async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) -> Result<Order> {
     let order = order_move(tx, ctx, order, OrderState::InProgress, None).await?;
     let number = match &input.port_in {
-        Some(p) => port_in_number(tx, &p.msisdn).await?,
+        Some(p) => {
+            // A KYC-held order runs later: its reservation must still have the days left.
+            let settings = crate::tenants::effective_settings(tx, ctx.principal.tenant_id).await?;
+            let mut v = Validator::new();
+            check_port_in(&mut v, &mut p.clone(), &settings)?;
+            v.finish()?;
+            port_in_number(tx, &p.msisdn).await?
+        }
         None => pool_number(tx, input.msisdn.as_deref()).await?,
     };
     let (sim_id, esim_id) = match &input.iccid {
