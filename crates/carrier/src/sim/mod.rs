@@ -14,6 +14,7 @@
 //! and `downloadFailureRate` (a share of those downloads fail).
 
 mod callbacks;
+mod journal;
 mod smdp;
 mod smdp_api;
 mod smdp_rules;

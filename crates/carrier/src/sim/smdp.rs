@@ -8,13 +8,13 @@
 //! or a refusal) and changes nothing; the same identifier for another call is refused.
 //! The rules a call is judged by, and their refusals, are in `smdp_rules`.
 
+use super::journal::Journal;
 use super::smdp_rules::{self as rules, eid_ok, failed};
 use crate::es2plus::{ExecutionStatus, FinalProfileStatus, point};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 /// The SM-DP+ address of the simulator's activation codes (`LPA:1$<address>$<matching
@@ -156,44 +156,20 @@ pub struct Books {
     pub profiles: BTreeMap<String, Profile>,
     calls: HashMap<String, usize>,
     pub journal: Vec<SmdpEntry>,
-    file: std::fs::File,
+    file: Journal,
 }
 
 impl Books {
     /// Opens (creating) the journal at `path` and replays it.
     pub fn open(path: &Path) -> std::io::Result<Self> {
+        let (file, entries) = Journal::open::<SmdpEntry>(path)?;
         let mut books = Self {
             profiles: BTreeMap::new(),
             calls: HashMap::new(),
             journal: Vec::new(),
-            file: std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .read(true)
-                .open(path)?,
+            file,
         };
-        // A torn last line must not swallow the next entry: end it first.
-        let len = books.file.metadata()?.len();
-        if len > 0 {
-            use std::io::{Read, Seek, SeekFrom};
-            let mut last = [0u8; 1];
-            let mut r = std::fs::File::open(path)?;
-            r.seek(SeekFrom::Start(len - 1))?;
-            r.read_exact(&mut last)?;
-            if last[0] != b'\n' {
-                books.file.write_all(b"\n")?;
-                books.file.sync_data()?;
-            }
-        }
-        let reader = std::io::BufReader::new(std::fs::File::open(path)?);
-        for line in reader.lines() {
-            let line = line?;
-            // A torn last line (a crash mid-write) was never answered: skip it.
-            let Ok(e) = serde_json::from_str::<SmdpEntry>(&line) else {
-                continue;
-            };
-            books.remember(e);
-        }
+        entries.into_iter().for_each(|e| books.remember(e));
         Ok(books)
     }
 
@@ -209,10 +185,7 @@ impl Books {
 
     /// Writes and flushes `e`, then takes it into the books.
     fn append(&mut self, e: SmdpEntry) -> std::io::Result<()> {
-        let mut line = serde_json::to_vec(&e)?;
-        line.push(b'\n');
-        self.file.write_all(&line)?;
-        self.file.sync_data()?;
+        self.file.append(&e)?;
         self.remember(e);
         Ok(())
     }

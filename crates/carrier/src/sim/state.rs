@@ -3,11 +3,11 @@
 //! leaves) and rebuilt from it at start. A key is applied once; its repeat gets the first
 //! answer; the same key with another command is refused (`idempotency_conflict`).
 
+use super::journal::Journal;
 use crate::gateway::{CarrierLine, CarrierStatus, Command};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
-use std::io::{BufRead, Write};
 use std::path::Path;
 
 /// What the carrier answered a key: the line after it, or a refusal.
@@ -39,7 +39,7 @@ pub struct Books {
     pub lines: BTreeMap<String, CarrierLine>,
     keys: HashMap<String, usize>,
     pub journal: Vec<Entry>,
-    file: std::fs::File,
+    file: Journal,
 }
 
 fn refused(status: u16, code: &str, message: impl Into<String>) -> Answer {
@@ -104,25 +104,14 @@ fn iccid_ok(i: &str) -> bool {
 impl Books {
     /// Opens (creating) the journal and replays it.
     pub fn open(path: &Path) -> std::io::Result<Self> {
+        let (file, entries) = Journal::open::<Entry>(path)?;
         let mut books = Self {
             lines: BTreeMap::new(),
             keys: HashMap::new(),
             journal: Vec::new(),
-            file: std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .read(true)
-                .open(path)?,
+            file,
         };
-        let reader = std::io::BufReader::new(std::fs::File::open(path)?);
-        for line in reader.lines() {
-            let line = line?;
-            // A torn last line (a crash mid-write) was never answered: skip it.
-            let Ok(e) = serde_json::from_str::<Entry>(&line) else {
-                continue;
-            };
-            books.remember(e);
-        }
+        entries.into_iter().for_each(|e| books.remember(e));
         Ok(books)
     }
 
@@ -165,10 +154,7 @@ impl Books {
             answer: answer.clone(),
             at: chrono::Utc::now(),
         };
-        let mut line = serde_json::to_vec(&e)?;
-        line.push(b'\n');
-        self.file.write_all(&line)?;
-        self.file.sync_data()?;
+        self.file.append(&e)?;
         self.remember(e);
         Ok((answer, true))
     }
