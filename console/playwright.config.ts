@@ -17,4 +17,10 @@ export default defineConfig({
     trace: 'retain-on-failure',
     locale: 'en-US',
   },
+  // The carrier test connects the tenant's carrier, after which line operations go to it:
+  // it runs last, after everything people do by hand.
+  projects: [
+    { name: 'people', testIgnore: /carrier\.spec\.ts/ },
+    { name: 'carrier', testMatch: /carrier\.spec\.ts/, dependencies: ['people'] },
+  ],
 });

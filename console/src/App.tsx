@@ -1,23 +1,34 @@
-// The shell: who is signed in (from the API's `viewer`), the search box, the work queues,
-// the language switch; routes to the pages. Without a session: the sign-in page.
+// The shell: who is signed in and what they may do (from the API's `viewer`), the search
+// box, live alerts, the language switch; routes to the pages, each loaded on first use.
+// Staff get the console; a customer login gets self-service. Without a session: sign-in.
 import { AppShell, Button, Group, Loader, NavLink, SegmentedControl, Text, Title } from '@mantine/core';
-import { useEffect, useMemo, useState } from 'react';
+import { type ReactNode, Suspense, lazy, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Route, Routes, useLocation } from 'react-router-dom';
 import { Provider, useQuery } from 'urql';
+import { AlertsBell } from './Alerts';
 import { makeClient } from './client';
 import { graphql } from './gql';
-import { ApprovalsPage } from './pages/Approvals';
-import { CarrierPage } from './pages/Carrier';
-import { LinePage } from './pages/Line';
-import { ReviewPage } from './pages/Review';
 import { SearchBox } from './pages/Search';
+import { ErrorBoundary } from './ui/ErrorBoundary';
 import { SignInPage } from './pages/SignIn';
+import { ACTIONS, type Action, type Viewer, ViewerContext, useCan } from './permissions';
 import { accessToken, onSessionChange, refresh, signOut } from './session';
 
+const ApprovalsPage = lazy(() => import('./pages/Approvals'));
+const AuditPage = lazy(() => import('./pages/Audit'));
+const CarrierPage = lazy(() => import('./pages/Carrier'));
+const CatalogPage = lazy(() => import('./pages/Catalog'));
+const CustomerPage = lazy(() => import('./pages/Customer'));
+const CustomersPage = lazy(() => import('./pages/Customers'));
+const LinePage = lazy(() => import('./pages/Line'));
+const PluginsPage = lazy(() => import('./pages/Plugins'));
+const ReviewPage = lazy(() => import('./pages/Review'));
+const SelfServicePage = lazy(() => import('./pages/SelfService'));
+
 const ViewerQuery = graphql(`
-  query Viewer {
-    viewer { tenantSlug actorLabel roles }
+  query Viewer($actions: [String!]!) {
+    viewer { tenantSlug actorLabel roles selfService allowed(actions: $actions) }
   }
 `);
 
@@ -38,52 +49,104 @@ export function App() {
   );
 }
 
+interface Item {
+  to: string;
+  label: string;
+  needs: Action;
+}
+
 function Shell() {
   const { t, i18n } = useTranslation();
-  const [{ data }] = useQuery({ query: ViewerQuery });
+  const [{ data }] = useQuery({ query: ViewerQuery, variables: { actions: [...ACTIONS, 'alert:read'] } });
   const where = useLocation().pathname;
+  const viewer: Viewer | null = data?.viewer ?? null;
+  if (!viewer) return <Loader m="xl" aria-label="loading" />;
+  const self = viewer.selfService;
+  const items: Item[] = self
+    ? [{ to: '/', label: t('app.nav.myLines'), needs: 'self_service:read' }]
+    : [
+        { to: '/approvals', label: t('app.nav.approvals'), needs: 'approval:read' },
+        { to: '/review', label: t('app.nav.review'), needs: 'line:read' },
+        { to: '/customers', label: t('app.nav.customers'), needs: 'customer:read' },
+        { to: '/catalog', label: t('app.nav.catalog'), needs: 'catalog:read' },
+        { to: '/plugins', label: t('app.nav.plugins'), needs: 'plugin:read' },
+        { to: '/carrier', label: t('app.nav.carrier'), needs: 'carrier:read' },
+        { to: '/audit', label: t('app.nav.audit'), needs: 'audit:read' },
+      ];
+  const shown = items.filter((i) => viewer.allowed.includes(i.needs));
+  const home = self ? <SelfServicePage /> : shown[0]?.to === '/approvals' ? <ApprovalsPage /> : <Home />;
   return (
-    <AppShell header={{ height: 64 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="md">
-      <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
-          <Title order={1} size="h4">
-            {t('app.name')}
-          </Title>
-          <SearchBox />
-          <Group gap="sm" wrap="nowrap">
-            <Text size="sm" data-testid="viewer">
-              {data?.viewer.actorLabel} · {data?.viewer.tenantSlug}
-            </Text>
-            <SegmentedControl
-              aria-label={t('app.language')}
-              size="xs"
-              value={i18n.language}
-              onChange={(l) => void i18n.changeLanguage(l)}
-              data={[
-                { value: 'ja', label: '日本語' },
-                { value: 'en', label: 'English' },
-              ]}
-            />
-            <Button variant="default" size="xs" onClick={() => void signOut()}>
-              {t('app.signOut')}
-            </Button>
+    <ViewerContext.Provider value={viewer}>
+      <AppShell header={{ height: 64 }} navbar={{ width: 220, breakpoint: 'sm' }} padding="md">
+        <AppShell.Header>
+          <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+            <Title order={1} size="h4">
+              {self ? t('app.selfName') : t('app.name')}
+            </Title>
+            {viewer.allowed.includes('search:read') ? <SearchBox /> : <span />}
+            <Group gap="sm" wrap="nowrap">
+              {viewer.allowed.includes('alert:read') && <AlertsBell />}
+              <Text size="sm" data-testid="viewer">
+                {viewer.actorLabel} · {viewer.tenantSlug}
+              </Text>
+              <SegmentedControl
+                aria-label={t('app.language')}
+                size="xs"
+                value={i18n.language}
+                onChange={(l) => void i18n.changeLanguage(l)}
+                data={[
+                  { value: 'ja', label: '日本語' },
+                  { value: 'en', label: 'English' },
+                ]}
+              />
+              <Button variant="default" size="xs" onClick={() => void signOut()}>
+                {t('app.signOut')}
+              </Button>
+            </Group>
           </Group>
-        </Group>
-      </AppShell.Header>
-      <AppShell.Navbar p="sm" aria-label="main">
-        <NavLink component={Link} to="/approvals" label={t('app.nav.approvals')} active={where === "/approvals"} variant="filled" />
-        <NavLink component={Link} to="/review" label={t('app.nav.review')} active={where === "/review"} variant="filled" />
-        <NavLink component={Link} to="/carrier" label={t('app.nav.carrier')} active={where === "/carrier"} variant="filled" />
-      </AppShell.Navbar>
-      <AppShell.Main>
-        <Routes>
-          <Route path="/lines/:id" element={<LinePage />} />
-          <Route path="/approvals" element={<ApprovalsPage viewer={data?.viewer.actorLabel} />} />
-          <Route path="/review" element={<ReviewPage />} />
-          <Route path="/carrier" element={<CarrierPage />} />
-          <Route path="*" element={<ApprovalsPage viewer={data?.viewer.actorLabel} />} />
-        </Routes>
-      </AppShell.Main>
-    </AppShell>
+        </AppShell.Header>
+        <AppShell.Navbar p="sm" aria-label="main">
+          {shown.map((i) => (
+            <NavLink key={i.to} component={Link} to={i.to} label={i.label} active={where === i.to || (i.to !== '/' && where.startsWith(`${i.to}/`))} variant="filled" />
+          ))}
+        </AppShell.Navbar>
+        <AppShell.Main>
+          <ErrorBoundary resetKey={where}>
+            <Suspense fallback={<Loader aria-label="loading" />}>
+              <Routes>
+                {self ? (
+                  <Route path="*" element={<SelfServicePage />} />
+                ) : (
+                  <>
+                    <Route path="/lines/:id" element={<LinePage />} />
+                    <Route path="/approvals" element={<Guard needs="approval:read"><ApprovalsPage /></Guard>} />
+                    <Route path="/review" element={<ReviewPage />} />
+                    <Route path="/customers" element={<Guard needs="customer:read"><CustomersPage /></Guard>} />
+                    <Route path="/customers/:id" element={<Guard needs="customer:read"><CustomerPage /></Guard>} />
+                    <Route path="/catalog" element={<Guard needs="catalog:read"><CatalogPage /></Guard>} />
+                    <Route path="/plugins" element={<Guard needs="plugin:read"><PluginsPage /></Guard>} />
+                    <Route path="/carrier" element={<Guard needs="carrier:read"><CarrierPage /></Guard>} />
+                    <Route path="/audit" element={<Guard needs="audit:read"><AuditPage /></Guard>} />
+                    <Route path="*" element={home} />
+                  </>
+                )}
+              </Routes>
+            </Suspense>
+          </ErrorBoundary>
+        </AppShell.Main>
+      </AppShell>
+    </ViewerContext.Provider>
   );
+}
+
+/** A page the viewer's roles do not allow says so instead of failing on every query. */
+function Guard({ needs, children }: { needs: Action; children: ReactNode }) {
+  const { t } = useTranslation();
+  const can = useCan();
+  return can(needs) ? children : <Text role="alert">{t('app.notAllowed')}</Text>;
+}
+
+function Home() {
+  const { t } = useTranslation();
+  return <Text>{t('app.home')}</Text>;
 }

@@ -1,11 +1,26 @@
 // The GraphQL client: every operation goes by its persisted hash (built from the typed
 // documents), with the in-memory access token; a request refused as UNAUTHENTICATED renews
-// the token once through the refresh cookie and is sent again.
-import { Client, cacheExchange, fetchExchange, mapExchange } from 'urql';
+// the token once through the refresh cookie and is sent again. Subscriptions (live alerts)
+// go over one WebSocket (/graphql/ws, graphql-transport-ws), also by hash.
+import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
 import { persistedExchange } from '@urql/exchange-persisted';
+import { createClient as createWsClient } from 'graphql-ws';
 import { accessToken, refresh } from './session';
 
+function wsClient() {
+  const proto = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return createWsClient({
+    url: `${proto}//${window.location.host}/graphql/ws`,
+    // Read at each (re)connection: a renewed token is used from then on.
+    connectionParams: () => ({ Authorization: `Bearer ${accessToken() ?? ''}` }),
+    lazy: true,
+    retryAttempts: 20,
+    shouldRetry: () => true,
+  });
+}
+
 export function makeClient(onSignedOut: () => void): Client {
+  const ws = wsClient();
   return new Client({
     url: '/graphql',
     requestPolicy: 'cache-and-network',
@@ -30,6 +45,7 @@ export function makeClient(onSignedOut: () => void): Client {
       persistedExchange({
         enforcePersistedQueries: true,
         enableForMutation: true,
+        enableForSubscriptions: true,
         // POST like every other request: GET /graphql is GraphiQL, and bodies stay out of
         // access logs.
         preferGetForPersistedQueries: false,
@@ -37,6 +53,17 @@ export function makeClient(onSignedOut: () => void): Client {
           Promise.resolve((document as unknown as { __meta__: { hash: string } }).__meta__.hash),
       }),
       fetchExchange,
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const input = { ...request, query: request.query ?? '' };
+          return {
+            subscribe(sink) {
+              const unsubscribe = ws.subscribe(input, sink);
+              return { unsubscribe };
+            },
+          };
+        },
+      }),
     ],
   });
 }

@@ -32,3 +32,10 @@ export function formatTime(iso: string | null | undefined, zone = 'Asia/Tokyo'):
 }
 
 export default i18n;
+
+/** Minor units of `currency` (yen for JPY) in the user's language. */
+export function formatMoney(amount: number, currency = 'JPY'): string {
+  const f = new Intl.NumberFormat(i18n.language === 'ja' ? 'ja-JP' : 'en-GB', { style: 'currency', currency, currencyDisplay: 'narrowSymbol' });
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 0;
+  return f.format(amount / 10 ** digits);
+}

@@ -2,10 +2,78 @@
 //! against this test's real server, with a fresh database seeded like the demo. The
 //! console must be built first (`cargo xtask test` does it; by hand: `cargo xtask console`).
 
+use serde_json::json;
 use std::process::Command;
-use tsunagi_tests::TestEnv;
 use tsunagi_tests::carrier::{self, CarrierSim};
-use tsunagi_tests::ledger::build;
+use tsunagi_tests::ledger::{Ledger, build};
+use tsunagi_tests::plugins::{activate, upload};
+use tsunagi_tests::{Client, Seeded, TestEnv};
+
+/// The customer login the self-service tests sign in with.
+const SELF_EMAIL: &str = "self@tanaka.example";
+const SELF_PASSWORD: &str = "long-enough-password";
+
+/// What the browser suite needs beyond the ledger: a second plan to change to, a second
+/// line of the same customer with its own customer login, and a pricing plugin in force
+/// (sampled by a price quote) with a candidate version to replay.
+async fn stage(s: &Seeded, l: &Ledger) -> String {
+    let admin: Client = s.as_role("sakura-mobile", "tenant_admin").await;
+    let plan = admin
+        .ok(
+            "mutation { planCreate(input: {code: \"VALUE-10G\", name: \"Value 10GB\", price: {monthlyFee: 4980, dataMb: 10240, voiceMin: 0, sms: 0, overageDataPerGb: 550, overageVoicePerMin: 22, overageSms: 3}}) { plan { id } } }",
+            json!({}),
+        )
+        .await;
+    let plan = plan["planCreate"]["plan"]["id"].as_str().expect("plan");
+    admin
+        .ok(
+            "mutation($p: ID!) { planActivate(input: {id: $p, version: 1}) { plan { status } } }",
+            json!({ "p": plan }),
+        )
+        .await;
+    let o = admin
+        .ok(
+            "mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { status lineId line { msisdn } } } }",
+            json!({ "c": l.customer, "p": l.plan, "i": l.iccids[1] }),
+        )
+        .await;
+    let order = &o["orderNewLine"]["order"];
+    assert_eq!(order["status"], "COMPLETED", "{o}");
+    admin
+        .ok(
+            "mutation($e: String!, $p: String!, $c: ID, $l: ID) { userCreate(input: {email: $e, displayName: \"Tanaka (own line)\", password: $p, roles: [\"customer_user\"], customerId: $c, lineId: $l}) { user { id } } }",
+            json!({ "e": SELF_EMAIL, "p": SELF_PASSWORD, "c": l.customer, "l": order["lineId"] }),
+        )
+        .await;
+    let discount = |p: u32| json!({ "config": { "min_lines": "1", "percent": p.to_string(), "individuals": "true" } });
+    let v1 = upload(
+        &admin,
+        "volume",
+        "1.0.0",
+        "pricing",
+        "volume_discount",
+        discount(10),
+    )
+    .await;
+    let a = activate(s, "sakura-mobile", "pricing", &v1).await;
+    assert_eq!(a["status"], "EXECUTED", "{a}");
+    admin
+        .ok(
+            "query($c: ID!) { contractPriceQuote(contractId: $c) { total } }",
+            json!({ "c": l.contract }),
+        )
+        .await;
+    upload(
+        &admin,
+        "volume",
+        "1.1.0",
+        "pricing",
+        "volume_discount",
+        discount(20),
+    )
+    .await;
+    order["line"]["msisdn"].as_str().expect("msisdn").to_owned()
+}
 
 #[tokio::test]
 async fn the_console_in_a_real_browser() {
@@ -22,6 +90,8 @@ async fn the_console_in_a_real_browser() {
     let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let env = TestEnv::start_with(&vars).await.expect("env");
     let s = env.seed().await.expect("seed");
+    // The hub, as `tsunagi worker` runs it: live alerts reach the consoles.
+    let _hub = env.start_hub().expect("hub");
     let l = build(&s, "sakura-mobile", 91).await;
     // The ledger leaves a suspension request pending on the line; the browser makes its own.
     s.as_role("sakura-mobile", "approver")
@@ -31,6 +101,7 @@ async fn the_console_in_a_real_browser() {
             serde_json::json!({ "id": l.approval }),
         )
         .await;
+    let own = stage(&s, &l).await;
     let base = env.base.clone();
     let sim_base = sim.base.clone();
     let out = tokio::task::spawn_blocking(move || {
@@ -41,6 +112,10 @@ async fn the_console_in_a_real_browser() {
             .env("TSUNAGI_TENANT", "sakura-mobile")
             .env("TSUNAGI_PASSWORD", tsunagi_server::demo::DEMO_PASSWORD)
             .env("TSUNAGI_LINE_MSISDN", &l.msisdn)
+            .env("TSUNAGI_CUSTOMER_NAME", &l.customer_name)
+            .env("TSUNAGI_SELF_EMAIL", SELF_EMAIL)
+            .env("TSUNAGI_SELF_PASSWORD", SELF_PASSWORD)
+            .env("TSUNAGI_SELF_MSISDN", &own)
             .env("TSUNAGI_CARRIER_URL", &sim_base)
             .env("TSUNAGI_CARRIER_KEY", carrier::SIM_KEY)
             .output()

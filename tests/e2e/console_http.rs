@@ -17,15 +17,16 @@ fn header(r: &reqwest::Response, name: &str) -> String {
         .to_owned()
 }
 
-fn viewer_hash() -> String {
+/// The hash of the console's operation whose text starts with `prefix` (e.g. `query Viewer`).
+fn op_hash(prefix: &str) -> String {
     let file = tsunagi_tests::console_dir().join(".persisted-operations.json");
     let text = std::fs::read_to_string(&file)
         .unwrap_or_else(|_| panic!("{} missing: run `cargo xtask console`", file.display()));
     let ops: std::collections::HashMap<String, String> = serde_json::from_str(&text).expect("json");
     ops.into_iter()
-        .find(|(_, q)| q.starts_with("query Viewer "))
+        .find(|(_, q)| q.starts_with(&format!("{prefix} ")) || q.starts_with(&format!("{prefix}(")))
         .map(|(h, _)| h)
-        .expect("the Viewer operation")
+        .unwrap_or_else(|| panic!("no console operation {prefix}"))
 }
 
 #[tokio::test]
@@ -140,7 +141,7 @@ async fn console_pages_sessions_and_persisted_operations() {
     assert_eq!(code(&raw).as_deref(), Some("FORBIDDEN"), "{raw}");
     let by_hash = |hash: String, token: Option<String>| {
         let mut req = http.post(url("/graphql")).json(&json!({
-            "operationName": "Viewer",
+            "variables": { "actions": ["self_service:request", "line:suspend", "self_service:update"] },
             "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } }
         }));
         if let Some(t) = token {
@@ -151,7 +152,7 @@ async fn console_pages_sessions_and_persisted_operations() {
     let token = b["data"]["login"]["accessToken"]
         .as_str()
         .map(str::to_owned);
-    let r: Value = by_hash(viewer_hash(), token.clone())
+    let r: Value = by_hash(op_hash("query Viewer"), token.clone())
         .await
         .expect("persisted")
         .json()
@@ -162,7 +163,15 @@ async fn console_pages_sessions_and_persisted_operations() {
         json!(["customer_user"]),
         "{r}"
     );
-    let r: Value = by_hash("00".repeat(32), token)
+    // What the console may show this login, from the tenant's policy: a customer user may
+    // ask for a suspension of their line, not act as staff or change the company's settings.
+    assert_eq!(r["data"]["viewer"]["selfService"], true, "{r}");
+    assert_eq!(
+        r["data"]["viewer"]["allowed"],
+        json!(["self_service:request"]),
+        "{r}"
+    );
+    let r: Value = by_hash("00".repeat(32), token.clone())
         .await
         .expect("unknown")
         .json()
@@ -177,4 +186,125 @@ async fn console_pages_sessions_and_persisted_operations() {
     );
     // Staff may still write their own queries.
     admin.ok("{ viewer { roles } }", json!({})).await;
+    customer_requests_and_subscriptions(&s, &l, &http, &url("/graphql"), token.as_deref()).await;
+}
+
+/// `viewer.allowed` answers from the tenant's policy and names a malformed pair; a customer
+/// user's suspension request shows on their line as an order waiting for approval; over
+/// WebSocket a customer may subscribe by hash only.
+async fn customer_requests_and_subscriptions(
+    s: &tsunagi_tests::Seeded,
+    l: &tsunagi_tests::ledger::Ledger,
+    http: &reqwest::Client,
+    graphql: &str,
+    token: Option<&str>,
+) {
+    let support = s.as_role(T, "support").await;
+    let a = support
+        .ok(
+            "{ viewer { selfService allowed(actions: [\"line:suspend\", \"plugin:activate\", \"audit:verify\", \"customer:read\"]) } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(a["viewer"]["selfService"], false);
+    assert_eq!(
+        a["viewer"]["allowed"],
+        json!(["line:suspend", "customer:read"])
+    );
+    let bad = support
+        .gql(
+            "{ viewer { allowed(actions: [\"line:suspend\", \"no-colon\"]) } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(code(&bad).as_deref(), Some("VALIDATION"), "{bad}");
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "actions[1]");
+
+    // The ledger left a suspension request pending on the line: a second one would conflict.
+    s.as_role(T, "approver")
+        .await
+        .ok(
+            "mutation($id: ID!) { approvalReject(input: {id: $id, note: \"not this one\"}) { approvalRequest { status } } }",
+            json!({ "id": l.approval }),
+        )
+        .await;
+    let by_hash = |prefix: &str, variables: Value| {
+        let mut req = http.post(graphql).json(&json!({
+            "variables": variables,
+            "extensions": { "persistedQuery": { "version": 1, "sha256Hash": op_hash(prefix) } }
+        }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            req.send()
+                .await
+                .expect("send")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let r = by_hash(
+        "mutation SelfSuspend",
+        json!({ "id": l.line, "reason": "lost on the train" }),
+    )
+    .await;
+    assert_eq!(
+        r["data"]["lineSuspend"]["approvalRequest"]["status"], "PENDING",
+        "{r}"
+    );
+    let mine = by_hash("query MyLines", json!({})).await;
+    let lines = mine["data"]["lines"]["nodes"].as_array().expect("lines");
+    assert_eq!(
+        lines.len(),
+        1,
+        "a customer user sees their one line: {mine}"
+    );
+    let orders = &lines[0]["orders"];
+    assert_eq!(orders[0]["kind"], "suspend", "{mine}");
+    assert_eq!(orders[0]["status"], "HELD", "{mine}");
+    assert!(orders[0]["approvalId"].is_string(), "{mine}");
+    assert!(
+        lines[0]["contract"]["price"]["inForce"]["monthlyFee"].is_i64(),
+        "a customer reads their own contract's price: {mine}"
+    );
+
+    // Subscriptions: a written-out one is refused for a customer (the socket stays open);
+    // one named by hash reaches the resolver, which refuses a customer the staff alerts.
+    let mut ws = tsunagi_tests::ws::connect(&s.base, token).await;
+    let ack = tsunagi_tests::ws::next_json(&mut ws, std::time::Duration::from_secs(5)).await;
+    assert_eq!(
+        ack.map(|a| a["type"].clone()),
+        Some(json!("connection_ack"))
+    );
+    tsunagi_tests::ws::subscribe(&mut ws, "plain", "subscription { alerts { topic } }").await;
+    let refused = tsunagi_tests::ws::next_json(&mut ws, std::time::Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(refused["id"], "plain", "{refused}");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert!(
+        refused["payload"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("persisted"),
+        "{refused}"
+    );
+    use futures_util::SinkExt;
+    ws.send(tokio_tungstenite::tungstenite::Message::Text(
+        json!({ "id": "hashed", "type": "subscribe", "payload": { "query": "", "extensions": { "persistedQuery": { "version": 1, "sha256Hash": op_hash("subscription Alerts") } } } })
+            .to_string()
+            .into(),
+    ))
+    .await
+    .expect("subscribe");
+    let answer = tsunagi_tests::ws::next_json(&mut ws, std::time::Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(answer["id"], "hashed", "{answer}");
+    assert_eq!(
+        answer["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "the hash resolved and the resolver decided: {answer}"
+    );
 }

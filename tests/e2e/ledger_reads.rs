@@ -174,13 +174,16 @@ async fn self_service_sees_only_its_own() {
         .as_deref(),
         Some("FORBIDDEN")
     );
-    // The customer user sees exactly their line and cannot ask for a suspension.
+    // The customer user sees exactly their line; they may ask for its suspension (a lost
+    // phone), but one request already waits, so a second conflicts; never a termination.
     let mine = hanako
         .ok("{ lines { edges { node { id } } } }", json!({}))
         .await;
     assert_eq!(mine["lines"]["edges"].as_array().expect("e").len(), 1);
     let sus = hanako.gql("mutation($l: ID!) { lineSuspend(input: {lineId: $l, reason: \"travel\"}) { order { id } } }", json!({ "l": l.line })).await;
-    assert_eq!(code(&sus).as_deref(), Some("FORBIDDEN"));
+    assert_eq!(code(&sus).as_deref(), Some("CONFLICT"), "{sus}");
+    let term = hanako.gql("mutation($l: ID!) { lineTerminate(input: {lineId: $l, reason: \"x\"}) { order { id } } }", json!({ "l": l.line })).await;
+    assert_eq!(code(&term).as_deref(), Some("FORBIDDEN"), "{term}");
     // The customer admin may ask (resume after the pending suspension is decided): it becomes an approval request.
     approve(&s, "sakura-mobile", &l.approval).await;
     let req = boss.ok("mutation($l: ID!) { lineResume(input: {lineId: $l}) { order { status } approvalRequest { status requestedBy } } }", json!({ "l": l.line })).await;

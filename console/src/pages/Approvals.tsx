@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { formatTime } from '../i18n';
+import { useViewer } from '../permissions';
 
 const PendingQuery = graphql(`
   query PendingApprovals {
@@ -27,8 +28,9 @@ const RejectMutation = graphql(`
   }
 `);
 
-export function ApprovalsPage({ viewer }: { viewer?: string }) {
+export default function ApprovalsPage() {
   const { t } = useTranslation();
+  const viewer = useViewer()?.actorLabel;
   const [{ data, error }, reload] = useQuery({ query: PendingQuery });
   const [, approve] = useMutation(ApproveMutation);
   const [, reject] = useMutation(RejectMutation);
@@ -60,11 +62,11 @@ export function ApprovalsPage({ viewer }: { viewer?: string }) {
               ) : (
                 <Group align="end">
                   <TextInput label={t('approvals.note')} value={notes[a.id] ?? ''} onChange={(e) => setNotes({ ...notes, [a.id]: e.currentTarget.value })} />
-                  <Button color="teal.9" onClick={async () => {
+                  <Button onClick={async () => {
                     const r = await approve({ id: a.id });
                     decided(r.data?.approvalApprove.approvalRequest.status, r.error?.message);
                   }}>{t('approvals.approve')}</Button>
-                  <Button color="red" variant="light" disabled={!(notes[a.id] ?? '').trim()} onClick={async () => {
+                  <Button color="red.9" variant="outline" disabled={!(notes[a.id] ?? '').trim()} onClick={async () => {
                     const r = await reject({ id: a.id, note: notes[a.id] ?? '' });
                     decided(r.data?.approvalReject.approvalRequest.status, r.error?.message);
                   }}>{t('approvals.reject')}</Button>

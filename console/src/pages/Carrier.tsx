@@ -40,7 +40,7 @@ const ItemsQuery = graphql(`
   }
 `);
 
-export function CarrierPage() {
+export default function CarrierPage() {
   const { t } = useTranslation();
   const [{ data, error: readError }, reload] = useQuery({ query: SettingsQuery });
   const [save, saveIt] = useMutation(SettingsMutation);

@@ -8,15 +8,21 @@ import { useParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { LineStatus } from '../gql/graphql';
-import { formatTime } from '../i18n';
+import { formatMoney, formatTime } from '../i18n';
+import { useCan } from '../permissions';
+import { PlanChange } from './PlanChange';
 
 const LineQuery = graphql(`
   query LinePage($id: ID!) {
     line(id: $id) {
       id msisdn status statusReason updatedAt esimProfileId
       customer { id name kycStatus }
-      contract { id status startedAt }
+      contract {
+        id status startedAt
+        price { inForce { monthlyFee currency } nextChange { effectiveAt price { monthlyFee currency applies } } }
+      }
       plan { id code name }
+      orders { id kind status holdReason failure createdAt }
       sim { iccid status }
       provisioningJobs {
         id action status attempts waitingFor nextAttemptAt lastError answer createdAt exhaustedAt
@@ -59,8 +65,9 @@ function statusColor(s: string): string {
   return 'yellow.4';
 }
 
-export function LinePage() {
+export default function LinePage() {
   const { t } = useTranslation();
+  const can = useCan();
   const { id = '' } = useParams();
   const [{ data, error }, reload] = useQuery({ query: LineQuery, variables: { id } });
   const [reason, setReason] = useState('');
@@ -73,6 +80,10 @@ export function LinePage() {
   if (error) return <Alert color="red">{t('errors.generic', { message: error.message })}</Alert>;
   const l = data?.line;
   if (!l) return null;
+  const inForce = l.contract.price.inForce;
+  const announced = l.contract.price.nextChange;
+  const open = l.orders.filter((o) => o.status === 'HELD' || o.status === 'ACKNOWLEDGED' || o.status === 'IN_PROGRESS');
+  const mayRequest = l.status === 'ACTIVE' ? can('line:suspend') : can('line:resume');
   const failed = suspendState.error ?? resumeState.error ?? retryState.error ?? resolveState.error;
   const forbidden = failed?.graphQLErrors.some((e) => e.extensions?.code === 'FORBIDDEN');
   const act = async (which: 'suspend' | 'resume') => {
@@ -107,7 +118,12 @@ export function LinePage() {
         <Card withBorder>
           <Text size="xs" c="dimmed">{t('line.plan')}</Text>
           <Text fw={600}>{l.plan.name}</Text>
-          <Text size="sm">{l.plan.code}</Text>
+          <Text size="sm">{l.plan.code}{inForce ? ` · ${formatMoney(inForce.monthlyFee, inForce.currency)}${t('line.perMonth')}` : ''}</Text>
+          {announced && (
+            <Text size="sm" data-testid="next-price">
+              {t('line.nextPrice', { fee: formatMoney(announced.price.monthlyFee, announced.price.currency), at: formatTime(announced.effectiveAt) })}
+            </Text>
+          )}
         </Card>
         <Card withBorder>
           <Text size="xs" c="dimmed">{t('line.contract')}</Text>
@@ -132,7 +148,8 @@ export function LinePage() {
         )}
         {l.status === 'ACTIVE' && <Text size="sm" mb="xs">{t('line.suspendEffect')}</Text>}
         {l.status === 'SUSPENDED' && <Text size="sm" mb="xs">{t('line.resumeEffect')}</Text>}
-        {(l.status === 'ACTIVE' || l.status === 'SUSPENDED') && (
+        {(l.status === 'ACTIVE' || l.status === 'SUSPENDED') && !mayRequest && <Text size="sm">{t('line.notAllowed')}</Text>}
+        {(l.status === 'ACTIVE' || l.status === 'SUSPENDED') && mayRequest && (
           <Group align="end">
             <Textarea label={t('line.reasonLabel')} value={reason} onChange={(e) => setReason(e.currentTarget.value)} autosize minRows={1} style={{ flex: 1 }} />
             {l.status === 'ACTIVE' ? (
@@ -142,7 +159,7 @@ export function LinePage() {
             )}
           </Group>
         )}
-        {(l.status === 'NEEDS_REVIEW' || l.status === 'PENDING') && (
+        {(l.status === 'NEEDS_REVIEW' || l.status === 'PENDING') && can('line:review') && (
           <Stack gap="xs">
             <Text fw={600}>{t('line.resolveTitle')}</Text>
             <Text size="sm">{t('line.resolveEffect')}</Text>
@@ -158,6 +175,31 @@ export function LinePage() {
               }}>{t('line.resolve')}</Button>
             </Group>
           </Stack>
+        )}
+        {l.status === 'ACTIVE' && can('order:create') && (
+          <Card withBorder mt="md" p="sm">
+            <PlanChange contractId={l.contract.id} currentPlanId={l.plan.id} onDone={() => reload({ requestPolicy: 'network-only' })} />
+          </Card>
+        )}
+      </Card>
+
+      <Card withBorder>
+        <Title order={3} size="h4" mb="sm">{t('line.orders')}</Title>
+        {l.orders.length === 0 ? (
+          <Text size="sm">{t('line.noOrders')}</Text>
+        ) : (
+          <Table data-testid="orders">
+            <Table.Thead>
+              <Table.Tr><Table.Th>{t('line.when')}</Table.Th><Table.Th>{t('line.orderKind')}</Table.Th><Table.Th>{t('line.stepStatus')}</Table.Th><Table.Th>{t('line.reason')}</Table.Th></Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {l.orders.map((o) => (
+                <Table.Tr key={o.id} fw={open.includes(o) ? 600 : undefined}>
+                  <Table.Td>{formatTime(o.createdAt)}</Table.Td><Table.Td>{o.kind}</Table.Td><Table.Td>{o.status}</Table.Td><Table.Td>{o.holdReason ?? o.failure ?? '—'}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
         )}
       </Card>
 
@@ -178,7 +220,7 @@ export function LinePage() {
                   <Table.Td>{j.waitingFor ?? '—'}</Table.Td><Table.Td>{formatTime(j.nextAttemptAt)}</Table.Td>
                   <Table.Td>
                     {j.lastError ?? j.answer ?? '—'}
-                    {j.exhaustedAt && (j.status === 'queued' || j.status === 'running') && (
+                    {j.exhaustedAt && can('line:carrier_retry') && (j.status === 'queued' || j.status === 'running') && (
                       <Button size="compact-sm" ml="sm" loading={retryState.fetching} onClick={async () => {
                         const r = await retry({ id: j.id });
                         if (r.data) reload({ requestPolicy: 'network-only' });

@@ -13,7 +13,7 @@ const WaitingQuery = graphql(`
   }
 `);
 
-export function ReviewPage() {
+export default function ReviewPage() {
   const { t } = useTranslation();
   const [{ data }] = useQuery({ query: WaitingQuery });
   const rows = [...(data?.review.edges ?? []), ...(data?.pending.edges ?? [])].map((e) => e.node);

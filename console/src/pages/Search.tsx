@@ -27,8 +27,9 @@ export function SearchBox() {
   const hits = q.length >= 3 ? (data?.search ?? []) : [];
   const open = (i: number) => {
     const h = hits[i];
-    if (h && h.kind === 'line') {
-      navigate(`/lines/${h.id}`);
+    const to = h?.kind === 'line' ? `/lines/${h.id}` : h?.kind === 'customer' ? `/customers/${h.id}` : null;
+    if (to) {
+      navigate(to);
       setText('');
       setQ('');
     }

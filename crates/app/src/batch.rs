@@ -54,8 +54,16 @@ pub async fn customers(app: &App, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Custome
         .collect())
 }
 
+/// Plans by id: staff with `catalog:read`; a customer principal reaches this only through
+/// the contracts and lines in its scope (`Line.plan`), so it may read those plans.
 pub async fn plans(app: &App, ctx: &Ctx, ids: &[Uuid]) -> Result<Vec<Plan>> {
-    app.authz.check(&ctx.principal, "catalog", "read").await?;
+    if ctx.principal.is_customer() {
+        app.authz
+            .check(&ctx.principal, "self_service", "read")
+            .await?;
+    } else {
+        app.authz.check(&ctx.principal, "catalog", "read").await?;
+    }
     let mut tx = app.tx(ctx).await?;
     let rows = rows_by_ids(&mut tx, Table::Plans, ids).await?;
     tx.commit().await?;

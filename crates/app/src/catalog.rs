@@ -15,7 +15,7 @@ use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::catalog::{self as repo, CatalogOption, Plan, PlanPrice};
-use tsunagi_db::repo::contracts::{self, Contract};
+use tsunagi_db::repo::contracts::Contract;
 use uuid::Uuid;
 
 /// A price version's terms (money in minor units of the tenant's currency).
@@ -355,9 +355,10 @@ pub async fn contract_price(
     contract_id: Uuid,
     at: Option<DateTime<Utc>>,
 ) -> Result<ContractPrice> {
-    app.authz.check(&ctx.principal, "contract", "read").await?;
+    // Staff need `contract:read`; a customer reads the price of a contract in their scope
+    // (their own line's, for a customer user).
+    let c = crate::lines::contract_get(app, ctx, contract_id).await?;
     let mut tx = app.tx(ctx).await?;
-    let c = contracts::contract_get(&mut tx, contract_id).await?;
     let p = contract_price_in(&mut tx, &c, at.unwrap_or_else(Utc::now)).await?;
     tx.commit().await?;
     Ok(p)

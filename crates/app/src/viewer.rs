@@ -23,3 +23,36 @@ pub async fn viewer_user(app: &App, ctx: &Ctx) -> Result<Option<User>> {
         _ => Ok(None),
     }
 }
+
+/// At most this many `object:action` pairs per question.
+pub const ALLOWED_MAX: usize = 100;
+
+/// Which of the asked `object:action` pairs the caller's roles allow — the tenant's own
+/// policy included — so a console shows what its user may do from the one policy, never a
+/// second copy of it. Customer principals get their `self_service` actions.
+pub async fn viewer_allowed(app: &App, ctx: &Ctx, asked: &[String]) -> Result<Vec<String>> {
+    viewer_check(app, ctx).await?;
+    let mut v = tsunagi_core::Validator::new();
+    v.check(
+        asked.len() <= ALLOWED_MAX,
+        "actions",
+        "must name at most 100 pairs",
+    );
+    for (i, a) in asked.iter().enumerate() {
+        v.check(
+            a.split_once(':')
+                .is_some_and(|(o, act)| !o.is_empty() && !act.is_empty() && !act.contains(':')),
+            &format!("actions[{i}]"),
+            "must be `object:action`, e.g. `line:suspend`",
+        );
+    }
+    v.finish()?;
+    let mut out = Vec::new();
+    for a in asked {
+        let (obj, act) = a.split_once(':').unwrap_or_default();
+        if app.authz.allowed(&ctx.principal, obj, act).await? && !out.contains(a) {
+            out.push(a.clone());
+        }
+    }
+    Ok(out)
+}

@@ -274,7 +274,12 @@ mod tests {
             "inherited role"
         );
         assert!(
-            !e.enforce("customer_user", "self_service", "request")
+            e.enforce("customer_user", "self_service", "request")
+                .expect("ok"),
+            "a customer user asks to suspend a lost phone's line"
+        );
+        assert!(
+            !e.enforce("customer_user", "self_service", "update")
                 .expect("ok")
         );
         assert!(

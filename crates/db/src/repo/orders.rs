@@ -269,3 +269,22 @@ pub async fn jobs_of_line(tx: &mut TenantTx, line: Uuid) -> Result<Vec<Provision
             .await?,
     )
 }
+
+/// A line's orders and its contract's (a plan or option change names the contract only),
+/// newest first.
+pub async fn orders_of_line(
+    tx: &mut TenantTx,
+    line: Uuid,
+    contract: Uuid,
+    limit: i64,
+) -> Result<Vec<Order>> {
+    Ok(sqlx::query_as(
+        "SELECT * FROM orders WHERE line_id = $1 OR (line_id IS NULL AND contract_id = $2) \
+         ORDER BY id DESC LIMIT $3",
+    )
+    .bind(line)
+    .bind(contract)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}

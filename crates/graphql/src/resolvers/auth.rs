@@ -30,6 +30,7 @@ impl AuthQuery {
             actor_id: ID(p.actor.id()),
             actor_label: p.actor.label(),
             roles: p.roles.clone(),
+            self_service: p.is_customer(),
         })
     }
 }

@@ -56,6 +56,9 @@ pub struct Viewer {
     pub actor_id: ID,
     pub actor_label: String,
     pub roles: Vec<String>,
+    /// A customer login (customer roles only): its reads are narrowed to its customer (and
+    /// line), and the console shows self-service.
+    pub self_service: bool,
 }
 
 #[ComplexObject]
@@ -67,5 +70,19 @@ impl Viewer {
             .await
             .gql()
             .map(|u| u.map(User))
+    }
+
+    /// Which of these `object:action` pairs (at most 100, e.g. `line:suspend`,
+    /// `self_service:request`) the caller's roles allow under the tenant's policy: a
+    /// console shows its user what they may do from this, not from a copy of the policy.
+    async fn allowed(
+        &self,
+        ctx: &Context<'_>,
+        actions: Vec<String>,
+    ) -> async_graphql::Result<Vec<String>> {
+        let (app, c) = app_ctx(ctx)?;
+        tsunagi_app::viewer::viewer_allowed(app, &c, &actions)
+            .await
+            .gql()
     }
 }

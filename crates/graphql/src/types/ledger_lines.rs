@@ -329,6 +329,20 @@ impl Line {
     async fn activation_lead_ms(&self) -> Option<i64> {
         self.0.activation_lead_ms
     }
+    /// The line's orders, newest first (the last 50): for staff with `order:read`, and
+    /// for the line's customer — their requests and whether they wait for approval.
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::ledger_objects::Order>> {
+        let (app, c) = app_ctx(ctx)?;
+        Ok(tsunagi_app::lines::line_orders(app, &c, &self.0)
+            .await
+            .gql()?
+            .into_iter()
+            .map(super::ledger_objects::Order)
+            .collect())
+    }
     /// Carrier steps: queued, done or failed, by whom (`local` while no carrier is
     /// connected, `report:<who>`, `review:<approval>`) and what the carrier answered.
     async fn provisioning_jobs(

@@ -63,3 +63,94 @@ impl Persisted {
         Ok(true)
     }
 }
+
+/// What became of one client message on `/graphql/ws`.
+pub enum WsInput {
+    /// Pass it on (a persisted operation's text filled in where it named one).
+    Forward(Vec<u8>),
+    /// Refuse this subscription: `(id, message)`; the socket stays open.
+    Refuse(String, String),
+}
+
+impl Persisted {
+    /// A `subscribe` (graphql-transport-ws) or `start` (graphql-ws) message that names a
+    /// persisted operation gets its text, as on `POST /graphql`; one that does not is
+    /// refused when `persisted_only` (a customer principal). Other messages pass as they are.
+    pub fn resolve_ws(&self, msg: Vec<u8>, persisted_only: bool) -> WsInput {
+        let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&msg) else {
+            return WsInput::Forward(msg);
+        };
+        if !matches!(v["type"].as_str(), Some("subscribe" | "start")) {
+            return WsInput::Forward(msg);
+        }
+        let id = v["id"].as_str().unwrap_or_default().to_owned();
+        let Some(payload) = v.get_mut("payload").and_then(|p| p.as_object_mut()) else {
+            return WsInput::Forward(msg);
+        };
+        let hash = payload
+            .get("extensions")
+            .and_then(|e| e.get("persistedQuery"))
+            .and_then(|p| p.get("sha256Hash"))
+            .and_then(|h| h.as_str())
+            .map(str::to_owned);
+        let Some(hash) = hash else {
+            if persisted_only {
+                return WsInput::Refuse(
+                    id,
+                    "a customer login may run only the console's operations (persisted by hash)"
+                        .into(),
+                );
+            }
+            return WsInput::Forward(msg);
+        };
+        let Some(text) = self.0.get(&hash) else {
+            return WsInput::Refuse(
+                id,
+                "PERSISTED_QUERY_NOT_FOUND: this server does not know the operation (is the console up to date?)".into(),
+            );
+        };
+        let sent = payload.get("query").and_then(|q| q.as_str()).unwrap_or("");
+        if !sent.is_empty() && sent != text {
+            return WsInput::Refuse(
+                id,
+                "the query differs from the persisted operation it names".into(),
+            );
+        }
+        payload.insert("query".into(), serde_json::Value::String(text.clone()));
+        WsInput::Forward(serde_json::to_vec(&v).unwrap_or(msg))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(op: &str) -> Persisted {
+        let hash = hex::encode(Sha256::digest(op.as_bytes()));
+        Persisted(HashMap::from([(hash, op.to_owned())]))
+    }
+
+    #[test]
+    fn a_subscription_named_by_hash_gets_its_text_and_others_are_refused_for_customers() {
+        let op = "subscription Alerts { alerts { topic } }";
+        let p = with(op);
+        let hash = hex::encode(Sha256::digest(op.as_bytes()));
+        let msg = serde_json::json!({"id": "1", "type": "subscribe", "payload": {"query": "", "extensions": {"persistedQuery": {"version": 1, "sha256Hash": hash}}}});
+        let WsInput::Forward(out) = p.resolve_ws(serde_json::to_vec(&msg).unwrap(), true) else {
+            panic!("refused")
+        };
+        let out: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(out["payload"]["query"], op);
+        let plain = serde_json::json!({"id": "2", "type": "subscribe", "payload": {"query": op}});
+        let bytes = serde_json::to_vec(&plain).unwrap();
+        assert!(matches!(p.resolve_ws(bytes.clone(), true), WsInput::Refuse(id, _) if id == "2"));
+        assert!(matches!(p.resolve_ws(bytes, false), WsInput::Forward(_)));
+        let unknown = serde_json::json!({"id": "3", "type": "start", "payload": {"extensions": {"persistedQuery": {"sha256Hash": "00"}}}});
+        assert!(matches!(
+            p.resolve_ws(serde_json::to_vec(&unknown).unwrap(), false),
+            WsInput::Refuse(_, m) if m.starts_with("PERSISTED_QUERY_NOT_FOUND")
+        ));
+        let init = br#"{"type":"connection_init","payload":{}}"#.to_vec();
+        assert!(matches!(p.resolve_ws(init, true), WsInput::Forward(_)));
+    }
+}

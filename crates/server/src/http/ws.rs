@@ -4,9 +4,12 @@
 //! session: on every authentication change (logout, session or key revocation, a user
 //! disabled, a tenant suspended — `NOTIFY tsunagi_auth` from any replica) and when the
 //! access token expires, the token is checked again, and a connection whose principal is
-//! gone closes at once with 4401 (Unauthorized).
+//! gone closes at once with 4401 (Unauthorized). A `subscribe` may name a persisted
+//! operation by hash as on `POST /graphql` (`persisted`); customer principals may run only
+//! those, and a refused subscription gets an `error` message for its id.
 
 use super::HttpState;
+use super::persisted::{Persisted, WsInput};
 use async_graphql::Data;
 use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
 use axum::extract::State;
@@ -41,7 +44,16 @@ pub async fn subscriptions(
         .unwrap_or(WebSocketProtocols::GraphQLWS);
     upgrade
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(socket, s.app.clone(), s.schema.clone(), protocol))
+        .on_upgrade(move |socket| {
+            let only = s.customer_persisted_only;
+            serve(
+                socket,
+                s.app.clone(),
+                s.schema.clone(),
+                protocol,
+                (s.persisted.clone(), only),
+            )
+        })
 }
 
 /// What the connection learned at `connection_init`.
@@ -52,6 +64,8 @@ struct Session {
     /// subscriptions' rights changed, and the client must reconnect.
     roles: Vec<String>,
     rejected: bool,
+    /// A customer principal: persisted operations only (when so configured).
+    customer: bool,
 }
 
 fn close(code: u16, reason: &str) -> Message {
@@ -61,16 +75,48 @@ fn close(code: u16, reason: &str) -> Message {
     }))
 }
 
-async fn serve(socket: Socket, app: App, schema: TsunagiSchema, protocol: WebSocketProtocols) {
+/// The `error` message refusing subscription `id`, in the connection's protocol.
+fn refusal(protocol: WebSocketProtocols, id: &str, message: &str) -> Message {
+    let error = serde_json::json!({ "message": message, "extensions": { "code": "BAD_REQUEST" } });
+    let payload = match protocol {
+        WebSocketProtocols::GraphQLWS => serde_json::json!([error]),
+        _ => error,
+    };
+    Message::Text(
+        serde_json::json!({ "id": id, "type": "error", "payload": payload })
+            .to_string()
+            .into(),
+    )
+}
+
+async fn serve(
+    socket: Socket,
+    app: App,
+    schema: TsunagiSchema,
+    protocol: WebSocketProtocols,
+    (persisted, persisted_only): (Arc<Persisted>, bool),
+) {
     let session = Arc::new(Mutex::new(Session::default()));
     let (mut sink, stream) = socket.split();
+    let (refuse, mut refused) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+    let input_session = session.clone();
     let input = stream
         .take_while(|res| future::ready(res.is_ok()))
-        .filter_map(|msg| {
-            future::ready(match msg {
+        .filter_map(move |msg| {
+            let data = match msg {
                 Ok(m @ (Message::Text(_) | Message::Binary(_))) => Some(m.into_data()),
                 _ => None,
-            })
+            };
+            let customer = persisted_only && input_session.lock().is_ok_and(|s| s.customer);
+            future::ready(
+                data.and_then(|d| match persisted.resolve_ws(d.to_vec(), customer) {
+                    WsInput::Forward(d) => Some(d),
+                    WsInput::Refuse(id, m) => {
+                        let _ = refuse.send((id, m));
+                        None
+                    }
+                }),
+            )
         });
     let (init_app, init_session) = (app.clone(), session.clone());
     let output = WebSocket::new(schema, input, protocol).on_connection_init(
@@ -91,6 +137,7 @@ async fn serve(socket: Socket, app: App, schema: TsunagiSchema, protocol: WebSoc
                 Ok(p) => {
                     s.token = token;
                     s.roles = p.roles.clone();
+                    s.customer = p.is_customer();
                     let mut data = Data::default();
                     data.insert(RequestCtx {
                         principal: Some(p),
@@ -135,6 +182,12 @@ async fn serve(socket: Socket, app: App, schema: TsunagiSchema, protocol: WebSoc
                     WsMessage::Close(code, reason) => close(code, &reason),
                 };
                 if sink.send(msg).await.is_err() {
+                    break;
+                }
+                false
+            }
+            Some((id, m)) = refused.recv() => {
+                if sink.send(refusal(protocol, &id, &m)).await.is_err() {
                     break;
                 }
                 false

@@ -1,0 +1,55 @@
+// What the signed-in user may do, from the API (`viewer.allowed`) — the tenant's one policy,
+// never a copy of it here. The shell asks once for every `object:action` the console uses;
+// pages hide what is not allowed and say who to ask instead.
+import { createContext, useContext } from 'react';
+
+/** Every permission a screen or button of the console depends on. */
+export const ACTIONS = [
+  'approval:approve',
+  'approval:read',
+  'audit:read',
+  'audit:verify',
+  'carrier:read',
+  'carrier:reconcile',
+  'carrier_settings:update',
+  'catalog:read',
+  'customer:create',
+  'customer:read',
+  'customer:update',
+  'inventory:read',
+  'line:read',
+  'line:review',
+  'line:carrier_retry',
+  'line:resume',
+  'line:suspend',
+  'order:create',
+  'order:read',
+  'plugin:activate',
+  'plugin:read',
+  'plugin:replay',
+  'search:read',
+  'self_service:read',
+  'self_service:request',
+] as const;
+
+export type Action = (typeof ACTIONS)[number];
+
+export interface Viewer {
+  tenantSlug: string;
+  actorLabel: string;
+  roles: string[];
+  selfService: boolean;
+  allowed: string[];
+}
+
+export const ViewerContext = createContext<Viewer | null>(null);
+
+export function useViewer(): Viewer | null {
+  return useContext(ViewerContext);
+}
+
+/** Whether the viewer may do `action` (false until the viewer is known). */
+export function useCan(): (action: Action) => boolean {
+  const v = useContext(ViewerContext);
+  return (a) => v?.allowed.includes(a) ?? false;
+}

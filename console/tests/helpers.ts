@@ -1,0 +1,47 @@
+// What every browser test does: sign in as a role of the seeded tenant, scan the page for
+// serious accessibility violations (axe-core), keep a screenshot, and approve a request as a
+// second person in another browser.
+import AxeBuilder from '@axe-core/playwright';
+import { type Browser, type Page, expect } from '@playwright/test';
+
+export const TENANT = process.env.TSUNAGI_TENANT ?? 'sakura-mobile';
+export const PASSWORD = process.env.TSUNAGI_PASSWORD ?? '';
+export const MSISDN = process.env.TSUNAGI_LINE_MSISDN ?? '';
+export const email = (local: string) => `${local}@${TENANT}.example`;
+
+export async function signIn(page: Page, who: string, password = PASSWORD) {
+  await page.goto('/');
+  await page.getByLabel('Tenant').fill(TENANT);
+  await page.getByLabel('E-mail').fill(who.includes('@') ? who : email(who));
+  await page.locator('input[type="password"]').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function noSeriousViolations(page: Page, name: string) {
+  const r = await new AxeBuilder({ page }).analyze();
+  const serious = r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => `${n.html} (${n.failureSummary ?? ''})`).join(', ')}`), name).toEqual([]);
+}
+
+export async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
+}
+
+/** A signed-in approver in a browser of their own, on the approvals queue. */
+export async function approverBrowser(browser: Browser) {
+  const ctx = await browser.newContext({ locale: 'en-US' });
+  const page = await ctx.newPage();
+  await signIn(page, 'approver');
+  await page.getByRole('link', { name: 'Approvals' }).click();
+  await expect(page.getByRole('heading', { name: 'Approvals waiting' })).toBeVisible();
+  return { ctx, page };
+}
+
+/** The approver approves the request whose card shows `text`. */
+export async function approve(page: Page, text: string) {
+  await page.reload();
+  const card = page.getByTestId('approval').filter({ hasText: text }).first();
+  await expect(card).toBeVisible();
+  await card.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByRole('status')).toContainText('Decided');
+}

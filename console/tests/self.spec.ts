@@ -1,0 +1,34 @@
+// Self-service: a customer's user signs in to the same app and sees only their own line —
+// not the other line of their company — and asks to suspend it; the request waits for the
+// operator's approval, and says so.
+import { expect, test } from '@playwright/test';
+import { MSISDN, noSeriousViolations, shot, signIn } from './helpers';
+
+const SELF = process.env.TSUNAGI_SELF_EMAIL ?? '';
+const SELF_PASSWORD = process.env.TSUNAGI_SELF_PASSWORD ?? '';
+const OWN = process.env.TSUNAGI_SELF_MSISDN ?? '';
+
+test('a customer user sees only their line and requests its suspension, which waits for approval', async ({ page }) => {
+  await signIn(page, SELF, SELF_PASSWORD);
+  await expect(page.getByRole('heading', { name: 'My lines' }).first()).toBeVisible();
+  const lines = page.getByTestId('my-line');
+  await expect(lines).toHaveCount(1);
+  await expect(lines).toContainText(OWN);
+  await expect(page.getByText(MSISDN)).toHaveCount(0);
+  // No staff screens: no search, no queues.
+  await expect(page.getByRole('combobox')).toHaveCount(0);
+  await expect(page.getByRole('link', { name: 'Approvals' })).toHaveCount(0);
+  await expect(page.getByText('To cancel the contract, contact')).toBeVisible();
+  await noSeriousViolations(page, 'self-service');
+  await page.getByLabel('Why (e.g. phone lost)').fill('I lost my phone on the train');
+  await page.getByRole('button', { name: 'Request suspension' }).click();
+  await expect(page.getByRole('status').first()).toContainText('waits for the operator');
+  await expect(page.getByTestId('my-requests')).toContainText("waiting for the operator's approval");
+  await page.reload();
+  await expect(page.getByTestId('my-line-status')).toHaveText('ACTIVE');
+  await expect(page.getByText('already waits for the operator')).toBeVisible();
+  await shot(page, 'self-service');
+  await page.getByText('日本語').click();
+  await expect(page.getByTestId('my-requests')).toContainText('事業者の承認待ち');
+  await page.getByText('English').click();
+});
