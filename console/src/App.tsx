@@ -15,16 +15,21 @@ import { SignInPage } from './pages/SignIn';
 import { ACTIONS, type Action, type Viewer, ViewerContext, useCan } from './permissions';
 import { accessToken, onSessionChange, refresh, signOut } from './session';
 
+const AccessPage = lazy(() => import('./pages/Access'));
 const ApprovalsPage = lazy(() => import('./pages/Approvals'));
 const AuditPage = lazy(() => import('./pages/Audit'));
 const CarrierPage = lazy(() => import('./pages/Carrier'));
 const CatalogPage = lazy(() => import('./pages/Catalog'));
 const CustomerPage = lazy(() => import('./pages/Customer'));
 const CustomersPage = lazy(() => import('./pages/Customers'));
+const InventoryPage = lazy(() => import('./pages/Inventory'));
 const LinePage = lazy(() => import('./pages/Line'));
+const NotificationsPage = lazy(() => import('./pages/Notifications'));
+const OrdersPage = lazy(() => import('./pages/Orders'));
 const PluginsPage = lazy(() => import('./pages/Plugins'));
 const ReviewPage = lazy(() => import('./pages/Review'));
 const SelfServicePage = lazy(() => import('./pages/SelfService'));
+const TenantsPage = lazy(() => import('./pages/Tenants'));
 
 const ViewerQuery = graphql(`
   query Viewer($actions: [String!]!) {
@@ -68,9 +73,14 @@ function Shell() {
         { to: '/approvals', label: t('app.nav.approvals'), needs: 'approval:read' },
         { to: '/review', label: t('app.nav.review'), needs: 'line:read' },
         { to: '/customers', label: t('app.nav.customers'), needs: 'customer:read' },
+        { to: '/orders', label: t('app.nav.orders'), needs: 'order:read' },
         { to: '/catalog', label: t('app.nav.catalog'), needs: 'catalog:read' },
+        { to: '/inventory', label: t('app.nav.inventory'), needs: 'inventory:read' },
         { to: '/plugins', label: t('app.nav.plugins'), needs: 'plugin:read' },
         { to: '/carrier', label: t('app.nav.carrier'), needs: 'carrier:read' },
+        { to: '/notifications', label: t('app.nav.notifications'), needs: 'notification:read' },
+        { to: '/access', label: t('app.nav.access'), needs: 'user:read' },
+        { to: '/tenants', label: t('app.nav.tenants'), needs: 'tenant:read' },
         { to: '/audit', label: t('app.nav.audit'), needs: 'audit:read' },
       ];
   const shown = items.filter((i) => viewer.allowed.includes(i.needs));
@@ -127,6 +137,11 @@ function Shell() {
                     <Route path="/plugins" element={<Guard needs="plugin:read"><PluginsPage /></Guard>} />
                     <Route path="/carrier" element={<Guard needs="carrier:read"><CarrierPage /></Guard>} />
                     <Route path="/audit" element={<Guard needs="audit:read"><AuditPage /></Guard>} />
+                    <Route path="/orders" element={<Guard needs="order:read"><OrdersPage /></Guard>} />
+                    <Route path="/inventory" element={<Guard needs="inventory:read"><InventoryPage /></Guard>} />
+                    <Route path="/notifications" element={<Guard needs="notification:read"><NotificationsPage /></Guard>} />
+                    <Route path="/access" element={<Guard needs="user:read"><AccessPage /></Guard>} />
+                    <Route path="/tenants" element={<Guard needs="tenant:read"><TenantsPage /></Guard>} />
                     <Route path="*" element={home} />
                   </>
                 )}

@@ -5,6 +5,9 @@ import { createContext, useContext } from 'react';
 
 /** Every permission a screen or button of the console depends on. */
 export const ACTIONS = [
+  'api_key:create',
+  'api_key:read',
+  'api_key:revoke',
   'approval:approve',
   'approval:read',
   'audit:read',
@@ -16,12 +19,17 @@ export const ACTIONS = [
   'customer:create',
   'customer:read',
   'customer:update',
+  'inventory:create',
   'inventory:read',
   'line:read',
   'line:review',
   'line:carrier_retry',
   'line:resume',
   'line:suspend',
+  'notification:read',
+  'notification:replay',
+  'notification:update',
+  'order:cancel',
   'order:create',
   'order:read',
   'plugin:activate',
@@ -30,6 +38,11 @@ export const ACTIONS = [
   'search:read',
   'self_service:read',
   'self_service:request',
+  'tenant:create',
+  'tenant:read',
+  'user:create',
+  'user:read',
+  'webhook:create',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];
