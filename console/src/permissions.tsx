@@ -16,6 +16,7 @@ export const ACTIONS = [
   'carrier:reconcile',
   'carrier_settings:update',
   'catalog:read',
+  'contract:read',
   'customer:create',
   'customer:read',
   'customer:update',

@@ -57,6 +57,10 @@ test('support requests a suspension; the approver sees it arrive live and approv
   await noSeriousViolations(approver.page, 'approvals');
   await shot(approver.page, 'approvals');
   await approve(approver.page, MSISDN);
+  // The approver opens the line too: the page shows what an approver may read.
+  await approver.page.goto(new URL(page.url()).pathname);
+  await expect(approver.page.getByTestId('line-status')).toHaveText('SUSPENDED');
+  await expect(approver.page.getByText('Your roles do not show orders.')).toBeVisible();
   await approver.ctx.close();
   await page.reload();
   await expect(page.getByTestId('line-status')).toHaveText('SUSPENDED');

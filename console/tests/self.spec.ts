@@ -22,7 +22,7 @@ test('a customer user sees only their line and requests its suspension, which wa
   await noSeriousViolations(page, 'self-service');
   await page.getByLabel('Why (e.g. phone lost)').fill('I lost my phone on the train');
   await page.getByRole('button', { name: 'Request suspension' }).click();
-  await expect(page.getByRole('status').first()).toContainText('waits for the operator');
+  await expect(page.getByText("Request sent: it waits for the operator's approval.")).toBeVisible();
   await expect(page.getByTestId('my-requests')).toContainText("waiting for the operator's approval");
   await page.reload();
   await expect(page.getByTestId('my-line-status')).toHaveText('ACTIVE');

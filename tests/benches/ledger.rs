@@ -13,51 +13,8 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Instant;
 use tsunagi_tests::load::{open_loop, phase};
+use tsunagi_tests::scale::bulk_seed;
 use tsunagi_tests::{Client, TestEnv};
-
-const SURNAMES: &str = "'Sato','Suzuki','Takahashi','Tanaka','Watanabe','Ito','Yamamoto','Nakamura','Kobayashi','Kato','Yoshida','Yamada','Sasaki','Yamaguchi','Matsumoto','Inoue','Kimura','Hayashi','Shimizu','Yamazaki','Mori','Abe','Ikeda','Hashimoto','Yamashita','Ishikawa','Nakajima','Maeda','Fujita','Ogawa','Goto','Okada','Hasegawa','Murakami','Kondo','Ishii','Saito','Sakamoto','Endo','Aoki'";
-const GIVEN: &str = "'Hanako','Taro','Yuki','Haruto','Sota','Yui','Aoi','Ren','Mio','Riku','Hina','Minato','Sakura','Yuto','Mei','Kaito','Rin','Hiroto','Akari','Itsuki','Yuna','Daiki','Koharu','Sora','Saki','Takumi','Nanami','Kenta','Ayaka','Shota'";
-
-async fn bulk_seed(env: &TestEnv) -> anyhow::Result<()> {
-    let t = Instant::now();
-    let steps: Vec<String> = vec![
-        "INSERT INTO tenants (id, parent_id, slug, name, kind) SELECT gen_random_uuid(), (SELECT id FROM tenants WHERE kind = 'platform'), 'bench-' || lpad(g::text, 2, '0'), 'Bench ' || g, 'mvno' FROM generate_series(1, 16) g".into(),
-        "CREATE TABLE bench_tenants AS SELECT id, (row_number() OVER (ORDER BY slug))::int - 1 AS idx FROM tenants WHERE kind <> 'platform'".into(),
-        "INSERT INTO plans (tenant_id, id, code, name, status) SELECT id, md5(id::text || 'plan')::uuid, 'BENCH', 'Bench plan', 'active' FROM bench_tenants".into(),
-        "INSERT INTO plan_prices (tenant_id, id, plan_id, currency, monthly_fee, data_mb, voice_min, sms, overage_data_per_gb, overage_voice_per_min, overage_sms, valid_from, applies) \
-         SELECT id, md5(id::text || 'price')::uuid, md5(id::text || 'plan')::uuid, 'JPY', 2980, 3072, 0, 0, 550, 22, 3, now() - interval '1 year', 'immediately' FROM bench_tenants".into(),
-        format!("INSERT INTO customers (tenant_id, id, kind, name, email, phone, kyc_status) \
-         SELECT b.id, md5(b.id::text || 'c' || g)::uuid, 'individual', (ARRAY[{SURNAMES}])[1 + g % 40] || ' ' || (ARRAY[{GIVEN}])[1 + (g / 40) % 30] || ' ' || g, \
-                'c' || g || '.' || b.idx || '@example.jp', '8180' || lpad(b.idx::text, 2, '0') || lpad(g::text, 6, '0'), 'verified' \
-         FROM bench_tenants b, generate_series(1, 25000) g"),
-        "INSERT INTO numbers (tenant_id, msisdn, status) SELECT b.id, '8170' || lpad(b.idx::text, 2, '0') || lpad(g::text, 6, '0'), 'assigned' FROM bench_tenants b, generate_series(1, 50000) g".into(),
-        "INSERT INTO sims (tenant_id, id, iccid, imsi, status) SELECT b.id, md5(b.id::text || 's' || g)::uuid, '898120' || lpad(b.idx::text, 2, '0') || lpad(g::text, 11, '0'), \
-         '44011' || lpad(b.idx::text, 2, '0') || lpad(g::text, 8, '0'), 'assigned' FROM bench_tenants b, generate_series(1, 50000) g".into(),
-        "INSERT INTO contracts (tenant_id, id, customer_id, plan_id, plan_price_id, status, started_at) SELECT b.id, md5(b.id::text || 'k' || g)::uuid, \
-         md5(b.id::text || 'c' || (1 + (g - 1) % 25000))::uuid, md5(b.id::text || 'plan')::uuid, md5(b.id::text || 'price')::uuid, 'active', now() FROM bench_tenants b, generate_series(1, 50000) g".into(),
-        "INSERT INTO lines (tenant_id, id, contract_id, customer_id, msisdn, sim_id, status) SELECT b.id, md5(b.id::text || 'l' || g)::uuid, md5(b.id::text || 'k' || g)::uuid, \
-         md5(b.id::text || 'c' || (1 + (g - 1) % 25000))::uuid, '8170' || lpad(b.idx::text, 2, '0') || lpad(g::text, 6, '0'), md5(b.id::text || 's' || g)::uuid, 'active' \
-         FROM bench_tenants b, generate_series(1, 50000) g".into(),
-        "ANALYZE".into(),
-    ];
-    for s in steps {
-        sqlx::query(sqlx::AssertSqlSafe(s))
-            .execute(&env.admin)
-            .await?;
-    }
-    let counts: (i64, i64, i64, i64) = sqlx::query_as("SELECT (SELECT count(*) FROM lines), (SELECT count(*) FROM sims), (SELECT count(*) FROM customers), (SELECT count(DISTINCT tenant_id) FROM lines)")
-        .fetch_one(&env.admin)
-        .await?;
-    println!(
-        "seeded {} lines, {} SIMs, {} customers in {} tenants in {:.0} s",
-        counts.0,
-        counts.1,
-        counts.2,
-        counts.3,
-        t.elapsed().as_secs_f64()
-    );
-    Ok(())
-}
 
 /// Makes the i-th search input of a scenario.
 type QueryGen = Arc<dyn Fn(u64) -> String + Send + Sync>;

@@ -184,6 +184,28 @@ async fn self_service_sees_only_its_own() {
     assert_eq!(code(&sus).as_deref(), Some("CONFLICT"), "{sus}");
     let term = hanako.gql("mutation($l: ID!) { lineTerminate(input: {lineId: $l, reason: \"x\"}) { order { id } } }", json!({ "l": l.line })).await;
     assert_eq!(code(&term).as_deref(), Some("FORBIDDEN"), "{term}");
+    let foreign = hanako.gql("mutation($l: ID!) { lineSuspend(input: {lineId: $l, reason: \"not mine\"}) { order { id } } }", json!({ "l": other_line })).await;
+    assert_eq!(
+        code(&foreign).as_deref(),
+        Some("NOT_FOUND"),
+        "another customer's line: {foreign}"
+    );
+    // Their line's orders: kind and state, never what staff wrote.
+    let orders = hanako
+        .ok(
+            "query($l: ID!) { line(id: $l) { orders { kind status input failure } } }",
+            json!({ "l": l.line }),
+        )
+        .await;
+    let o = &orders["line"]["orders"];
+    assert!(o.as_array().is_some_and(|a| !a.is_empty()), "{orders}");
+    assert!(
+        o.as_array()
+            .into_iter()
+            .flatten()
+            .all(|x| x["input"] == json!({}) && x["failure"].is_null()),
+        "{orders}"
+    );
     // The customer admin may ask (resume after the pending suspension is decided): it becomes an approval request.
     approve(&s, "sakura-mobile", &l.approval).await;
     let req = boss.ok("mutation($l: ID!) { lineResume(input: {lineId: $l}) { order { status } approvalRequest { status requestedBy } } }", json!({ "l": l.line })).await;

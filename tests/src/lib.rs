@@ -9,6 +9,7 @@ pub mod hub;
 pub mod ledger;
 pub mod load;
 pub mod plugins;
+pub mod scale;
 pub mod seed;
 pub mod tour;
 pub mod walk;

@@ -13,18 +13,18 @@ import { useCan } from '../permissions';
 import { PlanChange } from './PlanChange';
 
 const LineQuery = graphql(`
-  query LinePage($id: ID!) {
+  query LinePage($id: ID!, $prices: Boolean!, $orders: Boolean!, $jobs: Boolean!) {
     line(id: $id) {
       id msisdn status statusReason updatedAt esimProfileId
       customer { id name kycStatus }
       contract {
         id status startedAt
-        price { inForce { monthlyFee currency } nextChange { effectiveAt price { monthlyFee currency applies } } }
+        price @include(if: $prices) { inForce { monthlyFee currency } nextChange { effectiveAt price { monthlyFee currency applies } } }
       }
       plan { id code name }
-      orders { id kind status holdReason failure createdAt }
+      orders @include(if: $orders) { id kind status holdReason failure createdAt }
       sim { iccid status }
-      provisioningJobs {
+      provisioningJobs @include(if: $jobs) {
         id action status attempts waitingFor nextAttemptAt lastError answer createdAt exhaustedAt
         carrierAttempts { at kind outcome answer durationMs }
       }
@@ -69,7 +69,7 @@ export default function LinePage() {
   const { t } = useTranslation();
   const can = useCan();
   const { id = '' } = useParams();
-  const [{ data, error }, reload] = useQuery({ query: LineQuery, variables: { id } });
+  const [{ data, error }, reload] = useQuery({ query: LineQuery, variables: { id, prices: can('contract:read'), orders: can('order:read'), jobs: can('carrier:read') } });
   const [reason, setReason] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const [suspendState, suspend] = useMutation(SuspendMutation);
@@ -80,9 +80,11 @@ export default function LinePage() {
   if (error) return <Alert color="red">{t('errors.generic', { message: error.message })}</Alert>;
   const l = data?.line;
   if (!l) return null;
-  const inForce = l.contract.price.inForce;
-  const announced = l.contract.price.nextChange;
-  const open = l.orders.filter((o) => o.status === 'HELD' || o.status === 'ACKNOWLEDGED' || o.status === 'IN_PROGRESS');
+  // Roles without `contract:read` or `order:read` (an approver) see the page without them.
+  const inForce = l.contract.price?.inForce;
+  const announced = l.contract.price?.nextChange;
+  const orders = l.orders ?? [];
+  const open = orders.filter((o) => o.status === 'HELD' || o.status === 'ACKNOWLEDGED' || o.status === 'IN_PROGRESS');
   const mayRequest = l.status === 'ACTIVE' ? can('line:suspend') : can('line:resume');
   const failed = suspendState.error ?? resumeState.error ?? retryState.error ?? resolveState.error;
   const forbidden = failed?.graphQLErrors.some((e) => e.extensions?.code === 'FORBIDDEN');
@@ -185,7 +187,9 @@ export default function LinePage() {
 
       <Card withBorder>
         <Title order={3} size="h4" mb="sm">{t('line.orders')}</Title>
-        {l.orders.length === 0 ? (
+        {!l.orders ? (
+          <Text size="sm">{t('line.ordersHidden')}</Text>
+        ) : orders.length === 0 ? (
           <Text size="sm">{t('line.noOrders')}</Text>
         ) : (
           <Table data-testid="orders">
@@ -193,7 +197,7 @@ export default function LinePage() {
               <Table.Tr><Table.Th>{t('line.when')}</Table.Th><Table.Th>{t('line.orderKind')}</Table.Th><Table.Th>{t('line.stepStatus')}</Table.Th><Table.Th>{t('line.reason')}</Table.Th></Table.Tr>
             </Table.Thead>
             <Table.Tbody>
-              {l.orders.map((o) => (
+              {orders.map((o) => (
                 <Table.Tr key={o.id} fw={open.includes(o) ? 600 : undefined}>
                   <Table.Td>{formatTime(o.createdAt)}</Table.Td><Table.Td>{o.kind}</Table.Td><Table.Td>{o.status}</Table.Td><Table.Td>{o.holdReason ?? o.failure ?? '—'}</Table.Td>
                 </Table.Tr>
@@ -213,7 +217,7 @@ export default function LinePage() {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {l.provisioningJobs.map((j) => (
+            {(l.provisioningJobs ?? []).map((j) => (
               <Fragment key={j.id}>
                 <Table.Tr>
                   <Table.Td>{j.action}</Table.Td><Table.Td>{j.status}</Table.Td><Table.Td>{j.attempts}</Table.Td>

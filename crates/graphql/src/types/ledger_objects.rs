@@ -135,6 +135,11 @@ impl Number {
 
 pub struct Order(pub orders::Order);
 
+/// Whether the caller is a customer login, from whom staff-only order detail is withheld.
+fn withheld(ctx: &Context<'_>) -> bool {
+    app_ctx(ctx).is_ok_and(|(_, c)| c.principal.is_customer())
+}
+
 #[Object]
 impl Order {
     async fn id(&self) -> ID {
@@ -151,7 +156,11 @@ impl Order {
     async fn hold_reason(&self) -> Option<&str> {
         self.0.hold_reason.as_deref()
     }
-    async fn failure(&self) -> Option<&str> {
+    /// Why it failed (the carrier's or staff's words); null for customer logins.
+    async fn failure(&self, ctx: &Context<'_>) -> Option<&str> {
+        if withheld(ctx) {
+            return None;
+        }
         self.0.failure.as_deref()
     }
     async fn customer_id(&self) -> Option<ID> {
@@ -166,7 +175,12 @@ impl Order {
     async fn approval_id(&self) -> Option<ID> {
         self.0.approval_id.map(id)
     }
-    async fn input(&self) -> Json<serde_json::Value> {
+    /// What was asked, as recorded (reasons staff wrote included); `{}` for customer
+    /// logins, who see their orders' kind and state only.
+    async fn input(&self, ctx: &Context<'_>) -> Json<serde_json::Value> {
+        if withheld(ctx) {
+            return Json(serde_json::json!({}));
+        }
         Json(self.0.input.clone())
     }
     async fn created_at(&self) -> DateTime<Utc> {

@@ -74,50 +74,79 @@ pub enum WsInput {
 
 impl Persisted {
     /// A `subscribe` (graphql-transport-ws) or `start` (graphql-ws) message that names a
-    /// persisted operation gets its text, as on `POST /graphql`; one that does not is
-    /// refused when `persisted_only` (a customer principal). Other messages pass as they are.
+    /// persisted operation gets its text, as on `POST /graphql`. For a customer principal
+    /// (`persisted_only`) the rule is strict, so no other shape of message can slip a query
+    /// past it: the message must be a JSON object with a string `type`; a subscription must
+    /// name a known hash in an object payload; and what is passed on is the object as checked,
+    /// serialised again (so the protocol's parser reads exactly what was checked: no array
+    /// forms, no duplicate keys). Anything else from a customer is refused. Staff messages
+    /// without a hash pass as they are.
     pub fn resolve_ws(&self, msg: Vec<u8>, persisted_only: bool) -> WsInput {
-        let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&msg) else {
-            return WsInput::Forward(msg);
+        let refuse = |id: &str, m: &str| WsInput::Refuse(id.to_owned(), m.to_owned());
+        let v = match serde_json::from_slice::<serde_json::Value>(&msg) {
+            Ok(serde_json::Value::Object(o)) if o.get("type").is_some_and(|t| t.is_string()) => o,
+            _ if persisted_only => {
+                return refuse("", "a message must be a JSON object with a `type`");
+            }
+            _ => return WsInput::Forward(msg),
         };
-        if !matches!(v["type"].as_str(), Some("subscribe" | "start")) {
-            return WsInput::Forward(msg);
+        let mut v = v;
+        let kind = v["type"].as_str().unwrap_or_default().to_owned();
+        let id = v
+            .get("id")
+            .and_then(|i| i.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        if !matches!(kind.as_str(), "subscribe" | "start") {
+            return if persisted_only {
+                WsInput::Forward(serde_json::to_vec(&v).unwrap_or_default())
+            } else {
+                WsInput::Forward(msg)
+            };
         }
-        let id = v["id"].as_str().unwrap_or_default().to_owned();
+        let only = "a customer login may run only the console's operations (persisted by hash)";
         let Some(payload) = v.get_mut("payload").and_then(|p| p.as_object_mut()) else {
-            return WsInput::Forward(msg);
+            return if persisted_only {
+                refuse(&id, only)
+            } else {
+                WsInput::Forward(msg)
+            };
         };
-        let hash = payload
+        let pq = payload
             .get("extensions")
-            .and_then(|e| e.get("persistedQuery"))
+            .and_then(|e| e.get("persistedQuery"));
+        let hash = pq
             .and_then(|p| p.get("sha256Hash"))
             .and_then(|h| h.as_str())
             .map(str::to_owned);
         let Some(hash) = hash else {
-            if persisted_only {
-                return WsInput::Refuse(
-                    id,
-                    "a customer login may run only the console's operations (persisted by hash)"
-                        .into(),
+            if pq.is_some() {
+                return refuse(
+                    &id,
+                    "extensions.persistedQuery.sha256Hash: a hex SHA-256 is required",
                 );
             }
-            return WsInput::Forward(msg);
+            return if persisted_only {
+                refuse(&id, only)
+            } else {
+                WsInput::Forward(msg)
+            };
         };
         let Some(text) = self.0.get(&hash) else {
-            return WsInput::Refuse(
-                id,
-                "PERSISTED_QUERY_NOT_FOUND: this server does not know the operation (is the console up to date?)".into(),
+            return refuse(
+                &id,
+                "PERSISTED_QUERY_NOT_FOUND: this server does not know the operation (is the console up to date?)",
             );
         };
         let sent = payload.get("query").and_then(|q| q.as_str()).unwrap_or("");
         if !sent.is_empty() && sent != text {
-            return WsInput::Refuse(
-                id,
-                "the query differs from the persisted operation it names".into(),
+            return refuse(
+                &id,
+                "the query differs from the persisted operation it names",
             );
         }
         payload.insert("query".into(), serde_json::Value::String(text.clone()));
-        WsInput::Forward(serde_json::to_vec(&v).unwrap_or(msg))
+        WsInput::Forward(serde_json::to_vec(&v).unwrap_or_default())
     }
 }
 
@@ -152,5 +181,21 @@ mod tests {
         ));
         let init = br#"{"type":"connection_init","payload":{}}"#.to_vec();
         assert!(matches!(p.resolve_ws(init, true), WsInput::Forward(_)));
+        // Shapes the protocol's parser would also read as a subscription: refused for a
+        // customer, never passed on.
+        let array = format!(r#"["subscribe","x",{{"query":"{op}"}}]"#).into_bytes();
+        assert!(matches!(p.resolve_ws(array, true), WsInput::Refuse(..)));
+        let seq = format!(r#"{{"type":"subscribe","id":"y","payload":["{op}"]}}"#).into_bytes();
+        assert!(matches!(p.resolve_ws(seq, true), WsInput::Refuse(id, _) if id == "y"));
+        let dup = format!(
+            r#"{{"type":"subscribe","id":"z","payload":{{"query":"{op}"}},"payload":{{"extensions":{{"persistedQuery":{{"sha256Hash":"{hash}"}}}}}}}}"#
+        )
+        .into_bytes();
+        // The last duplicate is what was checked, and it is all that is passed on.
+        let WsInput::Forward(out) = p.resolve_ws(dup, true) else {
+            panic!("refused")
+        };
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("payload").count(), 1, "{text}");
     }
 }

@@ -98,7 +98,9 @@ async fn serve(
 ) {
     let session = Arc::new(Mutex::new(Session::default()));
     let (mut sink, stream) = socket.split();
-    let (refuse, mut refused) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
+    // Bounded: a client sending refused messages faster than it reads loses the surplus
+    // error messages, never the server's memory.
+    let (refuse, mut refused) = tokio::sync::mpsc::channel::<(String, String)>(64);
     let input_session = session.clone();
     let input = stream
         .take_while(|res| future::ready(res.is_ok()))
@@ -112,7 +114,7 @@ async fn serve(
                 data.and_then(|d| match persisted.resolve_ws(d.to_vec(), customer) {
                     WsInput::Forward(d) => Some(d),
                     WsInput::Refuse(id, m) => {
-                        let _ = refuse.send((id, m));
+                        let _ = refuse.try_send((id, m));
                         None
                     }
                 }),
