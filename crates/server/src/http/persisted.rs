@@ -6,17 +6,41 @@
 //! these operations (`graphql.customer_persisted_only`): a customer login is the console's,
 //! and an arbitrary query from it is someone probing the API. Each entry's hash is checked
 //! against its text when loading, so the file cannot map a hash to another operation.
+//! Each operation is parsed once, at load: a request naming it by hash carries the parsed
+//! document, so the engine validates and runs it without parsing the text again.
 
 use async_graphql::Value;
+use async_graphql::parser::types::ExecutableDocument;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::path::Path;
 use tsunagi_core::Error;
 
+/// One persisted operation: its text and, when it parses, its document.
+#[derive(Debug)]
+struct Op {
+    text: String,
+    doc: Option<ExecutableDocument>,
+}
+
 #[derive(Debug, Default)]
-pub struct Persisted(HashMap<String, String>);
+pub struct Persisted(HashMap<String, Op>);
 
 impl Persisted {
+    /// The operations given as texts, each keyed by its SHA-256 and parsed once.
+    pub fn from_texts(texts: impl IntoIterator<Item = String>) -> Self {
+        Self(
+            texts
+                .into_iter()
+                .map(|text| {
+                    let hash = hex::encode(Sha256::digest(text.as_bytes()));
+                    let doc = async_graphql::parser::parse_query(&text).ok();
+                    (hash, Op { text, doc })
+                })
+                .collect(),
+        )
+    }
+
     /// The operations of the console built at `dir` (none when it is not built).
     pub fn load(dir: &Path) -> Self {
         let file = dir.join(".persisted-operations.json");
@@ -30,12 +54,13 @@ impl Persisted {
                 return Self::default();
             }
         };
-        let ok: HashMap<String, String> = map
-            .into_iter()
-            .filter(|(hash, op)| hex::encode(Sha256::digest(op.as_bytes())) == *hash)
-            .collect();
-        tracing::info!(count = ok.len(), "persisted operations loaded");
-        Self(ok)
+        let ok = Self::from_texts(
+            map.into_iter()
+                .filter(|(hash, op)| hex::encode(Sha256::digest(op.as_bytes())) == *hash)
+                .map(|(_, op)| op),
+        );
+        tracing::info!(count = ok.0.len(), "persisted operations loaded");
+        ok
     }
 
     /// Puts a persisted operation's text into `req`. Ok(true): it named one (and now holds
@@ -49,17 +74,20 @@ impl Persisted {
                 "extensions.persistedQuery.sha256Hash: a hex SHA-256 is required",
             ));
         };
-        let Some(text) = self.0.get(hash.as_str()) else {
+        let Some(op) = self.0.get(hash.as_str()) else {
             return Err(Error::bad_request(
                 "PERSISTED_QUERY_NOT_FOUND: this server does not know the operation (is the console up to date?)",
             ));
         };
-        if !req.query.is_empty() && req.query != *text {
+        if !req.query.is_empty() && req.query != op.text {
             return Err(Error::bad_request(
                 "the query differs from the persisted operation it names",
             ));
         }
-        req.query = text.clone();
+        req.query = op.text.clone();
+        if let Some(doc) = &op.doc {
+            req.set_parsed_query(doc.clone());
+        }
         Ok(true)
     }
 }
@@ -132,14 +160,14 @@ impl Persisted {
                 WsInput::Forward(msg)
             };
         };
-        let Some(text) = self.0.get(&hash) else {
+        let Some(Op { text, .. }) = self.0.get(&hash) else {
             return refuse(
                 &id,
                 "PERSISTED_QUERY_NOT_FOUND: this server does not know the operation (is the console up to date?)",
             );
         };
         let sent = payload.get("query").and_then(|q| q.as_str()).unwrap_or("");
-        if !sent.is_empty() && sent != text {
+        if !sent.is_empty() && sent != *text {
             return refuse(
                 &id,
                 "the query differs from the persisted operation it names",
@@ -155,8 +183,32 @@ mod tests {
     use super::*;
 
     fn with(op: &str) -> Persisted {
+        Persisted::from_texts([op.to_owned()])
+    }
+
+    #[test]
+    fn a_request_named_by_hash_carries_the_document_parsed_at_load() {
+        let op = "query V { viewer { tenantSlug } }";
+        let p = with(op);
         let hash = hex::encode(Sha256::digest(op.as_bytes()));
-        Persisted(HashMap::from([(hash, op.to_owned())]))
+        let mut req = async_graphql::Request::new("");
+        req.extensions.insert(
+            "persistedQuery".into(),
+            Value::from_json(serde_json::json!({"version": 1, "sha256Hash": hash})).unwrap(),
+        );
+        assert!(p.resolve(&mut req).unwrap());
+        assert_eq!(req.query, op);
+        let doc = req.parsed_query().unwrap();
+        assert!(matches!(
+            &doc.operations,
+            async_graphql::parser::types::DocumentOperations::Multiple(m) if m.contains_key("V")
+        ));
+        let mut other = async_graphql::Request::new("{ viewer { roles } }");
+        other.extensions = req.extensions.clone();
+        assert!(
+            p.resolve(&mut other).is_err(),
+            "a different text under the hash"
+        );
     }
 
     #[test]
