@@ -106,6 +106,17 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             json!({ "c": l.contract }),
         )
         .await;
+    let contact = admin
+        .ok(
+            "mutation($c: ID!) { customerContactAdd(input: {customerId: $c, name: \"Victim Billing\", email: \"billing@victim.example\", role: \"billing\"}) { customer { contacts { id role } } } }",
+            json!({ "c": l.customer }),
+        )
+        .await;
+    let contact = contact["customerContactAdd"]["customer"]["contacts"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["role"] == "billing"))
+        .map(|c| c["id"].clone())
+        .expect("the victim's billing contact");
     let user = me["viewer"]["user"]["id"]
         .as_str()
         .expect("user")
@@ -125,6 +136,7 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             "plan": l.plan,
             "option": l.option,
             "customer": l.customer,
+            "contact": contact,
             "contract": l.contract,
             "line": l.line,
             "order": l.suspend_order,

@@ -72,6 +72,18 @@ pub const BY_ID: &[(&str, &str)] = &[
         "mutation($customer: ID!) { customerLocaleSet(input: {customerId: $customer, version: 1, locale: \"en\"}) { customer { id } } }",
     ),
     (
+        "customerContactAdd",
+        "mutation($customer: ID!) { customerContactAdd(input: {customerId: $customer, name: \"pwned\", email: \"x@pwned.example\", role: \"primary\"}) { customer { id } } }",
+    ),
+    (
+        "customerContactRemove",
+        "mutation($customer: ID!, $contact: ID!) { customerContactRemove(input: {customerId: $customer, contactId: $contact}) { customer { id } } }",
+    ),
+    (
+        "customerBillingAccountAdd",
+        "mutation($customer: ID!) { customerBillingAccountAdd(input: {customerId: $customer, name: \"pwned\"}) { customer { id } } }",
+    ),
+    (
         "kycSubmit",
         "mutation($customer: ID!) { kycSubmit(input: {customerId: $customer}) { customer { id } } }",
     ),

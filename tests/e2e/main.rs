@@ -11,6 +11,7 @@ mod carrier_gateway;
 mod carrier_mnp;
 mod console;
 mod console_http;
+mod customer_contacts;
 mod event_tour;
 mod idempotency;
 mod isolation;

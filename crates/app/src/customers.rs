@@ -123,7 +123,7 @@ pub async fn customer_create(
 
 /// Staff with `customer:<action>`, or the customer's own principals with
 /// `self_service:<action>` (a customer never reaches another customer: NOT_FOUND).
-async fn check_own(app: &App, ctx: &Ctx, id: Uuid, action: &str) -> Result<()> {
+pub(crate) async fn check_own(app: &App, ctx: &Ctx, id: Uuid, action: &str) -> Result<()> {
     match ctx.principal.customer {
         Some(scope) if ctx.principal.is_customer() => {
             app.authz

@@ -11,6 +11,7 @@ pub mod batch;
 pub mod carrier;
 pub mod catalog;
 pub mod config;
+pub mod contacts;
 pub mod crypto;
 pub mod customers;
 pub mod history;

@@ -193,6 +193,21 @@ pub async fn contacts_of(tx: &mut TenantTx, customer: Uuid) -> Result<Vec<Contac
     )
 }
 
+/// Removes one contact of `customer`; None when it has no such contact.
+pub async fn contact_delete(
+    tx: &mut TenantTx,
+    customer: Uuid,
+    contact: Uuid,
+) -> Result<Option<Contact>> {
+    Ok(
+        sqlx::query_as("DELETE FROM contacts WHERE customer_id = $1 AND id = $2 RETURNING *")
+            .bind(customer)
+            .bind(contact)
+            .fetch_optional(tx.conn())
+            .await?,
+    )
+}
+
 pub async fn billing_account_insert(
     tx: &mut TenantTx,
     customer: Uuid,

@@ -1,4 +1,4 @@
-//! Customers and KYC.
+//! Customers, their contacts and billing accounts, and KYC.
 
 use crate::app_ctx;
 use crate::error::{GqlResult, parse_id};
@@ -7,6 +7,7 @@ use crate::types::ledger::Customer;
 use crate::types::ledger_lines::ApprovalRequest;
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use tsunagi_app::contacts::{self, ContactInput};
 use tsunagi_app::customers::{self, CustomerCreate};
 
 #[derive(InputObject)]
@@ -34,6 +35,30 @@ pub struct CustomerLocaleInput {
     pub version: i32,
     /// `ja`, `en`, or null for the tenant's language.
     pub locale: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CustomerContactAddInput {
+    pub customer_id: ID,
+    pub name: String,
+    pub email: Option<String>,
+    /// E.164 or national (leading 0) in the tenant's country.
+    pub phone: Option<String>,
+    /// `primary`, `billing`, `technical` or `emergency`.
+    pub role: String,
+}
+
+#[derive(InputObject)]
+pub struct CustomerContactRemoveInput {
+    pub customer_id: ID,
+    pub contact_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct CustomerBillingAccountAddInput {
+    pub customer_id: ID,
+    /// What invoices are addressed to (the account's currency is the tenant's).
+    pub name: String,
 }
 
 #[derive(SimpleObject)]
@@ -70,6 +95,17 @@ impl CustomerQuery {
         let rows = customers::customer_list(app, &c, page).await.gql()?;
         Ok(forward_connection(rows, page, |r| r.id, Customer))
     }
+}
+
+/// The customer as it is after a change.
+async fn refetched(ctx: &Context<'_>, id: uuid::Uuid) -> async_graphql::Result<CustomerPayload> {
+    let (app, c) = app_ctx(ctx)?;
+    customers::customer_get(app, &c, id)
+        .await
+        .gql()
+        .map(|cu| CustomerPayload {
+            customer: Customer(cu),
+        })
 }
 
 #[derive(Default)]
@@ -110,6 +146,49 @@ impl CustomerMutation {
             .map(|cu| CustomerPayload {
                 customer: Customer(cu),
             })
+    }
+    /// Adds a contact (an e-mail address or a phone number, or both) to a customer; the
+    /// customer's own administrator may add to its own. Returns the customer as it now is.
+    async fn customer_contact_add(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerContactAddInput,
+    ) -> async_graphql::Result<CustomerPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let id = parse_id(&input.customer_id, "input.customerId")?;
+        let i = ContactInput {
+            name: input.name,
+            email: input.email,
+            phone: input.phone,
+            role: input.role,
+        };
+        contacts::contact_add(app, &c, id, i).await.gql()?;
+        refetched(ctx, id).await
+    }
+    /// Removes a contact (audited with what it was).
+    async fn customer_contact_remove(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerContactRemoveInput,
+    ) -> async_graphql::Result<CustomerPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let id = parse_id(&input.customer_id, "input.customerId")?;
+        let contact = parse_id(&input.contact_id, "input.contactId")?;
+        contacts::contact_remove(app, &c, id, contact).await.gql()?;
+        refetched(ctx, id).await
+    }
+    /// Opens another billing account for a customer, in the tenant's currency (staff only).
+    async fn customer_billing_account_add(
+        &self,
+        ctx: &Context<'_>,
+        input: CustomerBillingAccountAddInput,
+    ) -> async_graphql::Result<CustomerPayload> {
+        let (app, c) = app_ctx(ctx)?;
+        let id = parse_id(&input.customer_id, "input.customerId")?;
+        contacts::billing_account_add(app, &c, id, input.name)
+            .await
+            .gql()?;
+        refetched(ctx, id).await
     }
     /// Documents received: KYC becomes `submitted`.
     async fn kyc_submit(

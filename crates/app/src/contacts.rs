@@ -1,0 +1,159 @@
+//! A customer's contacts (who to call or write to, by role) and billing accounts (what
+//! invoices are addressed to). Contacts are kept by staff with `customer:update` or by the
+//! customer's own administrator (`self_service:update`); billing accounts by staff only, in
+//! the tenant's currency. Every change is audited; a contact is removed, never edited in
+//! place, so the audit log keeps who was reachable when.
+
+use crate::customers::check_own;
+use crate::record::record;
+use crate::tenants::valid_email;
+use crate::{App, Ctx};
+use tsunagi_core::identifiers::Msisdn;
+use tsunagi_core::{Error, Result, Validator};
+use tsunagi_db::TenantTx;
+use tsunagi_db::audit::AuditEntry;
+use tsunagi_db::repo::customers::{self as repo, BillingAccount, Contact};
+use uuid::Uuid;
+
+/// The roles a contact may have.
+pub const CONTACT_ROLES: [&str; 4] = ["primary", "billing", "technical", "emergency"];
+
+#[derive(Debug, Clone)]
+pub struct ContactInput {
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: String,
+}
+
+/// The customer belongs to the acting tenant itself: a parent tenant reads its resellers'
+/// customers but does not change them (NOT_FOUND, as for one it cannot see).
+async fn own_customer(tx: &mut TenantTx, customer: Uuid) -> Result<()> {
+    let c = repo::customer_get(tx, customer).await?;
+    if c.tenant_id != tx.tenant_id().as_uuid() {
+        return Err(Error::not_found("customer"));
+    }
+    Ok(())
+}
+
+pub async fn contact_add(
+    app: &App,
+    ctx: &Ctx,
+    customer: Uuid,
+    input: ContactInput,
+) -> Result<Contact> {
+    check_own(app, ctx, customer, "update").await?;
+    let mut tx = app.tx(ctx).await?;
+    let settings = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
+    let mut v = Validator::new();
+    let name = input.name.trim();
+    v.check(
+        !name.is_empty() && name.chars().count() <= 200,
+        "input.name",
+        "must be 1-200 characters",
+    );
+    v.check(
+        CONTACT_ROLES.contains(&input.role.as_str()),
+        "input.role",
+        "must be primary, billing, technical or emergency",
+    );
+    let email = input
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
+    if let Some(e) = &email {
+        v.check(
+            valid_email(e),
+            "input.email",
+            "is not a valid e-mail address",
+        );
+    }
+    let phone = match input.phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        Some(p) => match Msisdn::parse("input.phone", p, &settings.country_calling_code) {
+            Ok(m) => Some(m.as_str().to_owned()),
+            Err(_) => {
+                v.push(
+                    "input.phone",
+                    "is not a valid phone number (E.164 or national with a leading 0)",
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    v.check(
+        email.is_some() || phone.is_some(),
+        "input.email",
+        "a contact needs an e-mail address or a phone number",
+    );
+    v.finish()?;
+    own_customer(&mut tx, customer).await?;
+    let c = repo::contact_insert(
+        &mut tx,
+        customer,
+        name,
+        email.as_deref(),
+        phone.as_deref(),
+        &input.role,
+    )
+    .await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("customer.contact_add", "customer", customer).after(&c),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+pub async fn contact_remove(app: &App, ctx: &Ctx, customer: Uuid, contact: Uuid) -> Result<()> {
+    check_own(app, ctx, customer, "update").await?;
+    let mut tx = app.tx(ctx).await?;
+    let removed = repo::contact_delete(&mut tx, customer, contact)
+        .await?
+        .ok_or_else(|| Error::not_found("contact"))?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("customer.contact_remove", "customer", customer).before(&removed),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn billing_account_add(
+    app: &App,
+    ctx: &Ctx,
+    customer: Uuid,
+    name: String,
+) -> Result<BillingAccount> {
+    app.authz
+        .check(&ctx.principal, "customer", "update")
+        .await?;
+    let mut v = Validator::new();
+    let name = name.trim();
+    v.check(
+        !name.is_empty() && name.chars().count() <= 200,
+        "input.name",
+        "must be 1-200 characters",
+    );
+    v.finish()?;
+    let mut tx = app.tx(ctx).await?;
+    let settings = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
+    own_customer(&mut tx, customer).await?;
+    let ba = repo::billing_account_insert(&mut tx, customer, name, &settings.currency).await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("customer.billing_account_add", "customer", customer).after(&ba),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ba)
+}
