@@ -15,7 +15,9 @@ export const ACTIONS = [
   'carrier:read',
   'carrier:reconcile',
   'carrier_settings:update',
+  'catalog:create',
   'catalog:read',
+  'catalog:update',
   'contract:read',
   'customer:create',
   'customer:read',
@@ -27,6 +29,8 @@ export const ACTIONS = [
   'line:carrier_retry',
   'line:resume',
   'line:suspend',
+  'notification:create',
+  'notification:delete',
   'notification:read',
   'notification:replay',
   'notification:update',
@@ -36,6 +40,8 @@ export const ACTIONS = [
   'plugin:activate',
   'plugin:read',
   'plugin:replay',
+  'policy:create',
+  'policy:delete',
   'search:read',
   'self_service:read',
   'self_service:request',
@@ -44,6 +50,7 @@ export const ACTIONS = [
   'user:create',
   'user:read',
   'webhook:create',
+  'webhook:update',
 ] as const;
 
 export type Action = (typeof ACTIONS)[number];

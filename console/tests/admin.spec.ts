@@ -23,7 +23,7 @@ test('inventory, notifications, users and keys, orders and tenants for a tenant 
   await shot(page, 'inventory');
 
   await nav.getByRole('link', { name: 'Notifications' }).click();
-  await page.getByRole('combobox', { name: 'Topic' }).fill('invoice.issued');
+  await page.getByRole('combobox', { name: 'Topic', exact: true }).fill('invoice.issued');
   await page.getByRole('option', { name: 'invoice.issued' }).click();
   await page.getByText('English', { exact: true }).last().click();
   const preview = page.getByTestId('template-preview');

@@ -1,6 +1,6 @@
 // Who may do what in this tenant: users (create with roles, see status), API keys (the
 // secret shown once, revoke), and the tenant's own policy rules on top of the defaults,
-// with each role's purpose. Everything here is audited by the API.
+// with each role's purpose (rules kept in Policies). Everything here is audited by the API.
 import { Badge, Button, Card, Code, Group, MultiSelect, PasswordInput, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -9,6 +9,7 @@ import { graphql } from '../gql';
 import { formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
+import { Policies } from './Policies';
 
 const AccessQuery = graphql(`
   query Access {
@@ -115,11 +116,7 @@ export default function AccessPage() {
         </Table>
       </Card>
       <Card withBorder>
-        <Title order={3} size="h4" mb="xs">{t('access.policies')}</Title>
-        {(data?.policies ?? []).length === 0 && <Text size="sm">{t('access.noPolicies')}</Text>}
-        {(data?.policies ?? []).map((p) => (
-          <Text size="sm" key={p.id}><Code>{[p.ptype, p.subject, p.object, p.action, p.effect].filter(Boolean).join(', ')}</Code></Text>
-        ))}
+        <Policies policies={data?.policies ?? []} onChange={again} />
         <Title order={4} size="h5" mt="md">{t('access.roleList')}</Title>
         {(data?.roles ?? []).map((r) => (
           <Text size="sm" key={r.name}><b>{r.name}</b>: {r.purpose}</Text>

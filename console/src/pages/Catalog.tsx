@@ -1,27 +1,33 @@
 // The catalog: plans with every price version (from when, until when, and whether a change
 // reaches existing contracts immediately or next term) and the options. Reading it is for
-// everyone who sells or supports; changing it stays in the API for now (see docs/console.md).
+// everyone who sells or supports; those allowed to change it get the forms of CatalogEdit.
 import { Badge, Card, Stack, Table, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import { formatMoney, formatTime } from '../i18n';
+import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
+import { NewOption, NewPlan, NewPrice, PlanStatusActions } from './CatalogEdit';
 
 const CatalogQuery = graphql(`
   query Catalog {
-    plans { id code name status prices { id currency monthlyFee dataMb voiceMin sms validFrom validTo applies } }
+    plans { id code name status version prices { id currency monthlyFee dataMb voiceMin sms validFrom validTo applies } }
     options { id code name currency monthlyFee status }
   }
 `);
 
 export default function CatalogPage() {
   const { t } = useTranslation();
-  const [{ data, error }] = useQuery({ query: CatalogQuery });
+  const [{ data, error }, reload] = useQuery({ query: CatalogQuery });
+  const can = useCan();
+  const refresh = () => reload({ requestPolicy: 'network-only' });
+  const currency = data?.plans[0]?.prices[0]?.currency ?? 'JPY';
   return (
     <Stack>
       <Title order={2}>{t('catalog.title')}</Title>
       <ApiError error={error} />
+      {can('catalog:create') && <NewPlan options={data?.options ?? []} currency={currency} onDone={refresh} />}
       {(data?.plans ?? []).map((p) => (
         <Card withBorder key={p.id} data-testid="plan">
           <Title order={3} size="h4">{p.name} <Text span c="dimmed" size="sm">{p.code}</Text> <Badge variant="outline">{p.status}</Badge></Title>
@@ -40,6 +46,8 @@ export default function CatalogPage() {
               ))}
             </Table.Tbody>
           </Table>
+          {can('catalog:update') && p.status !== 'RETIRED' && <NewPrice planId={p.id} currency={currency} onDone={refresh} />}
+          {can('catalog:update') && <PlanStatusActions plan={p} onDone={refresh} />}
         </Card>
       ))}
       <Card withBorder>
@@ -53,6 +61,7 @@ export default function CatalogPage() {
             ))}
           </Table.Tbody>
         </Table>
+        {can('catalog:create') && <NewOption currency={currency} onDone={refresh} />}
       </Card>
     </Stack>
   );

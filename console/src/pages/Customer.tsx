@@ -1,4 +1,4 @@
-// One customer: who they are, contacts, billing accounts, contracts and their lines; and KYC
+// One customer: who they are, contacts and billing accounts (kept in CustomerContacts), contracts and their lines; and KYC
 // as the back office does it — documents received (submitted), then verified by a request a
 // second person approves, or rejected with the reason. Each action says what it will do.
 import { Badge, Button, Card, Group, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
@@ -9,6 +9,7 @@ import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
+import { BillingAccounts, Contacts } from './CustomerContacts';
 
 const CustomerQuery = graphql(`
   query CustomerPage($id: ID!, $contracts: Boolean!) {
@@ -65,21 +66,14 @@ export default function CustomerPage() {
           KYC {c.kycStatus}
         </Badge>
       </Group>
-      <SimpleGrid cols={{ base: 1, md: 3 }}>
-        <Card withBorder>
-          <Text size="xs" c="dimmed">{t('customers.kind')}</Text>
-          <Text fw={600}>{c.kind}</Text>
-          <Text size="sm">{c.email ?? '—'} · {c.phone ?? '—'}</Text>
-        </Card>
-        <Card withBorder>
-          <Text size="xs" c="dimmed">{t('customer.billingAccounts')}</Text>
-          {c.billingAccounts.map((b) => <Text key={b.id} size="sm">{b.name} ({b.currency})</Text>)}
-        </Card>
-        <Card withBorder>
-          <Text size="xs" c="dimmed">{t('customer.contacts')}</Text>
-          {c.contacts.length === 0 && <Text size="sm">—</Text>}
-          {c.contacts.map((k) => <Text key={k.id} size="sm">{k.name} · {k.role} · {k.email ?? k.phone ?? ''}</Text>)}
-        </Card>
+      <Card withBorder>
+        <Text size="xs" c="dimmed">{t('customers.kind')}</Text>
+        <Text fw={600}>{c.kind}</Text>
+        <Text size="sm">{c.email ?? '—'} · {c.phone ?? '—'}</Text>
+      </Card>
+      <SimpleGrid cols={{ base: 1, lg: 2 }}>
+        <Contacts customerId={c.id} contacts={c.contacts} canEdit={can('customer:update')} onChange={() => reload({ requestPolicy: 'network-only' })} />
+        <BillingAccounts customerId={c.id} accounts={c.billingAccounts} canEdit={can('customer:update')} onChange={() => reload({ requestPolicy: 'network-only' })} />
       </SimpleGrid>
 
       <Card withBorder>

@@ -1,8 +1,9 @@
 // Notifications: the tenant's templates with a live preview in Japanese or English rendered
 // by the hub's own renderer against the topic's example (an error names the line), saved
 // only when it renders; webhook endpoints (the signing secret shown once) with their recent
-// deliveries, each attempt, and replay of a failed one.
-import { Badge, Button, Card, Code, Group, Select, SegmentedControl, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
+// deliveries, each attempt, and replay of a failed one; rules and endpoint actions are in
+// NotificationRules.
+import { Button, Card, Code, Group, Select, SegmentedControl, SimpleGrid, Stack, Table, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation, useQuery } from 'urql';
@@ -10,11 +11,14 @@ import { graphql } from '../gql';
 import { formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
+import { Endpoints, Rules } from './NotificationRules';
 
 const TopicsQuery = graphql(`
   query NotificationSetup {
     notificationTopics { topic description critical defaultSubjectJa defaultBodyJa defaultSubjectEn defaultBodyEn }
-    webhookEndpoints { id url topics status disabledReason createdAt }
+    webhookEndpoints { id url topics status disabledReason previousSecretUntil version createdAt }
+    notificationRules { id topic audience role channel fallbackChannel }
+    roles { name platformOnly }
     deliveries(channel: "webhook", first: 20) { id topic status attemptCount lastError createdAt endpointId attempts { n at outcome statusCode durationMs } }
   }
 `);
@@ -112,6 +116,9 @@ export default function NotificationsPage() {
         )}
       </Card>
       <Card withBorder>
+        <Rules rules={data?.notificationRules ?? []} topics={topics.map((x) => x.topic)} roles={(data?.roles ?? []).filter((x) => !x.platformOnly).map((x) => x.name)} onChange={() => reload({ requestPolicy: 'network-only' })} />
+      </Card>
+      <Card withBorder>
         <Title order={3} size="h4" mb="xs">{t('notifications.webhooks')}</Title>
         {can('webhook:create') && (
           <Group align="end" mb="sm">
@@ -125,9 +132,7 @@ export default function NotificationsPage() {
         )}
         {secret && <Text role="status" data-testid="endpoint-secret">{t('access.secretOnce')} <Code>{secret}</Code></Text>}
         <ApiError error={made.error ?? replayed.error} />
-        {(data?.webhookEndpoints ?? []).map((w) => (
-          <Text size="sm" key={w.id}>{w.url} · {w.topics.join(', ')} · <Badge variant="outline" color="dark">{w.status}</Badge> {w.disabledReason ?? ''}</Text>
-        ))}
+        <Endpoints endpoints={data?.webhookEndpoints ?? []} onChange={() => reload({ requestPolicy: 'network-only' })} />
         <Title order={4} size="h5" mt="md">{t('notifications.deliveries')}</Title>
         <Table data-testid="deliveries">
           <Table.Tbody>
