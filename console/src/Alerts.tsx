@@ -21,12 +21,16 @@ const KEEP = 50;
 export function AlertsBell() {
   const { t } = useTranslation();
   const [opened, setOpened] = useState(false);
+  // What has arrived is counted apart from what is kept: the list holds the newest KEEP,
+  // the badge counts every alert since the list was last opened.
+  const [received, setReceived] = useState(0);
   const [seen, setSeen] = useState(0);
-  const [{ data }] = useSubscription<AlertsSubscription, Alert[]>({ query: AlertsSub }, (prev = [], r) =>
-    [r.alerts, ...prev.filter((a) => a.deliveryId !== r.alerts.deliveryId)].slice(0, KEEP),
-  );
+  const [{ data }] = useSubscription<AlertsSubscription, Alert[]>({ query: AlertsSub }, (prev = [], r) => {
+    if (!prev.some((a) => a.deliveryId === r.alerts.deliveryId)) setReceived((n) => n + 1);
+    return [r.alerts, ...prev.filter((a) => a.deliveryId !== r.alerts.deliveryId)].slice(0, KEEP);
+  });
   const alerts = data ?? [];
-  const unseen = alerts.length - seen;
+  const unseen = received - seen;
   return (
     <>
       {/* Announced as they arrive, whether or not the list is open. */}
@@ -43,7 +47,7 @@ export function AlertsBell() {
               data-testid="alerts-bell"
               onClick={() => {
                 setOpened((o) => !o);
-                setSeen(alerts.length);
+                setSeen(received);
               }}
             >
               <svg aria-hidden width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2">

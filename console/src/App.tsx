@@ -1,7 +1,7 @@
 // The shell: who is signed in and what they may do (from the API's `viewer`), the search
 // box, live alerts, the language switch; routes to the pages, each loaded on first use.
 // Staff get the console; a customer login gets self-service. Without a session: sign-in.
-import { AppShell, Button, Group, Loader, NavLink, SegmentedControl, Text, Title } from '@mantine/core';
+import { AppShell, Button, Group, Loader, NavLink, SegmentedControl, Stack, Text, Title } from '@mantine/core';
 import { type ReactNode, Suspense, lazy, useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, Route, Routes, useLocation } from 'react-router-dom';
@@ -10,6 +10,7 @@ import { AlertsBell } from './Alerts';
 import { makeClient } from './client';
 import { graphql } from './gql';
 import { SearchBox } from './pages/Search';
+import { ApiError } from './ui/errors';
 import { ErrorBoundary } from './ui/ErrorBoundary';
 import { SignInPage } from './pages/SignIn';
 import { ACTIONS, type Action, type Viewer, ViewerContext, useCan } from './permissions';
@@ -62,9 +63,18 @@ interface Item {
 
 function Shell() {
   const { t, i18n } = useTranslation();
-  const [{ data }] = useQuery({ query: ViewerQuery, variables: { actions: [...ACTIONS, 'alert:read'] } });
+  const [{ data, error }, again] = useQuery({ query: ViewerQuery, variables: { actions: [...ACTIONS, 'alert:read'] } });
   const where = useLocation().pathname;
   const viewer: Viewer | null = data?.viewer ?? null;
+  if (!viewer && error) {
+    // Without `viewer` nothing can be shown: say why and offer to try again.
+    return (
+      <Stack m="xl" maw={560}>
+        <ApiError error={error} />
+        <Button onClick={() => again({ requestPolicy: 'network-only' })}>{t('app.retry')}</Button>
+      </Stack>
+    );
+  }
   if (!viewer) return <Loader m="xl" aria-label="loading" />;
   const self = viewer.selfService;
   const items: Item[] = self

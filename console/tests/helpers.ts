@@ -1,6 +1,6 @@
 // What every browser test does: sign in as a role of the seeded tenant, scan the page for
-// serious accessibility violations (axe-core), keep a screenshot, and approve a request as a
-// second person in another browser.
+// serious accessibility violations (axe-core), keep a screenshot, open the seeded line from
+// the search box, and approve a request as a second person in another browser.
 import AxeBuilder from '@axe-core/playwright';
 import { type Browser, type Page, expect } from '@playwright/test';
 
@@ -15,6 +15,18 @@ export async function signIn(page: Page, who: string, password = PASSWORD) {
   await page.getByLabel('E-mail').fill(who.includes('@') ? who : email(who));
   await page.locator('input[type="password"]').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+// The MSISDN as a person types it on the phone: national format with hyphens.
+const national = `0${MSISDN.slice(3, 5)}-${MSISDN.slice(5, 9)}-${MSISDN.slice(9)}`;
+
+/** Finds the seeded line from the search box as support would, and opens its page. */
+export async function openLine(page: Page) {
+  const search = page.getByRole('combobox', { name: 'Search lines, SIMs, customers' });
+  await search.fill(national);
+  await expect(page.getByRole('option').first()).toBeVisible();
+  await search.press('Enter');
+  await expect(page.getByRole('heading', { name: `Line ${MSISDN}` })).toBeVisible();
 }
 
 export async function noSeriousViolations(page: Page, name: string) {

@@ -3,18 +3,7 @@
 // approver — already signed in elsewhere — sees arrive live, approves, and that suspends
 // the line.
 import { expect, test } from '@playwright/test';
-import { MSISDN, approve, approverBrowser, noSeriousViolations, shot, signIn } from './helpers';
-
-// The MSISDN as a person types it on the phone: national format with hyphens.
-const national = `0${MSISDN.slice(3, 5)}-${MSISDN.slice(5, 9)}-${MSISDN.slice(9)}`;
-
-async function openLine(page: import('@playwright/test').Page) {
-  const search = page.getByRole('combobox', { name: 'Search lines, SIMs, customers' });
-  await search.fill(national);
-  await expect(page.getByRole('option').first()).toBeVisible();
-  await search.press('Enter');
-  await expect(page.getByRole('heading', { name: `Line ${MSISDN}` })).toBeVisible();
-}
+import { MSISDN, approve, approverBrowser, noSeriousViolations, openLine, shot, signIn } from './helpers';
 
 test('a plan change shows its prorated effect before it is confirmed', async ({ page }) => {
   await signIn(page, 'support');

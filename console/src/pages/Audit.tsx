@@ -4,7 +4,7 @@
 import { Alert, Button, Code, Group, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { Fragment, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useClient, useQuery } from 'urql';
+import { type CombinedError, useClient, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { AuditVerifyQuery } from '../gql/graphql';
 import { formatTime } from '../i18n';
@@ -38,6 +38,7 @@ export default function AuditPage() {
   const [{ data, error, fetching }] = useQuery({ query: AuditQuery, variables: { filter, after } });
   const [verdict, setVerdict] = useState<AuditVerifyQuery['auditVerify'] | null>(null);
   const [verifying, setVerifying] = useState(false);
+  const [verifyError, setVerifyError] = useState<CombinedError | null>(null);
   const rows = data?.auditLog.nodes ?? [];
   return (
     <Stack>
@@ -48,6 +49,7 @@ export default function AuditPage() {
             setVerifying(true);
             const r = await client.query(VerifyQuery, {}, { requestPolicy: 'network-only' }).toPromise();
             setVerifying(false);
+            setVerifyError(r.error ?? null);
             setVerdict(r.data?.auditVerify ?? null);
           }}>{t('audit.verify')}</Button>
           {verdict && (
@@ -63,7 +65,7 @@ export default function AuditPage() {
         <TextInput label={t('audit.action')} placeholder="line.status_change" value={action} onChange={(e) => { setAction(e.currentTarget.value); setAfter(null); }} />
         <TextInput label={t('audit.target')} value={target} onChange={(e) => { setTarget(e.currentTarget.value); setAfter(null); }} />
       </Group>
-      <ApiError error={error} />
+      <ApiError error={verifyError ?? error} />
       {!fetching && rows.length === 0 && <Text>{t('audit.none')}</Text>}
       <Table striped data-testid="audit">
         <Table.Thead>

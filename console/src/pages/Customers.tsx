@@ -6,7 +6,7 @@ import { Button, Card, Checkbox, Group, Select, Stack, Table, Text, TextInput, T
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
-import { useClient, useMutation, useQuery } from 'urql';
+import { type CombinedError, useClient, useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
@@ -53,10 +53,18 @@ export default function CustomersPage() {
     setLookalikes(null);
     setAcknowledged(false);
   };
+  // A search that failed is not "no duplicates": the check says so and may be run again.
+  const [checkError, setCheckError] = useState<CombinedError | null>(null);
   const check = async () => {
     const found = new Map<string, Lookalike>();
+    setCheckError(null);
     for (const q of [form.name, form.email, form.phone].map((x) => x.trim()).filter((x) => x.length >= 3)) {
       const r = await client.query(LookalikesQuery, { q }, { requestPolicy: 'network-only' }).toPromise();
+      if (r.error) {
+        setCheckError(r.error);
+        setLookalikes(null);
+        return;
+      }
       for (const h of r.data?.search ?? []) if (h.kind === 'customer') found.set(h.id, { id: h.id, label: h.label });
     }
     setLookalikes([...found.values()]);
@@ -97,7 +105,8 @@ export default function CustomersPage() {
             </Card>
           )}
           {lookalikes && lookalikes.length === 0 && <Text size="sm" mt="xs">{t('customers.noLookalikes')}</Text>}
-          <ApiError error={created.error} />
+          {checkError && <Text size="sm" mt="xs" c="red.9">{t('customers.checkFailed')}</Text>}
+          <ApiError error={checkError ?? created.error} />
         </Card>
       )}
       <Table striped data-testid="customers">

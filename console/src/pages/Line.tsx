@@ -219,7 +219,7 @@ export default function LinePage() {
           <Table.Tbody>
             {(l.provisioningJobs ?? []).map((j) => (
               <Fragment key={j.id}>
-                <Table.Tr>
+                <Table.Tr data-testid="job">
                   <Table.Td>{j.action}</Table.Td><Table.Td>{j.status}</Table.Td><Table.Td>{j.attempts}</Table.Td>
                   <Table.Td>{j.waitingFor ?? '—'}</Table.Td><Table.Td>{formatTime(j.nextAttemptAt)}</Table.Td>
                   <Table.Td>
