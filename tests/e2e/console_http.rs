@@ -29,6 +29,24 @@ fn op_hash(prefix: &str) -> String {
         .unwrap_or_else(|| panic!("no console operation {prefix}"))
 }
 
+/// Runs the operation persisted under `hash` with `variables`, as the console sends it.
+async fn run_hash(
+    http: &reqwest::Client,
+    graphql: &str,
+    hash: &str,
+    variables: Value,
+    token: Option<&str>,
+) -> Value {
+    let mut req = http.post(graphql).json(&json!({
+        "variables": variables,
+        "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } }
+    }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    req.send().await.expect("send").json().await.expect("json")
+}
+
 #[tokio::test]
 async fn console_pages_sessions_and_persisted_operations() {
     let env = TestEnv::start_with(&[("TSUNAGI_GRAPHQL__CUSTOMER_PERSISTED_ONLY", "true")])
@@ -139,25 +157,20 @@ async fn console_pages_sessions_and_persisted_operations() {
     );
     let raw = me.gql("{ viewer { roles } }", json!({})).await;
     assert_eq!(code(&raw).as_deref(), Some("FORBIDDEN"), "{raw}");
-    let by_hash = |hash: String, token: Option<String>| {
-        let mut req = http.post(url("/graphql")).json(&json!({
-            "variables": { "actions": ["self_service:request", "line:suspend", "self_service:update"] },
-            "extensions": { "persistedQuery": { "version": 1, "sha256Hash": hash } }
-        }));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        req.send()
-    };
     let token = b["data"]["login"]["accessToken"]
         .as_str()
         .map(str::to_owned);
-    let r: Value = by_hash(op_hash("query Viewer"), token.clone())
-        .await
-        .expect("persisted")
-        .json()
-        .await
-        .expect("json");
+    let graphql = url("/graphql");
+    let actions =
+        json!({ "actions": ["self_service:request", "line:suspend", "self_service:update"] });
+    let r = run_hash(
+        &http,
+        &graphql,
+        &op_hash("query Viewer"),
+        actions.clone(),
+        token.as_deref(),
+    )
+    .await;
     assert_eq!(
         r["data"]["viewer"]["roles"],
         json!(["customer_user"]),
@@ -171,12 +184,7 @@ async fn console_pages_sessions_and_persisted_operations() {
         json!(["self_service:request"]),
         "{r}"
     );
-    let r: Value = by_hash("00".repeat(32), token.clone())
-        .await
-        .expect("unknown")
-        .json()
-        .await
-        .expect("json");
+    let r = run_hash(&http, &graphql, &"00".repeat(32), actions, token.as_deref()).await;
     assert!(
         r["errors"][0]["message"]
             .as_str()
@@ -229,21 +237,8 @@ async fn customer_requests_and_subscriptions(
         )
         .await;
     let by_hash = |prefix: &str, variables: Value| {
-        let mut req = http.post(graphql).json(&json!({
-            "variables": variables,
-            "extensions": { "persistedQuery": { "version": 1, "sha256Hash": op_hash(prefix) } }
-        }));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        async move {
-            req.send()
-                .await
-                .expect("send")
-                .json::<Value>()
-                .await
-                .expect("json")
-        }
+        let hash = op_hash(prefix);
+        async move { run_hash(http, graphql, &hash, variables, token).await }
     };
     let r = by_hash(
         "mutation SelfSuspend",
