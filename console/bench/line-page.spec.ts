@@ -8,6 +8,9 @@ import { signIn } from '../tests/helpers';
 
 const LINES: [string, string][] = JSON.parse(process.env.BENCH_LINES ?? '[]');
 const RUNS = 3;
+/** Each run visits lines of its own: the client's cache must not answer a later run. */
+const PER_RUN = Math.floor(LINES.length / RUNS);
+const ofRun = (run: number) => LINES.slice((run - 1) * PER_RUN, run * PER_RUN);
 
 /** Milliseconds until the page shows the line (its MSISDN's last digits and its state):
  * from a router navigation started here (`push`), else from the document's navigation. */
@@ -35,17 +38,17 @@ function timed(page: Page, id: string, tail: string, push: boolean): Promise<num
 }
 
 test('the line page on 1,000,000 lines', async ({ page }) => {
-  expect(LINES.length).toBeGreaterThan(0);
+  expect(PER_RUN).toBeGreaterThan(0);
   await signIn(page, 'support');
   await expect(page.getByTestId('viewer')).toBeVisible();
   for (let run = 1; run <= RUNS; run++) {
     const times: number[] = [];
-    for (const [id, msisdn] of LINES) times.push(await timed(page, id, msisdn.slice(-8), true));
+    for (const [id, msisdn] of ofRun(run)) times.push(await timed(page, id, msisdn.slice(-8), true));
     console.log(`BENCH ${JSON.stringify({ case: 'in-app navigation', run, times })}`);
   }
   for (let run = 1; run <= RUNS; run++) {
     const times: number[] = [];
-    for (const [id, msisdn] of LINES.slice(0, 10)) {
+    for (const [id, msisdn] of ofRun(run).slice(0, 10)) {
       await page.goto(`/lines/${id}`);
       times.push(await timed(page, id, msisdn.slice(-8), false));
     }

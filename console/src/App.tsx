@@ -16,21 +16,46 @@ import { SignInPage } from './pages/SignIn';
 import { ACTIONS, type Action, type Viewer, ViewerContext, useCan } from './permissions';
 import { accessToken, onSessionChange, refresh, signOut } from './session';
 
-const AccessPage = lazy(() => import('./pages/Access'));
-const ApprovalsPage = lazy(() => import('./pages/Approvals'));
-const AuditPage = lazy(() => import('./pages/Audit'));
-const CarrierPage = lazy(() => import('./pages/Carrier'));
-const CatalogPage = lazy(() => import('./pages/Catalog'));
-const CustomerPage = lazy(() => import('./pages/Customer'));
-const CustomersPage = lazy(() => import('./pages/Customers'));
-const InventoryPage = lazy(() => import('./pages/Inventory'));
-const LinePage = lazy(() => import('./pages/Line'));
-const NotificationsPage = lazy(() => import('./pages/Notifications'));
-const OrdersPage = lazy(() => import('./pages/Orders'));
-const PluginsPage = lazy(() => import('./pages/Plugins'));
-const ReviewPage = lazy(() => import('./pages/Review'));
-const SelfServicePage = lazy(() => import('./pages/SelfService'));
-const TenantsPage = lazy(() => import('./pages/Tenants'));
+// Each page's chunk, by the first segment of its address.
+const chunks = {
+  access: () => import('./pages/Access'),
+  approvals: () => import('./pages/Approvals'),
+  audit: () => import('./pages/Audit'),
+  carrier: () => import('./pages/Carrier'),
+  catalog: () => import('./pages/Catalog'),
+  customer: () => import('./pages/Customer'),
+  customers: () => import('./pages/Customers'),
+  inventory: () => import('./pages/Inventory'),
+  lines: () => import('./pages/Line'),
+  notifications: () => import('./pages/Notifications'),
+  orders: () => import('./pages/Orders'),
+  plugins: () => import('./pages/Plugins'),
+  review: () => import('./pages/Review'),
+  self: () => import('./pages/SelfService'),
+  tenants: () => import('./pages/Tenants'),
+};
+// The page of the address the app is opened at starts loading with the app, not after the
+// session refresh and `viewer`: a cold load of a line's address waits one step less.
+{
+  const [, first = '', second] = window.location.pathname.split('/');
+  const key = first === 'customers' && second ? 'customer' : first;
+  if (key in chunks) void chunks[key as keyof typeof chunks]();
+}
+const AccessPage = lazy(chunks.access);
+const ApprovalsPage = lazy(chunks.approvals);
+const AuditPage = lazy(chunks.audit);
+const CarrierPage = lazy(chunks.carrier);
+const CatalogPage = lazy(chunks.catalog);
+const CustomerPage = lazy(chunks.customer);
+const CustomersPage = lazy(chunks.customers);
+const InventoryPage = lazy(chunks.inventory);
+const LinePage = lazy(chunks.lines);
+const NotificationsPage = lazy(chunks.notifications);
+const OrdersPage = lazy(chunks.orders);
+const PluginsPage = lazy(chunks.plugins);
+const ReviewPage = lazy(chunks.review);
+const SelfServicePage = lazy(chunks.self);
+const TenantsPage = lazy(chunks.tenants);
 
 const ViewerQuery = graphql(`
   query Viewer($actions: [String!]!) {

@@ -4,7 +4,8 @@
 //! loopback. Two cases: an in-app navigation (the console already open, as support moves
 //! from one call to the next) and a cold load of the page's address (the app, the session
 //! refresh, `viewer`, the page's chunk and its query). 20 random lines of one tenant per
-//! run, three runs; min / median / max of each run.
+//! run (each run its own lines, so the client's cache answers none), three runs; min /
+//! median / max of each run.
 //!
 //! Run: `cargo xtask bench --bench console` (the console must be built: `cargo xtask console`).
 
@@ -30,7 +31,7 @@ fn main() -> anyhow::Result<()> {
         bulk_seed(&env).await?;
         let lines: Vec<(String, String)> = sqlx::query_as(
             "SELECT l.id::text, l.msisdn FROM lines l JOIN tenants t ON t.id = l.tenant_id \
-             WHERE t.slug = 'sakura-mobile' ORDER BY random() LIMIT 20",
+             WHERE t.slug = 'sakura-mobile' ORDER BY random() LIMIT 60",
         )
         .fetch_all(&env.admin)
         .await?;
