@@ -279,6 +279,10 @@ async fn customer_requests_and_subscriptions(
         .expect("an answer");
     assert_eq!(refused["id"], "plain", "{refused}");
     assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"], "FORBIDDEN",
+        "the same code as POST /graphql answers: {refused}"
+    );
     assert!(
         refused["payload"][0]["message"]
             .as_str()

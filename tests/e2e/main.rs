@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod batch_scope;
 mod carrier;
 mod carrier_callbacks;
 mod carrier_esim;

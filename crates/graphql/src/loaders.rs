@@ -1,7 +1,7 @@
 //! Batch loading for lists (async-graphql DataLoaders, one set per request): a page of
 //! lines asks for its contracts, customers, plans, SIMs and devices in one statement per
-//! kind, and a page of deliveries for all their attempts at once, instead of one read per
-//! row. The app's batch reads (`tsunagi_app::batch`) apply the same checks as single reads.
+//! kind, a page of deliveries for all their attempts and a page of lines for all their
+//! orders at once, instead of one read per row. The app's batch reads (`tsunagi_app::batch`) apply the same checks as single reads.
 //! Loader tasks count their statements against the request (`x-sql-statements`).
 
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -11,6 +11,7 @@ use tsunagi_app::views::catalog::Plan;
 use tsunagi_app::views::contracts::Contract;
 use tsunagi_app::views::customers::Customer;
 use tsunagi_app::views::inventory::{Device, Sim};
+use tsunagi_app::views::orders::Order;
 use tsunagi_app::{App, Ctx, batch};
 use tsunagi_core::Error;
 use uuid::Uuid;
@@ -60,6 +61,28 @@ impl Loader<Uuid> for Attempts {
     }
 }
 
+/// The orders of a line (its own and its contract's, newest first), by (line, contract).
+pub struct LineOrders {
+    app: App,
+    ctx: Ctx,
+}
+
+impl Loader<(Uuid, Uuid)> for LineOrders {
+    type Value = Vec<Order>;
+    type Error = Error;
+    async fn load(
+        &self,
+        keys: &[(Uuid, Uuid)],
+    ) -> Result<HashMap<(Uuid, Uuid), Vec<Order>>, Error> {
+        let mut out: HashMap<(Uuid, Uuid), Vec<Order>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (k, o) in batch::orders_of_lines(&self.app, &self.ctx, keys).await? {
+            out.entry(k).or_default().push(o);
+        }
+        Ok(out)
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     pub contracts: DataLoader<By<Contract>>,
@@ -68,6 +91,7 @@ pub struct Loaders {
     pub sims: DataLoader<By<Sim>>,
     pub devices: DataLoader<By<Device>>,
     pub attempts: DataLoader<Attempts>,
+    pub line_orders: DataLoader<LineOrders>,
 }
 
 fn spawn(f: futures_util::future::BoxFuture<'static, ()>) -> tokio::task::JoinHandle<()> {
@@ -91,6 +115,13 @@ impl Loaders {
             devices: DataLoader::new(by(app, ctx), spawn),
             attempts: DataLoader::new(
                 Attempts {
+                    app: app.clone(),
+                    ctx: ctx.clone(),
+                },
+                spawn,
+            ),
+            line_orders: DataLoader::new(
+                LineOrders {
                     app: app.clone(),
                     ctx: ctx.clone(),
                 },

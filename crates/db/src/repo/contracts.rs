@@ -181,6 +181,22 @@ pub struct LineFilter {
     pub status: Option<String>,
 }
 
+/// The plans of a customer's contracts (of one line's contract, when `line` is given).
+pub async fn plan_ids_of_customer(
+    tx: &mut TenantTx,
+    customer: Uuid,
+    line: Option<Uuid>,
+) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT plan_id FROM contracts WHERE customer_id = $1 \
+         AND ($2::uuid IS NULL OR id = (SELECT contract_id FROM lines WHERE id = $2))",
+    )
+    .bind(customer)
+    .bind(line)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 pub async fn line_list(tx: &mut TenantTx, f: &LineFilter, page: Page) -> Result<Vec<Line>> {
     Ok(sqlx::query_as(
         "SELECT * FROM lines WHERE ($1::uuid IS NULL OR customer_id = $1) AND ($2::uuid IS NULL OR contract_id = $2) \

@@ -272,6 +272,41 @@ pub async fn jobs_of_line(tx: &mut TenantTx, line: Uuid) -> Result<Vec<Provision
 
 /// A line's orders and its contract's (a plan or option change names the contract only),
 /// newest first.
+/// The orders of several `(line, contract)` pairs, as `orders_of_line` for each, in one
+/// statement: `limit` newest per line.
+pub async fn orders_of_lines(
+    tx: &mut TenantTx,
+    lines: &[(Uuid, Uuid)],
+    limit: i64,
+) -> Result<Vec<((Uuid, Uuid), Order)>> {
+    if lines.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[derive(FromRow)]
+    struct Keyed {
+        k_line: Uuid,
+        k_contract: Uuid,
+        #[sqlx(flatten)]
+        order: Order,
+    }
+    let (ls, cs): (Vec<Uuid>, Vec<Uuid>) = lines.iter().copied().unzip();
+    let rows: Vec<Keyed> = sqlx::query_as(
+        "SELECT k.line AS k_line, k.contract AS k_contract, o.* \
+         FROM unnest($1::uuid[], $2::uuid[]) AS k(line, contract) \
+         CROSS JOIN LATERAL (SELECT * FROM orders WHERE line_id = k.line \
+           OR (line_id IS NULL AND contract_id = k.contract) ORDER BY id DESC LIMIT $3) o",
+    )
+    .bind(&ls)
+    .bind(&cs)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ((r.k_line, r.k_contract), r.order))
+        .collect())
+}
+
 pub async fn orders_of_line(
     tx: &mut TenantTx,
     line: Uuid,

@@ -335,6 +335,18 @@ impl Line {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<super::ledger_objects::Order>> {
+        if let Some(l) = ctx.data_opt::<Loaders>() {
+            let orders = l
+                .line_orders
+                .load_one((self.0.id, self.0.contract_id))
+                .await
+                .gql()?
+                .unwrap_or_default();
+            return Ok(orders
+                .into_iter()
+                .map(super::ledger_objects::Order)
+                .collect());
+        }
         let (app, c) = app_ctx(ctx)?;
         Ok(tsunagi_app::lines::line_orders(app, &c, &self.0)
             .await

@@ -96,8 +96,10 @@ impl Persisted {
 pub enum WsInput {
     /// Pass it on (a persisted operation's text filled in where it named one).
     Forward(Vec<u8>),
-    /// Refuse this subscription: `(id, message)`; the socket stays open.
-    Refuse(String, String),
+    /// Refuse this subscription: `(id, code, message)`; the socket stays open. The code is
+    /// the one `POST /graphql` answers the same request with: FORBIDDEN for a customer's
+    /// operation that is not the console's, BAD_REQUEST for a malformed or unknown one.
+    Refuse(String, &'static str, String),
 }
 
 impl Persisted {
@@ -110,7 +112,9 @@ impl Persisted {
     /// forms, no duplicate keys). Anything else from a customer is refused. Staff messages
     /// without a hash pass as they are.
     pub fn resolve_ws(&self, msg: Vec<u8>, persisted_only: bool) -> WsInput {
-        let refuse = |id: &str, m: &str| WsInput::Refuse(id.to_owned(), m.to_owned());
+        let refuse =
+            |id: &str, m: &str| WsInput::Refuse(id.to_owned(), "BAD_REQUEST", m.to_owned());
+        let forbid = |id: &str, m: &str| WsInput::Refuse(id.to_owned(), "FORBIDDEN", m.to_owned());
         let v = match serde_json::from_slice::<serde_json::Value>(&msg) {
             Ok(serde_json::Value::Object(o)) if o.get("type").is_some_and(|t| t.is_string()) => o,
             _ if persisted_only => {
@@ -135,7 +139,7 @@ impl Persisted {
         let only = "a customer login may run only the console's operations (persisted by hash)";
         let Some(payload) = v.get_mut("payload").and_then(|p| p.as_object_mut()) else {
             return if persisted_only {
-                refuse(&id, only)
+                forbid(&id, only)
             } else {
                 WsInput::Forward(msg)
             };
@@ -155,7 +159,7 @@ impl Persisted {
                 );
             }
             return if persisted_only {
-                refuse(&id, only)
+                forbid(&id, only)
             } else {
                 WsInput::Forward(msg)
             };
@@ -224,12 +228,14 @@ mod tests {
         assert_eq!(out["payload"]["query"], op);
         let plain = serde_json::json!({"id": "2", "type": "subscribe", "payload": {"query": op}});
         let bytes = serde_json::to_vec(&plain).unwrap();
-        assert!(matches!(p.resolve_ws(bytes.clone(), true), WsInput::Refuse(id, _) if id == "2"));
+        assert!(
+            matches!(p.resolve_ws(bytes.clone(), true), WsInput::Refuse(id, "FORBIDDEN", _) if id == "2")
+        );
         assert!(matches!(p.resolve_ws(bytes, false), WsInput::Forward(_)));
         let unknown = serde_json::json!({"id": "3", "type": "start", "payload": {"extensions": {"persistedQuery": {"sha256Hash": "00"}}}});
         assert!(matches!(
             p.resolve_ws(serde_json::to_vec(&unknown).unwrap(), false),
-            WsInput::Refuse(_, m) if m.starts_with("PERSISTED_QUERY_NOT_FOUND")
+            WsInput::Refuse(_, "BAD_REQUEST", m) if m.starts_with("PERSISTED_QUERY_NOT_FOUND")
         ));
         let init = br#"{"type":"connection_init","payload":{}}"#.to_vec();
         assert!(matches!(p.resolve_ws(init, true), WsInput::Forward(_)));
@@ -238,7 +244,7 @@ mod tests {
         let array = format!(r#"["subscribe","x",{{"query":"{op}"}}]"#).into_bytes();
         assert!(matches!(p.resolve_ws(array, true), WsInput::Refuse(..)));
         let seq = format!(r#"{{"type":"subscribe","id":"y","payload":["{op}"]}}"#).into_bytes();
-        assert!(matches!(p.resolve_ws(seq, true), WsInput::Refuse(id, _) if id == "y"));
+        assert!(matches!(p.resolve_ws(seq, true), WsInput::Refuse(id, _, _) if id == "y"));
         let dup = format!(
             r#"{{"type":"subscribe","id":"z","payload":{{"query":"{op}"}},"payload":{{"extensions":{{"persistedQuery":{{"sha256Hash":"{hash}"}}}}}}}}"#
         )

@@ -76,8 +76,8 @@ fn close(code: u16, reason: &str) -> Message {
 }
 
 /// The `error` message refusing subscription `id`, in the connection's protocol.
-fn refusal(protocol: WebSocketProtocols, id: &str, message: &str) -> Message {
-    let error = serde_json::json!({ "message": message, "extensions": { "code": "BAD_REQUEST" } });
+fn refusal(protocol: WebSocketProtocols, id: &str, code: &str, message: &str) -> Message {
+    let error = serde_json::json!({ "message": message, "extensions": { "code": code } });
     let payload = match protocol {
         WebSocketProtocols::GraphQLWS => serde_json::json!([error]),
         _ => error,
@@ -100,7 +100,7 @@ async fn serve(
     let (mut sink, stream) = socket.split();
     // Bounded: a client sending refused messages faster than it reads loses the surplus
     // error messages, never the server's memory.
-    let (refuse, mut refused) = tokio::sync::mpsc::channel::<(String, String)>(64);
+    let (refuse, mut refused) = tokio::sync::mpsc::channel::<(String, &'static str, String)>(64);
     let input_session = session.clone();
     let input = stream
         .take_while(|res| future::ready(res.is_ok()))
@@ -113,8 +113,8 @@ async fn serve(
             future::ready(
                 data.and_then(|d| match persisted.resolve_ws(d.to_vec(), customer) {
                     WsInput::Forward(d) => Some(d),
-                    WsInput::Refuse(id, m) => {
-                        let _ = refuse.try_send((id, m));
+                    WsInput::Refuse(id, code, m) => {
+                        let _ = refuse.try_send((id, code, m));
                         None
                     }
                 }),
@@ -188,8 +188,8 @@ async fn serve(
                 }
                 false
             }
-            Some((id, m)) = refused.recv() => {
-                if sink.send(refusal(protocol, &id, &m)).await.is_err() {
+            Some((id, code, m)) = refused.recv() => {
+                if sink.send(refusal(protocol, &id, code, &m)).await.is_err() {
                     break;
                 }
                 false
