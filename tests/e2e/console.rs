@@ -6,7 +6,7 @@ use serde_json::json;
 use std::process::Command;
 use tsunagi_tests::carrier::{self, CarrierSim};
 use tsunagi_tests::ledger::{Ledger, build};
-use tsunagi_tests::plugins::{activate, upload};
+use tsunagi_tests::plugins::{activate, discount, upload};
 use tsunagi_tests::{Client, Seeded, TestEnv};
 
 /// The customer login the self-service tests sign in with.
@@ -45,7 +45,6 @@ async fn stage(s: &Seeded, l: &Ledger) -> String {
             json!({ "e": SELF_EMAIL, "p": SELF_PASSWORD, "c": l.customer, "l": order["lineId"] }),
         )
         .await;
-    let discount = |p: u32| json!({ "config": { "min_lines": "1", "percent": p.to_string(), "individuals": "true" } });
     let v1 = upload(
         &admin,
         "volume",

@@ -4,7 +4,9 @@
 
 use serde_json::{Value, json};
 use tsunagi_tests::ledger::build;
-use tsunagi_tests::plugins::{UPLOAD, activate, fixture, upload, upload_raw, wasm_base64};
+use tsunagi_tests::plugins::{
+    UPLOAD, activate, discount, fixture, upload, upload_raw, wasm_base64,
+};
 use tsunagi_tests::{TestEnv, code};
 
 const QUOTE: &str = "query($c: ID!) { contractPriceQuote(contractId: $c) { subtotal total adjustments lines pluginError source { kind name version } } }";
@@ -24,10 +26,6 @@ fn fields(body: &Value) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn discount(percent: u32) -> Value {
-    json!({ "config": { "min_lines": "1", "percent": percent.to_string(), "individuals": "true" } })
 }
 
 #[tokio::test]

@@ -22,6 +22,11 @@ pub fn fixture(example: &str) -> Value {
 
 pub const UPLOAD: &str = "mutation($n: String!, $v: String!, $w: String!, $b: String!, $m: JSON, $s: [PluginSecretInput!]! = []) { pluginUpload(input: {name: $n, version: $v, world: $w, wasmBase64: $b, manifest: $m, secrets: $s}) { id version digest sizeBytes manifest secretKeys manifestRev failureCount } }";
 
+/// The volume-discount guest's manifest: `percent` off from the first line, individuals too.
+pub fn discount(percent: u32) -> Value {
+    json!({ "config": { "min_lines": "1", "percent": percent.to_string(), "individuals": "true" } })
+}
+
 /// Uploads a guest; returns the raw response body.
 pub async fn upload_raw(
     c: &Client,
