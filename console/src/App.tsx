@@ -59,7 +59,7 @@ const TenantsPage = lazy(chunks.tenants);
 
 const ViewerQuery = graphql(`
   query Viewer($actions: [String!]!) {
-    viewer { tenantSlug actorLabel roles selfService allowed(actions: $actions) }
+    viewer { tenantSlug actorLabel roles selfService allowed(actions: $actions) user { id locale } }
   }
 `);
 
@@ -91,6 +91,12 @@ function Shell() {
   const [{ data, error }, again] = useQuery({ query: ViewerQuery, variables: { actions: [...ACTIONS, 'alert:read'] } });
   const where = useLocation().pathname;
   const viewer: Viewer | null = data?.viewer ?? null;
+  // The language the user saved (self-service profile, or the API) follows them to a new
+  // browser; a choice made in this browser's header stays this browser's.
+  const saved = data?.viewer.user?.locale;
+  useEffect(() => {
+    if ((saved === 'ja' || saved === 'en') && !localStorage.getItem('tsunagi.lang')) void i18n.changeLanguage(saved);
+  }, [saved, i18n]);
   if (!viewer && error) {
     // Without `viewer` nothing can be shown: say why and offer to try again.
     return (

@@ -38,6 +38,7 @@ export const ACTIONS = [
   'order:create',
   'order:read',
   'plugin:activate',
+  'plugin:create',
   'plugin:read',
   'plugin:replay',
   'policy:create',

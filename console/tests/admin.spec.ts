@@ -1,4 +1,5 @@
-// A tenant admin's screens: stock added in a batch (a wrong number named, nothing added),
+// A tenant admin's screens: numbers and SIMs added in batches (a wrong one named by line and
+// field, nothing added),
 // a notification template edited with the hub's own live preview (a missing value named),
 // an API key whose secret is shown once, orders by state and the tenant tree — each page
 // scanned for accessibility.
@@ -19,6 +20,17 @@ test('inventory, notifications, users and keys, orders and tenants for a tenant 
   await page.getByRole('button', { name: 'Add 2' }).click();
   await expect(page.getByRole('status')).toContainText('2 added');
   await expect(page.getByTestId('numbers')).toContainText('+817011110002');
+  // SIMs pasted from a spreadsheet: a short IMSI is named by line and field, nothing added.
+  const sims = (process.env.TSUNAGI_NEW_SIMS ?? '').split('\n');
+  await page.getByRole('tab', { name: /SIMs/ }).click();
+  const simBatch = page.getByLabel('Add SIMs');
+  await simBatch.fill(`${sims[0]}\n${sims[1].split(',')[0]},4401`);
+  await page.getByRole('button', { name: 'Add 2' }).click();
+  await expect(page.getByRole('alert')).toContainText('input.items[1].imsi');
+  await simBatch.fill(sims.join('\n'));
+  await page.getByRole('button', { name: 'Add 2' }).click();
+  await expect(page.getByRole('status')).toContainText('2 added');
+  await expect(page.getByTestId('sims')).toContainText(sims[1].split(',')[0].slice(-4));
   await noSeriousViolations(page, 'inventory');
   await shot(page, 'inventory');
 

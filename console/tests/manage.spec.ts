@@ -4,7 +4,7 @@
 // tenant policy rule added and removed; a notification rule; and a webhook endpoint's
 // secret rotated with the old one kept for an overlap.
 import { expect, test } from '@playwright/test';
-import { noSeriousViolations, shot, signIn } from './helpers';
+import { approve, approverBrowser, noSeriousViolations, shot, signIn } from './helpers';
 
 const EXISTING = process.env.TSUNAGI_CUSTOMER_NAME ?? '';
 
@@ -98,4 +98,46 @@ test('contacts, billing accounts, plans and prices, policies, rules and secrets 
   await expect(endpoint).toContainText('old secret signs until');
   await noSeriousViolations(page, 'notification rules');
   await shot(page, 'notification-rules');
+});
+
+test('plugins: a version uploaded (a wrong world named), its activation approved, then rolled back at once', async ({ page, browser }) => {
+  await signIn(page, 'admin');
+  await page.getByRole('navigation', { name: 'main' }).getByRole('link', { name: 'Plugins' }).click();
+  const form = page.getByTestId('plugin-upload');
+  await form.getByLabel('Plugin name').fill('spring-discount');
+  await form.getByLabel('Version').fill('1.0.0');
+  await form.locator('input[type="file"]').setInputFiles(process.env.TSUNAGI_PLUGIN_WASM ?? '');
+  await form.getByLabel('Manifest (JSON)').fill('{"config": ');
+  await form.getByRole('button', { name: 'Upload' }).click();
+  await expect(form.getByRole('alert')).toContainText('The manifest is not JSON');
+  await form.getByLabel('Manifest (JSON)').fill('{"config": {"min_lines": "1", "percent": "5", "individuals": "true"}}');
+  await form.getByRole('combobox', { name: 'World' }).click();
+  await page.getByRole('option', { name: 'commission' }).click();
+  await form.getByRole('button', { name: 'Upload' }).click();
+  await expect(form.getByRole('alert')).toContainText('does not implement the commission world');
+  await form.getByRole('combobox', { name: 'World' }).click();
+  await page.getByRole('option', { name: 'pricing' }).click();
+  await form.getByRole('button', { name: 'Upload' }).click();
+  await expect(form.getByRole('status')).toContainText('Version 1.0.0 uploaded');
+  await expect(page.getByTestId('plugin').filter({ hasText: 'spring-discount' })).toContainText('1.0.0');
+  await noSeriousViolations(page, 'plugin upload');
+
+  // The candidate whose activation the back office requested is approved by a second person…
+  const approver = await approverBrowser(browser);
+  await approve(approver.page, '1.1.0');
+  await approver.ctx.close();
+  await page.reload();
+  // The badge, not the replay button's "…what is in force".
+  const inForce = (v: string) => page.getByTestId('plugin-version').filter({ hasText: v }).getByText('in force', { exact: true });
+  await expect(inForce('1.1.0')).toHaveCount(1);
+  await expect(inForce('1.0.0')).toHaveCount(0);
+  // …and rolled back at once: the version in force before is in force again.
+  const hook = page.getByTestId('hook').filter({ hasText: 'pricing' });
+  await hook.getByRole('button', { name: 'Roll back' }).click();
+  await expect(hook.getByRole('alertdialog')).toContainText('No approval is needed to go back');
+  await hook.getByLabel('Why').fill('spring campaign ended early');
+  await hook.getByRole('button', { name: 'Yes, roll back' }).click();
+  await expect(inForce('1.0.0')).toHaveCount(1);
+  await expect(inForce('1.1.0')).toHaveCount(0);
+  await shot(page, 'plugins-rollback');
 });

@@ -1,6 +1,7 @@
 // Self-service: a customer's user signs in to the same app and sees only their own line —
 // not the other line of their company — and asks to suspend it; the request waits for the
-// operator's approval, and says so.
+// operator's approval, and says so. Their profile: the language of their messages, saved to
+// them, and which messages they get.
 import { expect, test } from '@playwright/test';
 import { MSISDN, noSeriousViolations, shot, signIn } from './helpers';
 
@@ -28,7 +29,31 @@ test('a customer user sees only their line and requests its suspension, which wa
   await expect(page.getByTestId('my-line-status')).toHaveText('ACTIVE');
   await expect(page.getByText('already waits for the operator')).toBeVisible();
   await shot(page, 'self-service');
-  await page.getByText('日本語').click();
+  const header = page.getByRole('banner');
+  await header.getByText('日本語').click();
   await expect(page.getByTestId('my-requests')).toContainText('事業者の承認待ち');
-  await page.getByText('English').click();
+  await header.getByText('English').click();
+
+  // Their own messages: every non-critical one stopped, then one kind; a critical kind
+  // cannot be stopped, and the page says why.
+  const profile = page.getByTestId('my-profile');
+  await expect(profile).toContainText(SELF);
+  const all = profile.getByLabel('E-mail me every message that is not critical', { exact: false });
+  await expect(all).toBeChecked();
+  await all.click({ force: true });
+  await expect(all).not.toBeChecked();
+  await profile.getByLabel('Stop one kind of message').fill('payment.failed');
+  await profile.getByRole('button', { name: 'Stop it' }).click();
+  await expect(profile.getByRole('alert')).toContainText('payment.failed is critical and is always delivered');
+  await profile.getByLabel('Stop one kind of message').fill('quota.threshold_reached');
+  await profile.getByRole('button', { name: 'Stop it' }).click();
+  await expect(profile.getByTestId('my-preferences')).toContainText('quota.threshold_reached');
+  await expect(profile.getByTestId('my-preferences')).toContainText('not sent');
+  // The language of their messages is saved to them (read back from the server).
+  await profile.getByText('日本語').click();
+  await expect(page.getByRole('heading', { name: 'プロフィールとお知らせ' })).toBeVisible();
+  await page.reload();
+  await expect(page.getByTestId('my-profile').getByRole('radio', { name: '日本語' })).toBeChecked();
+  await noSeriousViolations(page, 'self-service profile');
+  await shot(page, 'self-profile');
 });

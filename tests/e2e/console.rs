@@ -5,7 +5,7 @@
 use serde_json::json;
 use std::process::Command;
 use tsunagi_tests::carrier::{self, CarrierSim};
-use tsunagi_tests::ledger::{Ledger, build};
+use tsunagi_tests::ledger::{self, Ledger, build};
 use tsunagi_tests::plugins::{activate, discount, upload};
 use tsunagi_tests::{Client, Seeded, TestEnv};
 
@@ -118,6 +118,21 @@ async fn the_console_in_a_real_browser() {
             .env("TSUNAGI_SELF_EMAIL", SELF_EMAIL)
             .env("TSUNAGI_SELF_PASSWORD", SELF_PASSWORD)
             .env("TSUNAGI_SELF_MSISDN", &own)
+            // Two SIMs the admin adds in a batch (valid ICCIDs: their check digits).
+            .env(
+                "TSUNAGI_NEW_SIMS",
+                format!(
+                    "{},{}\n{},{},1234,12345678",
+                    ledger::iccid(97, 0),
+                    ledger::imsi(97, 0),
+                    ledger::iccid(97, 1),
+                    ledger::imsi(97, 1)
+                ),
+            )
+            .env(
+                "TSUNAGI_PLUGIN_WASM",
+                tsunagi_plugin_host::guests::component_path("volume_discount"),
+            )
             .env("TSUNAGI_CARRIER_URL", &sim_base)
             .env("TSUNAGI_CARRIER_KEY", carrier::SIM_KEY)
             .output()

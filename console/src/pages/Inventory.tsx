@@ -1,6 +1,6 @@
 // Stock: numbers (with quarantine and porting state), SIMs, eSIM profiles and devices, each
-// with its state; numbers are added in batches — one per line, validated as a whole, with
-// the line that is wrong named. Identifiers are masked as the API masks them for the role.
+// with its state; each kind is added in batches (numbers here, the others in InventoryAdd) —
+// one per line, validated as a whole, with the line that is wrong named. Identifiers are masked as the API masks them for the role.
 import { Badge, Button, Group, Stack, Table, Tabs, Text, Textarea, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -9,6 +9,7 @@ import { graphql } from '../gql';
 import { formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
+import { AddDevices, AddEsims, AddSims } from './InventoryAdd';
 
 const StockQuery = graphql(`
   query Stock {
@@ -33,6 +34,7 @@ export default function InventoryPage() {
   const [batch, setBatch] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const items = batch.split('\n').map((l) => l.trim()).filter(Boolean);
+  const again = () => reload({ requestPolicy: 'network-only' });
   return (
     <Stack>
       <Title order={2}>{t('inventory.title')}</Title>
@@ -74,7 +76,8 @@ export default function InventoryPage() {
           </Table>
         </Tabs.Panel>
         <Tabs.Panel value="sims" pt="sm">
-          <Table striped>
+          {can('inventory:create') && <AddSims onDone={again} />}
+          <Table striped data-testid="sims">
             <Table.Thead><Table.Tr><Table.Th>ICCID</Table.Th><Table.Th>IMSI</Table.Th><Table.Th>{t('line.stepStatus')}</Table.Th></Table.Tr></Table.Thead>
             <Table.Tbody>
               {(data?.sims.nodes ?? []).map((s) => (
@@ -84,7 +87,8 @@ export default function InventoryPage() {
           </Table>
         </Tabs.Panel>
         <Tabs.Panel value="esims" pt="sm">
-          <Table striped>
+          {can('inventory:create') && <AddEsims onDone={again} />}
+          <Table striped data-testid="esims">
             <Table.Thead><Table.Tr><Table.Th>ICCID</Table.Th><Table.Th>EID</Table.Th><Table.Th>{t('line.stepStatus')}</Table.Th><Table.Th>{t('line.reason')}</Table.Th></Table.Tr></Table.Thead>
             <Table.Tbody>
               {(data?.esimProfiles.nodes ?? []).map((e) => (
@@ -94,7 +98,8 @@ export default function InventoryPage() {
           </Table>
         </Tabs.Panel>
         <Tabs.Panel value="devices" pt="sm">
-          <Table striped>
+          {can('inventory:create') && <AddDevices onDone={again} />}
+          <Table striped data-testid="devices">
             <Table.Thead><Table.Tr><Table.Th>IMEI</Table.Th><Table.Th>{t('inventory.model')}</Table.Th><Table.Th>{t('line.stepStatus')}</Table.Th></Table.Tr></Table.Thead>
             <Table.Tbody>
               {(data?.devices.nodes ?? []).map((d) => (

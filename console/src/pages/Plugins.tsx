@@ -1,7 +1,7 @@
 // Plugins: each plugin's versions and the hooks with what is in force; a candidate version
 // replayed against the version in force on recorded real inputs — totals, and per input the
 // lines that differ — and then, if it looks right, its activation requested (a second person
-// approves). Replaying changes nothing.
+// approves). Replaying changes nothing. Upload and rollback are in PluginManage.
 import { Badge, Button, Card, Code, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -11,6 +11,7 @@ import type { PluginReplayQuery } from '../gql/graphql';
 import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
+import { RollbackHook, UploadVersion } from './PluginManage';
 
 const PluginsQuery = graphql(`
   query Plugins {
@@ -41,7 +42,8 @@ export default function PluginsPage() {
   const { t } = useTranslation();
   const can = useCan();
   const client = useClient();
-  const [{ data, error }] = useQuery({ query: PluginsQuery });
+  const [{ data, error }, reload] = useQuery({ query: PluginsQuery });
+  const again = () => reload({ requestPolicy: 'network-only' });
   const [report, setReport] = useState<{ version: string; world: string; r: Report } | null>(null);
   const [replayError, setReplayError] = useState<Parameters<typeof ApiError>[0]['error']>(null);
   const [activated, activate] = useMutation(ActivateMutation);
@@ -64,9 +66,13 @@ export default function PluginsPage() {
       <Card withBorder>
         <Title order={3} size="h4" mb="xs">{t('plugins.hooks')}</Title>
         {(data?.pluginHooks ?? []).map((h) => (
-          <Text size="sm" key={h.hook}>{h.hook}: {h.inForce}{h.activation ? ` · ${h.activation.status} · ${formatTime(h.activation.updatedAt)}` : ''}</Text>
+          <div key={h.hook} data-testid="hook">
+            <Text size="sm" span>{h.hook}: {h.inForce}{h.activation ? ` · ${h.activation.status} · ${formatTime(h.activation.updatedAt)}` : ''}</Text>
+            {h.activation && can('plugin:activate') && <RollbackHook hook={h.hook} onDone={again} />}
+          </div>
         ))}
       </Card>
+      {can('plugin:create') && <UploadVersion onDone={again} />}
       {(data?.plugins ?? []).map((p) => (
         <Card withBorder key={p.id} data-testid="plugin">
           <Title order={3} size="h4">{p.name} <Badge variant="outline">{p.world}</Badge></Title>

@@ -11,6 +11,7 @@ import type { MyLinesQuery } from '../gql/graphql';
 import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
+import { MyProfile } from './SelfProfile';
 
 const MyLinesQuery = graphql(`
   query MyLines {
@@ -49,6 +50,7 @@ export default function SelfServicePage() {
       {lines.map((l) => (
         <MyLine key={l.id} line={l} onChange={() => reload({ requestPolicy: 'network-only' })} />
       ))}
+      <MyProfile />
     </Stack>
   );
 }
