@@ -2,7 +2,7 @@
 // shows each as it arrives — newest first, critical ones marked — in a live region screen
 // readers announce. Only roles allowed `alert:read` subscribe (from `viewer.allowed`).
 import { ActionIcon, Badge, Indicator, Popover, ScrollArea, Stack, Text, VisuallyHidden } from '@mantine/core';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSubscription } from 'urql';
 import { graphql } from './gql';
@@ -23,13 +23,22 @@ export function AlertsBell() {
   const [opened, setOpened] = useState(false);
   // What has arrived is counted apart from what is kept: the list holds the newest KEEP,
   // the badge counts every alert since the list was last opened.
+  // (Counted in an effect: the subscription's handler runs inside a state update, which must
+  // stay pure.)
   const [received, setReceived] = useState(0);
   const [seen, setSeen] = useState(0);
-  const [{ data }] = useSubscription<AlertsSubscription, Alert[]>({ query: AlertsSub }, (prev = [], r) => {
-    if (!prev.some((a) => a.deliveryId === r.alerts.deliveryId)) setReceived((n) => n + 1);
-    return [r.alerts, ...prev.filter((a) => a.deliveryId !== r.alerts.deliveryId)].slice(0, KEEP);
-  });
+  const counted = useRef(new Set<string>());
+  const [{ data }] = useSubscription<AlertsSubscription, Alert[]>({ query: AlertsSub }, (prev = [], r) =>
+    [r.alerts, ...prev.filter((a) => a.deliveryId !== r.alerts.deliveryId)].slice(0, KEEP),
+  );
   const alerts = data ?? [];
+  const newest = alerts[0]?.deliveryId;
+  useEffect(() => {
+    if (newest && !counted.current.has(newest)) {
+      counted.current.add(newest);
+      setReceived((n) => n + 1);
+    }
+  }, [newest]);
   const unseen = received - seen;
   return (
     <>

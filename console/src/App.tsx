@@ -39,7 +39,7 @@ const chunks = {
 {
   const [, first = '', second] = window.location.pathname.split('/');
   const key = first === 'customers' && second ? 'customer' : first;
-  if (key in chunks) void chunks[key as keyof typeof chunks]();
+  if (Object.hasOwn(chunks, key)) void chunks[key as keyof typeof chunks]();
 }
 const AccessPage = lazy(chunks.access);
 const ApprovalsPage = lazy(chunks.approvals);
@@ -59,7 +59,7 @@ const TenantsPage = lazy(chunks.tenants);
 
 const ViewerQuery = graphql(`
   query Viewer($actions: [String!]!) {
-    viewer { tenantSlug actorLabel roles selfService allowed(actions: $actions) user { id locale } }
+    viewer { tenantId tenantSlug actorLabel roles selfService allowed(actions: $actions) user { id locale } }
   }
 `);
 

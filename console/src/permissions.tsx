@@ -57,6 +57,7 @@ export const ACTIONS = [
 export type Action = (typeof ACTIONS)[number];
 
 export interface Viewer {
+  tenantId: string;
   tenantSlug: string;
   actorLabel: string;
   roles: string[];
@@ -71,6 +72,13 @@ export function useViewer(): Viewer | null {
 }
 
 /** Whether the viewer may do `action` (false until the viewer is known). */
+/** Whether a row belongs to the viewer's own tenant: a parent tenant reads its resellers'
+ * rows but changes only its own (the API refuses the rest). */
+export function useOwn(): (tenantId: string | null | undefined) => boolean {
+  const v = useContext(ViewerContext);
+  return (t) => !!v && t === v.tenantId;
+}
+
 export function useCan(): (action: Action) => boolean {
   const v = useContext(ViewerContext);
   return (a) => v?.allowed.includes(a) ?? false;

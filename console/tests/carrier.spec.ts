@@ -36,36 +36,44 @@ test('a step the carrier keeps failing: retried by a person, then resolved with 
     expect(r.ok()).toBeTruthy();
   };
   await faults({ errorRate: 1.0 });
-  await signIn(page, 'admin');
-  await openLine(page);
-  await expect(page.getByTestId('line-status')).toHaveText('SUSPENDED');
-  await page.getByLabel('Why (shown to the approver)').fill('found the phone');
-  await page.getByRole('button', { name: 'Request resumption' }).click();
-  await expect(page.getByRole('status')).toContainText('waits for a second person');
-  const approver = await approverBrowser(browser);
-  await approve(approver.page, MSISDN);
-  await approver.ctx.close();
-  // Every try fails: after four the step parks and the line waits for a person.
-  await expect(async () => {
+  try {
+    await signIn(page, 'admin');
+    await openLine(page);
+    await expect(page.getByTestId('line-status')).toHaveText('SUSPENDED');
+    await page.getByLabel('Why (shown to the approver)').fill('found the phone');
+    await page.getByRole('button', { name: 'Request resumption' }).click();
+    await expect(page.getByRole('status')).toContainText('waits for a second person');
+    const approver = await approverBrowser(browser);
+    await approve(approver.page, MSISDN);
+    await approver.ctx.close();
+    // Every try fails: after four the step parks and the line waits for a person.
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId('line-status')).toHaveText('NEEDS_REVIEW', { timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    const job = page.getByTestId('job').filter({ hasText: 'resume' }).first();
+    await expect(job.getByRole('cell').nth(2)).toHaveText('4');
+    await expect(page.getByTestId('attempt')).toHaveCount(4);
+    await noSeriousViolations(page, 'line in review');
+    await shot(page, 'line-review');
+    // Retry now: a new round of four tries (the carrier still fails), each on record.
+    await job.getByRole('button', { name: 'Retry now' }).click();
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId('attempt')).toHaveCount(8, { timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    // The carrier's own books say the line stayed suspended: resolve it so, with a second person.
+    await page.getByRole('combobox', { name: 'The line is at the carrier' }).click();
+    await page.getByRole('option', { name: 'SUSPENDED' }).click();
+    await page.getByLabel('Why (shown to the approver)').fill('carrier portal shows the line suspended');
+    await page.getByRole('button', { name: 'Request resolution' }).click();
+    await expect(page.getByRole('status')).toContainText('waits for a second person');
+    const second = await approverBrowser(browser);
+    await approve(second.page, MSISDN);
+    await second.ctx.close();
     await page.reload();
-    await expect(page.getByTestId('line-status')).toHaveText('NEEDS_REVIEW', { timeout: 1_000 });
-  }).toPass({ timeout: 30_000 });
-  const job = page.getByTestId('job').filter({ hasText: 'resume' }).first();
-  await expect(job.getByRole('cell').nth(2)).toHaveText('4');
-  await expect(page.getByTestId('attempt')).toHaveCount(4);
-  await noSeriousViolations(page, 'line in review');
-  await shot(page, 'line-review');
-  // Retry now: a new round of four tries (the carrier still fails), each on record.
-  await job.getByRole('button', { name: 'Retry now' }).click();
-  await expect(async () => {
-    await page.reload();
-    await expect(page.getByTestId('attempt')).toHaveCount(8, { timeout: 1_000 });
-  }).toPass({ timeout: 30_000 });
-  // The carrier's own books say the line stayed suspended: resolve it so, with a second person.
-  await page.getByRole('combobox', { name: 'The line is at the carrier' }).click();
-  await page.getByRole('option', { name: 'SUSPENDED' }).click();
-  await page.getByLabel('Why (shown to the approver)').fill('carrier portal shows the line suspended');
-  await page.getByRole('button', { name: 'Request resolution' }).click();
-  await expect(page.getByRole('status')).toContainText('waits for a second person');
-  await faults({});
+    await expect(page.getByTestId('line-status')).toHaveText('SUSPENDED');
+  } finally {
+    await faults({});
+  }
 });

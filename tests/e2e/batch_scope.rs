@@ -35,19 +35,26 @@ async fn orders_in_one_read_and_customer_batches_in_scope() {
             json!({ "c": l.customer, "p": l.plan, "i": l.iccids[1] }),
         )
         .await;
-    let other = verified_customer(&s, "sakura-mobile", "Suzuki Jiro", "090-7777-0052").await;
-    let o = admin
-        .ok(
-            new_line,
-            json!({ "c": other, "p": l.plan, "i": l.iccids[2] }),
-        )
-        .await;
-    let other_line = id(&o["orderNewLine"]["order"]["lineId"]);
-    let other_contract = id(&o["orderNewLine"]["order"]["line"]["contractId"]);
+    // Another customer of the tenant, on a plan of its own: a plan in use, just not ours.
     let p = admin
         .ok("mutation { planCreate(input: {code: \"OTHER-1G\", name: \"Other 1GB\", price: {monthlyFee: 980, dataMb: 1024, voiceMin: 0, sms: 0, overageDataPerGb: 0, overageVoicePerMin: 0, overageSms: 0}}) { plan { id } } }", json!({}))
         .await;
     let other_plan = id(&p["planCreate"]["plan"]["id"]);
+    admin
+        .ok(
+            "mutation($p: ID!) { planActivate(input: {id: $p, version: 1}) { plan { status } } }",
+            json!({ "p": other_plan.to_string() }),
+        )
+        .await;
+    let other = verified_customer(&s, "sakura-mobile", "Suzuki Jiro", "090-7777-0052").await;
+    let o = admin
+        .ok(
+            new_line,
+            json!({ "c": other, "p": other_plan.to_string(), "i": l.iccids[2] }),
+        )
+        .await;
+    let other_line = id(&o["orderNewLine"]["order"]["lineId"]);
+    let other_contract = id(&o["orderNewLine"]["order"]["line"]["contractId"]);
 
     // One page of lines with their orders: the same statements for one line as for three.
     let q = "query($first: Int) { lines(first: $first) { nodes { id orders { id kind } } } }";
@@ -90,6 +97,15 @@ async fn orders_in_one_read_and_customer_batches_in_scope() {
         .expect("plans");
     let got: Vec<Uuid> = plans.iter().map(|p| p.id).collect();
     assert_eq!(got, [own_plan], "only the plan of its own contracts");
+    // Staff read both.
+    let staff = tsunagi_app::auth::authenticate(app, admin.token.as_deref().expect("token"))
+        .await
+        .expect("staff");
+    let staff = tsunagi_app::Ctx::new(staff, None);
+    let both = tsunagi_app::batch::plans(app, &staff, &[own_plan, other_plan])
+        .await
+        .expect("plans");
+    assert_eq!(both.len(), 2);
     let own = (id(&json!(l.line)), id(&json!(l.contract)));
     let orders =
         tsunagi_app::batch::orders_of_lines(app, &ctx, &[own, (other_line, other_contract)])

@@ -6,13 +6,13 @@ import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
 import { formatMoney, formatTime } from '../i18n';
-import { useCan } from '../permissions';
+import { useCan, useOwn } from '../permissions';
 import { ApiError } from '../ui/errors';
 import { NewOption, NewPlan, NewPrice, PlanStatusActions } from './CatalogEdit';
 
 const CatalogQuery = graphql(`
   query Catalog {
-    plans { id code name status version prices { id currency monthlyFee dataMb voiceMin sms validFrom validTo applies } }
+    plans { id tenantId code name status version prices { id currency monthlyFee dataMb voiceMin sms validFrom validTo applies } }
     options { id code name currency monthlyFee status }
   }
 `);
@@ -21,6 +21,7 @@ export default function CatalogPage() {
   const { t } = useTranslation();
   const [{ data, error }, reload] = useQuery({ query: CatalogQuery });
   const can = useCan();
+  const own = useOwn();
   const refresh = () => reload({ requestPolicy: 'network-only' });
   const currency = data?.plans[0]?.prices[0]?.currency ?? 'JPY';
   return (
@@ -46,8 +47,8 @@ export default function CatalogPage() {
               ))}
             </Table.Tbody>
           </Table>
-          {can('catalog:update') && p.status !== 'RETIRED' && <NewPrice planId={p.id} currency={currency} onDone={refresh} />}
-          {can('catalog:update') && <PlanStatusActions plan={p} onDone={refresh} />}
+          {can('catalog:update') && own(p.tenantId) && p.status !== 'RETIRED' && <NewPrice planId={p.id} currency={currency} onDone={refresh} />}
+          {can('catalog:update') && own(p.tenantId) && <PlanStatusActions plan={p} onDone={refresh} />}
         </Card>
       ))}
       <Card withBorder>

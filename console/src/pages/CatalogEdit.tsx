@@ -30,9 +30,15 @@ type Price = { monthlyFee: number; dataMb: number; voiceMin: number; sms: number
 const EMPTY: Price = { monthlyFee: 0, dataMb: 0, voiceMin: 0, sms: 0, overageDataPerGb: 0, overageVoicePerMin: 0, overageSms: 0, validFrom: '', applies: 'immediately' };
 const NUMBERS = ['monthlyFee', 'dataMb', 'voiceMin', 'sms', 'overageDataPerGb', 'overageVoicePerMin', 'overageSms'] as const;
 
+/** A `datetime-local` value read in the tenant's time zone (Japan time, as every time the
+ * console shows), not the browser's. */
+function jst(local: string): Date {
+  return new Date(`${local}:00+09:00`);
+}
+
 /** The price as the API takes it (an empty start means now). */
 function toInput(p: Price) {
-  return { ...p, validFrom: p.validFrom ? new Date(p.validFrom).toISOString() : null };
+  return { ...p, validFrom: p.validFrom ? jst(p.validFrom).toISOString() : null };
 }
 
 function PriceFields({ price, onChange, currency }: { price: Price; onChange: (p: Price) => void; currency: string }) {
@@ -52,7 +58,7 @@ function PriceFields({ price, onChange, currency }: { price: Price; onChange: (p
 /** What a price version will do, in words, before it is saved. */
 function PriceEffect({ price, currency }: { price: Price; currency: string }) {
   const { t } = useTranslation();
-  const from = price.validFrom ? formatTime(new Date(price.validFrom).toISOString()) : t('catalog.now');
+  const from = price.validFrom ? formatTime(jst(price.validFrom).toISOString()) : t('catalog.now');
   return (
     <Text size="sm" role="status" data-testid="price-effect">
       {t('catalog.effect', { fee: formatMoney(price.monthlyFee, currency), data: price.dataMb, voice: price.voiceMin, sms: price.sms, from })}{' '}
@@ -116,7 +122,7 @@ export function NewPrice({ planId, currency, onDone }: { planId: string; currenc
             if (r.data) { setOpen(false); setPrice(EMPTY); setReview(false); onDone(); }
           }}>{t('catalog.addPrice')}</Button>
         )}
-        <Button size="xs" variant="default" onClick={() => { setOpen(false); setReview(false); }}>{t('common.cancel')}</Button>
+        <Button size="xs" variant="default" onClick={() => { setOpen(false); setReview(false); setPrice(EMPTY); }}>{t('common.cancel')}</Button>
       </Group>
     </Stack>
   );

@@ -7,14 +7,14 @@ import { useTranslation } from 'react-i18next';
 import { Link, useParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
-import { useCan } from '../permissions';
+import { useCan, useOwn } from '../permissions';
 import { ApiError } from '../ui/errors';
 import { BillingAccounts, Contacts } from './CustomerContacts';
 
 const CustomerQuery = graphql(`
   query CustomerPage($id: ID!, $contracts: Boolean!) {
     customer(id: $id) {
-      id kind name email phone locale kycStatus kycNote version
+      id tenantId kind name email phone locale kycStatus kycNote version
       contacts { id name email phone role }
       billingAccounts { id name currency }
       contracts @include(if: $contracts) { id status startedAt lines { id msisdn status } }
@@ -43,6 +43,7 @@ const RejectMutation = graphql(`
 export default function CustomerPage() {
   const { t } = useTranslation();
   const can = useCan();
+  const own = useOwn();
   const { id = '' } = useParams();
   const [{ data, error }, reload] = useQuery({ query: CustomerQuery, variables: { id, contracts: can('contract:read') } });
   const [submitted, submit] = useMutation(SubmitMutation);
@@ -72,8 +73,8 @@ export default function CustomerPage() {
         <Text size="sm">{c.email ?? '—'} · {c.phone ?? '—'}</Text>
       </Card>
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
-        <Contacts customerId={c.id} contacts={c.contacts} canEdit={can('customer:update')} onChange={() => reload({ requestPolicy: 'network-only' })} />
-        <BillingAccounts customerId={c.id} accounts={c.billingAccounts} canEdit={can('customer:update')} onChange={() => reload({ requestPolicy: 'network-only' })} />
+        <Contacts key={`contacts-${c.id}`} customerId={c.id} contacts={c.contacts} canEdit={can('customer:update') && own(c.tenantId)} onChange={() => reload({ requestPolicy: 'network-only' })} />
+        <BillingAccounts key={`accounts-${c.id}`} customerId={c.id} accounts={c.billingAccounts} canEdit={can('customer:update') && own(c.tenantId)} onChange={() => reload({ requestPolicy: 'network-only' })} />
       </SimpleGrid>
 
       <Card withBorder>

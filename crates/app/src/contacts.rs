@@ -82,8 +82,9 @@ pub async fn contact_add(
         },
         None => None,
     };
+    let blank = |x: &Option<String>| x.as_deref().is_none_or(|s| s.trim().is_empty());
     v.check(
-        email.is_some() || phone.is_some(),
+        !(blank(&input.email) && blank(&input.phone)),
         "input.email",
         "a contact needs an e-mail address or a phone number",
     );
@@ -112,6 +113,7 @@ pub async fn contact_add(
 pub async fn contact_remove(app: &App, ctx: &Ctx, customer: Uuid, contact: Uuid) -> Result<()> {
     check_own(app, ctx, customer, "update").await?;
     let mut tx = app.tx(ctx).await?;
+    own_customer(&mut tx, customer).await?;
     let removed = repo::contact_delete(&mut tx, customer, contact)
         .await?
         .ok_or_else(|| Error::not_found("contact"))?;
@@ -132,6 +134,13 @@ pub async fn billing_account_add(
     customer: Uuid,
     name: String,
 ) -> Result<BillingAccount> {
+    // Staff only: a customer login keeps its contacts, not what it is billed to (even where
+    // a tenant rule grants its role `customer:update`).
+    if ctx.principal.is_customer() {
+        return Err(Error::forbidden(
+            "billing accounts are opened by the operator's staff",
+        ));
+    }
     app.authz
         .check(&ctx.principal, "customer", "update")
         .await?;

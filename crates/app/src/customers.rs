@@ -48,7 +48,7 @@ pub async fn customer_create(
         "must be individual or business",
     );
     v.check(
-        !input.name.trim().is_empty() && input.name.len() <= 200,
+        !input.name.trim().is_empty() && input.name.trim().chars().count() <= 200,
         "input.name",
         "must be 1-200 characters",
     );

@@ -1,7 +1,9 @@
 //! Batch loading for lists (async-graphql DataLoaders, one set per request): a page of
 //! lines asks for its contracts, customers, plans, SIMs and devices in one statement per
 //! kind, a page of deliveries for all their attempts and a page of lines for all their
-//! orders at once, instead of one read per row. The app's batch reads (`tsunagi_app::batch`) apply the same checks as single reads.
+//! orders at once, instead of one read per row. The app's batch reads (`tsunagi_app::batch`)
+//! apply the same scope as single reads: what a caller may not see is left out of the answer
+//! (a single read says NOT_FOUND).
 //! Loader tasks count their statements against the request (`x-sql-statements`).
 
 use async_graphql::dataloader::{DataLoader, Loader};

@@ -270,8 +270,6 @@ pub async fn jobs_of_line(tx: &mut TenantTx, line: Uuid) -> Result<Vec<Provision
     )
 }
 
-/// A line's orders and its contract's (a plan or option change names the contract only),
-/// newest first.
 /// The orders of several `(line, contract)` pairs, as `orders_of_line` for each, in one
 /// statement: `limit` newest per line.
 pub async fn orders_of_lines(
@@ -294,7 +292,8 @@ pub async fn orders_of_lines(
         "SELECT k.line AS k_line, k.contract AS k_contract, o.* \
          FROM unnest($1::uuid[], $2::uuid[]) AS k(line, contract) \
          CROSS JOIN LATERAL (SELECT * FROM orders WHERE line_id = k.line \
-           OR (line_id IS NULL AND contract_id = k.contract) ORDER BY id DESC LIMIT $3) o",
+           OR (line_id IS NULL AND contract_id = k.contract) ORDER BY id DESC LIMIT $3) o \
+         ORDER BY o.id DESC",
     )
     .bind(&ls)
     .bind(&cs)
@@ -307,6 +306,8 @@ pub async fn orders_of_lines(
         .collect())
 }
 
+/// A line's orders and its contract's (a plan or option change names the contract only),
+/// newest first.
 pub async fn orders_of_line(
     tx: &mut TenantTx,
     line: Uuid,
