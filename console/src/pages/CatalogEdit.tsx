@@ -142,7 +142,7 @@ export function PlanStatusActions({ plan, onDone }: { plan: { id: string; name: 
       ) : (
         <Group role="alertdialog" aria-label={t(`catalog.${next}Effect`, { name: plan.name })}>
           <Text size="sm">{t(`catalog.${next}Effect`, { name: plan.name })}</Text>
-          <Button size="xs" color={next === 'retire' ? 'red.9' : undefined} variant={next === 'retire' ? 'outline' : 'filled'} loading={act.fetching || ret.fetching} onClick={async () => {
+          <Button autoFocus size="xs" color={next === 'retire' ? 'red.9' : undefined} variant={next === 'retire' ? 'outline' : 'filled'} loading={act.fetching || ret.fetching} onClick={async () => {
             const vars = { id: plan.id, version: plan.version };
             const r = next === 'activate' ? await activate(vars) : await retire(vars);
             if (r.data) { setConfirm(false); onDone(); }

@@ -57,7 +57,7 @@ export function Contacts({ customerId, contacts, canEdit, onChange }: { customer
       {confirm && (
         <Group mt="xs" role="alertdialog" aria-label={t('customer.removeConfirm', { name: confirm.name })}>
           <Text size="sm">{t('customer.removeConfirm', { name: confirm.name })}</Text>
-          <Button size="xs" color="red.9" variant="outline" loading={removed.fetching} onClick={async () => {
+          <Button autoFocus size="xs" color="red.9" variant="outline" loading={removed.fetching} onClick={async () => {
             const r = await remove({ customerId, contactId: confirm.id });
             if (r.data) { setConfirm(null); onChange(); }
           }}>{t('customer.removeYes')}</Button>

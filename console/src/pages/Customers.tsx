@@ -3,7 +3,7 @@
 // acknowledged (a duplicate is the back office's commonest mistake). Field errors name the
 // field and why.
 import { Button, Card, Checkbox, Group, Select, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router-dom';
 import { type CombinedError, useClient, useMutation, useQuery } from 'urql';
@@ -48,15 +48,20 @@ export default function CustomersPage() {
   const [form, setForm] = useState({ kind: 'individual', name: '', email: '', phone: '' });
   const [lookalikes, setLookalikes] = useState<Lookalike[] | null>(null);
   const [acknowledged, setAcknowledged] = useState(false);
+  // A search that failed is not "no duplicates": the check says so and may be run again.
+  const [checkError, setCheckError] = useState<CombinedError | null>(null);
+  // The form as it is now, for a check that finishes after the form changed.
+  const current = useRef(form);
+  current.current = form;
   const set = (k: keyof typeof form) => (v: string) => {
     setForm({ ...form, [k]: v });
     setLookalikes(null);
     setAcknowledged(false);
+    setCheckError(null);
   };
-  // A search that failed is not "no duplicates": the check says so and may be run again.
-  const [checkError, setCheckError] = useState<CombinedError | null>(null);
   const check = async () => {
     const found = new Map<string, Lookalike>();
+    const asked = form;
     setCheckError(null);
     for (const q of [form.name, form.email, form.phone].map((x) => x.trim()).filter((x) => x.length >= 3)) {
       const r = await client.query(LookalikesQuery, { q }, { requestPolicy: 'network-only' }).toPromise();
@@ -67,6 +72,8 @@ export default function CustomersPage() {
       }
       for (const h of r.data?.search ?? []) if (h.kind === 'customer') found.set(h.id, { id: h.id, label: h.label });
     }
+    // Edited meanwhile: these results are not about what is in the form now.
+    if (current.current !== asked) return;
     setLookalikes([...found.values()]);
   };
   const submit = async () => {

@@ -54,7 +54,7 @@ export function Rules({ rules, topics, roles, onChange }: { rules: Rule[]; topic
       {confirm && (
         <Group role="alertdialog" aria-label={t('notifications.ruleRemove')}>
           <Text size="sm">{t('notifications.ruleRemove')} {words(confirm)}</Text>
-          <Button size="xs" color="red.9" variant="outline" loading={deleted.fetching} onClick={async () => {
+          <Button autoFocus size="xs" color="red.9" variant="outline" loading={deleted.fetching} onClick={async () => {
             const res = await del({ id: confirm.id });
             if (res.data) { setConfirm(null); onChange(); }
           }}>{t('customer.removeYes')}</Button>
@@ -119,7 +119,7 @@ export function Endpoints({ endpoints, onChange }: { endpoints: Endpoint[]; onCh
         <Group role="alertdialog" align="end" aria-label={t('notifications.rotateEffect', { url: confirm.url, hours: overlap })}>
           <NumberInput label={t('notifications.overlap')} min={0} max={168} value={overlap} onChange={(v) => setOverlap(typeof v === 'number' ? v : 24)} w={140} />
           <Text size="sm">{t('notifications.rotateEffect', { url: confirm.url, hours: overlap })}</Text>
-          <Button size="xs" loading={rotated.fetching} onClick={async () => {
+          <Button autoFocus size="xs" loading={rotated.fetching} onClick={async () => {
             const res = await rotate({ id: confirm.id, version: confirm.version, overlapHours: overlap });
             if (res.data) { setSecret(res.data.webhookEndpointSecretRotate.secret); setConfirm(null); onChange(); }
           }}>{t('notifications.rotateYes')}</Button>

@@ -87,7 +87,7 @@ export function RollbackHook({ hook, onDone }: { hook: string; onDone: () => voi
     <Stack gap={4} mt={4} role="alertdialog" aria-label={t('plugins.rollbackEffect', { hook })}>
       <Text size="sm">{t('plugins.rollbackEffect', { hook })}</Text>
       <Group align="end">
-        <TextInput label={t('plugins.reason')} value={reason} onChange={(e) => setReason(e.currentTarget.value)} />
+        <TextInput autoFocus label={t('plugins.reason')} value={reason} onChange={(e) => setReason(e.currentTarget.value)} />
         <Button size="xs" color="red.9" variant="outline" disabled={!reason.trim()} loading={res.fetching} onClick={async () => {
           const r = await rollback({ hook, reason });
           if (r.data) { setOpen(false); setReason(''); onDone(); }

@@ -32,7 +32,7 @@ export function Policies({ policies, onChange }: { policies: Policy[]; onChange:
   const words = (r: { ptype: string; subject: string; object: string; action?: string | null; effect?: string | null }) =>
     r.ptype === 'g'
       ? t('access.ruleInherits', { subject: r.subject, object: r.object })
-      : t(r.effect === 'deny' ? 'access.ruleDenies' : 'access.ruleAllows', { subject: r.subject, object: r.object, action: r.action || '*' });
+      : t(r.effect === 'deny' ? 'access.ruleDenies' : 'access.ruleAllows', { subject: r.subject, object: r.object, action: r.action || '—' });
   return (
     <Stack gap="xs">
       <Title order={3} size="h4">{t('access.policies')}</Title>
@@ -49,7 +49,7 @@ export function Policies({ policies, onChange }: { policies: Policy[]; onChange:
       {confirm && (
         <Group role="alertdialog" aria-label={t('access.removeRule')}>
           <Text size="sm">{t('access.removeRule')} {words(confirm)}</Text>
-          <Button size="xs" color="red.9" variant="outline" loading={removed.fetching} onClick={async () => {
+          <Button autoFocus size="xs" color="red.9" variant="outline" loading={removed.fetching} onClick={async () => {
             const r = await remove({ id: confirm.id });
             if (r.data) { setConfirm(null); onChange(); }
           }}>{t('customer.removeYes')}</Button>
