@@ -9,6 +9,7 @@ import { Provider, useQuery } from 'urql';
 import { AlertsBell } from './Alerts';
 import { makeClient } from './client';
 import { graphql } from './gql';
+import { setFormats } from './i18n';
 import { SearchBox } from './pages/Search';
 import { ApiError } from './ui/errors';
 import { ErrorBoundary } from './ui/ErrorBoundary';
@@ -59,7 +60,7 @@ const TenantsPage = lazy(chunks.tenants);
 
 const ViewerQuery = graphql(`
   query Viewer($actions: [String!]!) {
-    viewer { tenantId tenantSlug actorLabel roles selfService allowed(actions: $actions) user { id locale } }
+    viewer { tenantId tenantSlug actorLabel roles selfService allowed(actions: $actions) user { id locale } formats { timeZone currency } }
   }
 `);
 
@@ -91,6 +92,8 @@ function Shell() {
   const [{ data, error }, again] = useQuery({ query: ViewerQuery, variables: { actions: [...ACTIONS, 'alert:read'] } });
   const where = useLocation().pathname;
   const viewer: Viewer | null = data?.viewer ?? null;
+  // Dates and money in the tenant's time zone and currency, before any page renders.
+  if (data?.viewer.formats) setFormats(data.viewer.formats);
   // The language the user saved (self-service profile, or the API) follows them to a new
   // browser; a choice made in this browser's header stays this browser's.
   const saved = data?.viewer.user?.locale;

@@ -52,7 +52,7 @@ test('contacts, billing accounts, plans and prices, policies, rules and secrets 
   const price = plan.getByTestId('new-price');
   await price.getByLabel('Monthly fee (JPY, minor units)').fill('1280');
   await price.getByLabel('Data (MB)').fill('3072');
-  await price.getByLabel('From, Japan time (empty: now)').fill('2031-04-01T00:00');
+  await price.getByLabel('From, Asia/Tokyo time (empty: now)').fill('2031-04-01T00:00');
   await price.getByRole('combobox', { name: 'Reaches existing contracts' }).click();
   await page.getByRole('option', { name: 'next term' }).click();
   await price.getByRole('button', { name: 'Review' }).click();

@@ -219,6 +219,35 @@ async fn customer_requests_and_subscriptions(
         a["viewer"]["allowed"],
         json!(["line:suspend", "customer:read"])
     );
+    // The formats the console shows dates and money in: the tenant's, as its admin sets them
+    // (support may not read the tenant's settings, but may read these).
+    let formats = "{ viewer { tenantId formats { timeZone currency locale } } }";
+    let f = support.ok(formats, json!({})).await;
+    assert_eq!(
+        f["viewer"]["formats"],
+        json!({ "timeZone": "Asia/Tokyo", "currency": "JPY", "locale": "ja-JP" })
+    );
+    let admin = s.as_role(T, "tenant_admin").await;
+    let t = admin
+        .ok(
+            "query($t: ID!) { tenant(id: $t) { version } }",
+            json!({ "t": f["viewer"]["tenantId"] }),
+        )
+        .await;
+    admin
+        .ok(
+            "mutation($t: ID!, $v: Int!) { tenantUpdate(input: {id: $t, version: $v, settings: {timeZone: \"Europe/London\"}}) { tenant { id } } }",
+            json!({ "t": f["viewer"]["tenantId"], "v": t["tenant"]["version"] }),
+        )
+        .await;
+    let f = support.ok(formats, json!({})).await;
+    assert_eq!(f["viewer"]["formats"]["timeZone"], "Europe/London");
+    admin
+        .ok(
+            "mutation($t: ID!, $v: Int!) { tenantUpdate(input: {id: $t, version: $v, settings: {timeZone: \"Asia/Tokyo\"}}) { tenant { id } } }",
+            json!({ "t": f["viewer"]["tenantId"], "v": t["tenant"]["version"].as_i64().map(|v| v + 1) }),
+        )
+        .await;
     let bad = support
         .gql(
             "{ viewer { allowed(actions: [\"line:suspend\", \"no-colon\"]) } }",

@@ -5,7 +5,7 @@ import { Badge, Card, Stack, Table, Text, Title } from '@mantine/core';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
-import { formatMoney, formatTime } from '../i18n';
+import { formats, formatMoney, formatTime } from '../i18n';
 import { useCan, useOwn } from '../permissions';
 import { ApiError } from '../ui/errors';
 import { NewOption, NewPlan, NewPrice, PlanStatusActions } from './CatalogEdit';
@@ -23,7 +23,7 @@ export default function CatalogPage() {
   const can = useCan();
   const own = useOwn();
   const refresh = () => reload({ requestPolicy: 'network-only' });
-  const currency = data?.plans[0]?.prices[0]?.currency ?? 'JPY';
+  const currency = formats.currency;
   return (
     <Stack>
       <Title order={2}>{t('catalog.title')}</Title>

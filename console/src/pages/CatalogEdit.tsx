@@ -7,7 +7,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
-import { formatMoney, formatTime } from '../i18n';
+import { formats, formatMoney, formatTime, zonedTime } from '../i18n';
 import { ApiError } from '../ui/errors';
 
 const PlanCreate = graphql(`
@@ -30,15 +30,9 @@ type Price = { monthlyFee: number; dataMb: number; voiceMin: number; sms: number
 const EMPTY: Price = { monthlyFee: 0, dataMb: 0, voiceMin: 0, sms: 0, overageDataPerGb: 0, overageVoicePerMin: 0, overageSms: 0, validFrom: '', applies: 'immediately' };
 const NUMBERS = ['monthlyFee', 'dataMb', 'voiceMin', 'sms', 'overageDataPerGb', 'overageVoicePerMin', 'overageSms'] as const;
 
-/** A `datetime-local` value read in the tenant's time zone (Japan time, as every time the
- * console shows), not the browser's. */
-function jst(local: string): Date {
-  return new Date(`${local}:00+09:00`);
-}
-
 /** The price as the API takes it (an empty start means now). */
 function toInput(p: Price) {
-  return { ...p, validFrom: p.validFrom ? jst(p.validFrom).toISOString() : null };
+  return { ...p, validFrom: p.validFrom ? zonedTime(p.validFrom).toISOString() : null };
 }
 
 function PriceFields({ price, onChange, currency }: { price: Price; onChange: (p: Price) => void; currency: string }) {
@@ -48,7 +42,7 @@ function PriceFields({ price, onChange, currency }: { price: Price; onChange: (p
       {NUMBERS.map((k) => (
         <NumberInput key={k} label={t(`catalog.field.${k}`, { currency })} min={0} allowDecimal={false} value={price[k]} onChange={(v) => onChange({ ...price, [k]: typeof v === 'number' ? v : 0 })} />
       ))}
-      <TextInput type="datetime-local" label={t('catalog.field.validFrom')} value={price.validFrom} onChange={(e) => onChange({ ...price, validFrom: e.currentTarget.value })} />
+      <TextInput type="datetime-local" label={t('catalog.field.validFrom', { zone: formats.timeZone })} value={price.validFrom} onChange={(e) => onChange({ ...price, validFrom: e.currentTarget.value })} />
       <Select label={t('catalog.applies')} allowDeselect={false} value={price.applies} onChange={(v) => onChange({ ...price, applies: v ?? 'immediately' })}
         data={[{ value: 'immediately', label: t('catalog.when.immediately') }, { value: 'next_term', label: t('catalog.when.next_term') }]} />
     </SimpleGrid>
@@ -58,7 +52,7 @@ function PriceFields({ price, onChange, currency }: { price: Price; onChange: (p
 /** What a price version will do, in words, before it is saved. */
 function PriceEffect({ price, currency }: { price: Price; currency: string }) {
   const { t } = useTranslation();
-  const from = price.validFrom ? formatTime(jst(price.validFrom).toISOString()) : t('catalog.now');
+  const from = price.validFrom ? formatTime(zonedTime(price.validFrom).toISOString()) : t('catalog.now');
   return (
     <Text size="sm" role="status" data-testid="price-effect">
       {t('catalog.effect', { fee: formatMoney(price.monthlyFee, currency), data: price.dataMb, voice: price.voiceMin, sms: price.sms, from })}{' '}

@@ -24,6 +24,16 @@ pub async fn viewer_user(app: &App, ctx: &Ctx) -> Result<Option<User>> {
     }
 }
 
+/// The settings of the caller's tenant a console formats with (time zone, currency,
+/// language), inheritance resolved: every signed-in caller may read its own tenant's.
+pub async fn viewer_settings(app: &App, ctx: &Ctx) -> Result<tsunagi_core::tenant::TenantSettings> {
+    viewer_check(app, ctx).await?;
+    let mut tx = app.tx(ctx).await?;
+    let s = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
 /// At most this many `object:action` pairs per question.
 pub const ALLOWED_MAX: usize = 100;
 

@@ -61,6 +61,15 @@ pub struct Viewer {
     pub self_service: bool,
 }
 
+/// How the caller's tenant shows dates and money.
+#[derive(SimpleObject)]
+pub struct ViewerFormats {
+    pub time_zone: String,
+    pub currency: String,
+    /// The tenant's language (BCP 47, e.g. `ja-JP`): a user who chose none reads in it.
+    pub locale: String,
+}
+
 #[ComplexObject]
 impl Viewer {
     /// The user record when signed in as a user (read only when asked for).
@@ -70,6 +79,19 @@ impl Viewer {
             .await
             .gql()
             .map(|u| u.map(User))
+    }
+
+    /// The caller's tenant's formats: its time zone (IANA, e.g. `Asia/Tokyo`), currency
+    /// (ISO 4217) and language, inheritance resolved — what a console shows dates and money
+    /// in.
+    async fn formats(&self, ctx: &Context<'_>) -> async_graphql::Result<ViewerFormats> {
+        let (app, c) = app_ctx(ctx)?;
+        let s = tsunagi_app::viewer::viewer_settings(app, &c).await.gql()?;
+        Ok(ViewerFormats {
+            time_zone: s.time_zone,
+            currency: s.currency,
+            locale: s.locale,
+        })
     }
 
     /// Which of these `object:action` pairs (at most 100, e.g. `line:suspend`,
