@@ -41,6 +41,7 @@ export const ACTIONS = [
   'plugin:create',
   'plugin:read',
   'plugin:replay',
+  'plugin:update',
   'policy:create',
   'policy:delete',
   'search:read',

@@ -60,6 +60,15 @@ test('contacts, billing accounts, plans and prices, policies, rules and secrets 
   await price.getByRole('button', { name: 'Add price version' }).click();
   await expect(plan.getByRole('row')).toHaveCount(3);
   await expect(plan).toContainText('next term');
+  // An option, reviewed in words before it is created.
+  const option = page.getByTestId('new-option');
+  await option.getByLabel('Code').fill('FAMILY-SHARE');
+  await option.getByLabel('Name').fill('Family share');
+  await option.getByLabel('Monthly fee (JPY, minor units)').fill('330');
+  await option.getByRole('button', { name: 'Review' }).click();
+  await expect(option.getByTestId('option-effect')).toContainText('Family share (FAMILY-SHARE) at ¥330 a month');
+  await option.getByRole('button', { name: 'Create option' }).click();
+  await expect(page.getByRole('cell', { name: 'FAMILY-SHARE' })).toBeVisible();
   await noSeriousViolations(page, 'catalog');
   await shot(page, 'catalog-edit');
 
@@ -96,6 +105,13 @@ test('contacts, billing accounts, plans and prices, policies, rules and secrets 
   await page.getByRole('button', { name: 'Yes, rotate' }).click();
   await expect(page.getByTestId('rotated-secret')).toContainText('whsec_');
   await expect(endpoint).toContainText('old secret signs until');
+  // Disabled after a confirmation, enabled again at once.
+  await endpoint.getByRole('button', { name: 'Disable' }).click();
+  await expect(page.getByRole('alertdialog')).toContainText('Nothing is sent to it until it is enabled again');
+  await page.getByRole('button', { name: 'Yes, disable' }).click();
+  await expect(endpoint.getByRole('button', { name: 'Enable' })).toBeVisible();
+  await endpoint.getByRole('button', { name: 'Enable' }).click();
+  await expect(endpoint.getByRole('button', { name: 'Disable' })).toBeVisible();
   await noSeriousViolations(page, 'notification rules');
   await shot(page, 'notification-rules');
 });
@@ -119,7 +135,15 @@ test('plugins: a version uploaded (a wrong world named), its activation approved
   await page.getByRole('option', { name: 'pricing' }).click();
   await form.getByRole('button', { name: 'Upload' }).click();
   await expect(form.getByRole('status')).toContainText('Version 1.0.0 uploaded');
-  await expect(page.getByTestId('plugin').filter({ hasText: 'spring-discount' })).toContainText('1.0.0');
+  const spring = page.getByTestId('plugin').filter({ hasText: 'spring-discount' });
+  await expect(spring).toContainText('1.0.0');
+  // Its manifest edited in place (it is not in force anywhere).
+  await spring.getByRole('button', { name: 'Edit manifest' }).click();
+  const editor = spring.getByTestId('manifest-editor');
+  await expect(editor.getByLabel('Manifest (JSON)')).toHaveValue(/"percent": "5"/);
+  await editor.getByLabel('Manifest (JSON)').fill('{"config": {"min_lines": "1", "percent": "7", "individuals": "true"}}');
+  await editor.getByRole('button', { name: 'Save manifest' }).click();
+  await expect(spring.getByRole('status')).toContainText(/Manifest saved \(revision \d+\)/);
   await noSeriousViolations(page, 'plugin upload');
 
   // The candidate whose activation the back office requested is approved by a second person…

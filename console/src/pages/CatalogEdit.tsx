@@ -153,18 +153,22 @@ export function NewOption({ currency, onDone }: { currency: string; onDone: () =
   const { t } = useTranslation();
   const [res, create] = useMutation(OptionCreate);
   const [o, setO] = useState({ code: '', name: '', monthlyFee: 0 });
+  const [review, setReview] = useState(false);
+  const edit = (x: typeof o) => { setO(x); setReview(false); };
   return (
-    <form onSubmit={async (e) => {
+    <form data-testid="new-option" onSubmit={async (e) => {
       e.preventDefault();
+      if (!review) { setReview(true); return; }
       const r = await create({ input: o });
-      if (r.data) { setO({ code: '', name: '', monthlyFee: 0 }); onDone(); }
+      if (r.data) { setO({ code: '', name: '', monthlyFee: 0 }); setReview(false); onDone(); }
     }}>
       <Group align="end" gap="xs" mt="sm">
-        <TextInput label={t('catalog.code')} value={o.code} onChange={(e) => setO({ ...o, code: e.currentTarget.value })} />
-        <TextInput label={t('catalog.name')} value={o.name} onChange={(e) => setO({ ...o, name: e.currentTarget.value })} />
-        <NumberInput label={t('catalog.field.monthlyFee', { currency })} min={0} allowDecimal={false} value={o.monthlyFee} onChange={(v) => setO({ ...o, monthlyFee: typeof v === 'number' ? v : 0 })} />
-        <Button type="submit" loading={res.fetching}>{t('catalog.newOption')}</Button>
+        <TextInput label={t('catalog.code')} value={o.code} onChange={(e) => edit({ ...o, code: e.currentTarget.value })} />
+        <TextInput label={t('catalog.name')} value={o.name} onChange={(e) => edit({ ...o, name: e.currentTarget.value })} />
+        <NumberInput label={t('catalog.field.monthlyFee', { currency })} min={0} allowDecimal={false} value={o.monthlyFee} onChange={(v) => edit({ ...o, monthlyFee: typeof v === 'number' ? v : 0 })} />
+        <Button type="submit" variant={review ? 'filled' : 'outline'} loading={res.fetching}>{review ? t('catalog.newOption') : t('catalog.review')}</Button>
       </Group>
+      {review && <Text size="sm" role="status" data-testid="option-effect">{t('catalog.optionEffect', { name: o.name, code: o.code, fee: formatMoney(o.monthlyFee, currency) })}</Text>}
       <ApiError error={res.error} />
     </form>
   );

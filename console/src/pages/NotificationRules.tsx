@@ -94,7 +94,15 @@ export function Endpoints({ endpoints, onChange }: { endpoints: Endpoint[]; onCh
   const [rotated, rotate] = useMutation(Rotate);
   const [toggled, toggle] = useMutation(SetEnabled);
   const [confirm, setConfirm] = useState<Endpoint | null>(null);
+  const [disabling, setDisabling] = useState<Endpoint | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
   const [overlap, setOverlap] = useState(24);
+  const setEnabled = async (w: Endpoint, enabled: boolean) => {
+    setBusy(w.id);
+    const res = await toggle({ id: w.id, version: w.version, enabled });
+    setBusy(null);
+    if (res.data) { setDisabling(null); onChange(); }
+  };
   const [secret, setSecret] = useState<string | null>(null);
   return (
     <Stack gap={4}>
@@ -107,10 +115,9 @@ export function Endpoints({ endpoints, onChange }: { endpoints: Endpoint[]; onCh
           {can('webhook:update') && (
             <>
               <Button size="compact-xs" variant="default" onClick={() => { setConfirm(w); setSecret(null); }}>{t('notifications.rotate')}</Button>
-              <Button size="compact-xs" variant="default" loading={toggled.fetching} onClick={async () => {
-                const res = await toggle({ id: w.id, version: w.version, enabled: w.status === 'disabled' });
-                if (res.data) onChange();
-              }}>{w.status === 'disabled' ? t('notifications.enable') : t('notifications.disable')}</Button>
+              <Button size="compact-xs" variant="default" loading={busy === w.id} onClick={() => (w.status === 'disabled' ? void setEnabled(w, true) : setDisabling(w))}>
+                {w.status === 'disabled' ? t('notifications.enable') : t('notifications.disable')}
+              </Button>
             </>
           )}
         </Group>
@@ -124,6 +131,13 @@ export function Endpoints({ endpoints, onChange }: { endpoints: Endpoint[]; onCh
             if (res.data) { setSecret(res.data.webhookEndpointSecretRotate.secret); setConfirm(null); onChange(); }
           }}>{t('notifications.rotateYes')}</Button>
           <Button size="xs" variant="default" onClick={() => setConfirm(null)}>{t('common.cancel')}</Button>
+        </Group>
+      )}
+      {disabling && (
+        <Group role="alertdialog" aria-label={t('notifications.disableEffect', { url: disabling.url })}>
+          <Text size="sm">{t('notifications.disableEffect', { url: disabling.url })}</Text>
+          <Button autoFocus size="xs" color="red.9" variant="outline" loading={busy === disabling.id} onClick={() => void setEnabled(disabling, false)}>{t('notifications.disableYes')}</Button>
+          <Button size="xs" variant="default" onClick={() => setDisabling(null)}>{t('common.cancel')}</Button>
         </Group>
       )}
       {secret && <Text role="status" data-testid="rotated-secret">{t('access.secretOnce')} <Code>{secret}</Code></Text>}

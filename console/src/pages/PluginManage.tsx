@@ -1,6 +1,7 @@
 // Plugins kept from the console: upload a new version (the component file, its world, and
 // the manifest — limits, config, allowed hosts — checked as JSON here and as a manifest by
-// the server, which names the wrong field), and roll a hook back to the version in force
+// the server, which names the wrong field), edit the manifest of a version not in force,
+// and roll a hook back to the version in force
 // before, at once, after a confirmation that says so. Activation stays a request a second
 // person approves (Plugins).
 import { Button, Card, FileInput, Group, Select, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
@@ -12,6 +13,9 @@ import { ApiError } from '../ui/errors';
 
 const Upload = graphql(`
   mutation PluginUpload($input: PluginUploadInput!) { pluginUpload(input: $input) { id version digest } }
+`);
+const SetManifest = graphql(`
+  mutation PluginSetManifest($versionId: ID!, $manifest: JSON!) { pluginVersionSetManifest(input: { versionId: $versionId, manifest: $manifest }) { id manifest manifestRev } }
 `);
 const Rollback = graphql(`
   mutation PluginRollback($hook: String!, $reason: String!) { pluginRollback(input: { hook: $hook, reason: $reason }) { status versionId } }
@@ -74,6 +78,40 @@ export function UploadVersion({ onDone }: { onDone: () => void }) {
         </Group>
       </Stack>
     </Card>
+  );
+}
+
+/** A version's manifest edited in place (not for a version in force: upload it anew). */
+export function ManifestEditor({ version, onDone }: { version: { id: string; manifest: unknown; manifestRev: number }; onDone: () => void }) {
+  const { t } = useTranslation();
+  const [res, save] = useMutation(SetManifest);
+  const [text, setText] = useState<string | null>(null);
+  const [local, setLocal] = useState<string | null>(null);
+  const [saved, setSaved] = useState<number | null>(null);
+  if (text === null) {
+    return (
+      <>
+        <Button size="compact-sm" variant="default" ml="xs" onClick={() => { setText(JSON.stringify(version.manifest, null, 2)); setSaved(null); }}>{t('plugins.editManifest')}</Button>
+        {saved !== null && <Text size="xs" role="status">{t('plugins.manifestSaved', { rev: saved })}</Text>}
+      </>
+    );
+  }
+  return (
+    <Stack gap={4} mt={4} data-testid="manifest-editor">
+      <Textarea autoFocus label={t('plugins.manifest')} value={text} onChange={(e) => setText(e.currentTarget.value)} autosize minRows={3} styles={{ input: { fontFamily: 'monospace' } }} />
+      {local && <Text c="red.9" size="sm" role="alert">{local}</Text>}
+      <ApiError error={res.error} />
+      <Group>
+        <Button size="xs" loading={res.fetching} onClick={async () => {
+          setLocal(null);
+          let manifest: unknown;
+          try { manifest = JSON.parse(text); } catch (e) { setLocal(t('plugins.manifestNotJson', { why: (e as Error).message })); return; }
+          const r = await save({ versionId: version.id, manifest });
+          if (r.data) { setSaved(r.data.pluginVersionSetManifest.manifestRev); setText(null); onDone(); }
+        }}>{t('plugins.saveManifest')}</Button>
+        <Button size="xs" variant="default" onClick={() => { setText(null); setLocal(null); }}>{t('common.cancel')}</Button>
+      </Group>
+    </Stack>
   );
 }
 

@@ -11,11 +11,11 @@ import type { PluginReplayQuery } from '../gql/graphql';
 import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
-import { RollbackHook, UploadVersion } from './PluginManage';
+import { ManifestEditor, RollbackHook, UploadVersion } from './PluginManage';
 
 const PluginsQuery = graphql(`
   query Plugins {
-    plugins { id name world description versions { id version digest sizeBytes uploadedBy createdAt failureCount } }
+    plugins { id name world description versions { id version digest sizeBytes uploadedBy createdAt failureCount manifest manifestRev } }
     pluginHooks { hook inForce activation { status versionId updatedAt } }
   }
 `);
@@ -90,6 +90,7 @@ export default function PluginsPage() {
                     {!inForce.has(v.id) && can('plugin:replay') && (
                       <Button size="compact-sm" onClick={() => void replay(v.id, p.world)}>{t('plugins.replay')}</Button>
                     )}
+                    {!inForce.has(v.id) && can('plugin:update') && <ManifestEditor version={v} onDone={again} />}
                   </Table.Td>
                 </Table.Tr>
               ))}
