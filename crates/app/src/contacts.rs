@@ -4,11 +4,9 @@
 //! the tenant's currency. Every change is audited; a contact is removed, never edited in
 //! place, so the audit log keeps who was reachable when.
 
-use crate::customers::check_own;
+use crate::customers::{check_name, check_own, reach};
 use crate::record::record;
-use crate::tenants::valid_email;
 use crate::{App, Ctx};
-use tsunagi_core::identifiers::Msisdn;
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
@@ -46,42 +44,18 @@ pub async fn contact_add(
     let mut tx = app.tx(ctx).await?;
     let settings = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
     let mut v = Validator::new();
-    let name = input.name.trim();
-    v.check(
-        !name.is_empty() && name.chars().count() <= 200,
-        "input.name",
-        "must be 1-200 characters",
-    );
+    check_name(&mut v, &input.name);
     v.check(
         CONTACT_ROLES.contains(&input.role.as_str()),
         "input.role",
         "must be primary, billing, technical or emergency",
     );
-    let email = input
-        .email
-        .as_deref()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty());
-    if let Some(e) = &email {
-        v.check(
-            valid_email(e),
-            "input.email",
-            "is not a valid e-mail address",
-        );
-    }
-    let phone = match input.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => match Msisdn::parse("input.phone", p, &settings.country_calling_code) {
-            Ok(m) => Some(m.as_str().to_owned()),
-            Err(_) => {
-                v.push(
-                    "input.phone",
-                    "is not a valid phone number (E.164 or national with a leading 0)",
-                );
-                None
-            }
-        },
-        None => None,
-    };
+    let (email, phone) = reach(
+        &mut v,
+        input.email.as_deref(),
+        input.phone.as_deref(),
+        &settings.country_calling_code,
+    );
     let blank = |x: &Option<String>| x.as_deref().is_none_or(|s| s.trim().is_empty());
     v.check(
         !(blank(&input.email) && blank(&input.phone)),
@@ -93,7 +67,7 @@ pub async fn contact_add(
     let c = repo::contact_insert(
         &mut tx,
         customer,
-        name,
+        input.name.trim(),
         email.as_deref(),
         phone.as_deref(),
         &input.role,
@@ -145,13 +119,9 @@ pub async fn billing_account_add(
         .check(&ctx.principal, "customer", "update")
         .await?;
     let mut v = Validator::new();
-    let name = name.trim();
-    v.check(
-        !name.is_empty() && name.chars().count() <= 200,
-        "input.name",
-        "must be 1-200 characters",
-    );
+    check_name(&mut v, &name);
     v.finish()?;
+    let name = name.trim();
     let mut tx = app.tx(ctx).await?;
     let settings = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
     own_customer(&mut tx, customer).await?;

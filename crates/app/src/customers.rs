@@ -31,6 +31,51 @@ pub struct CustomerCreate {
     pub locale: Option<String>,
 }
 
+/// A person's or company's name: 1–200 characters (`input.name`).
+pub(crate) fn check_name(v: &mut Validator, name: &str) {
+    let name = name.trim();
+    v.check(
+        !name.is_empty() && name.chars().count() <= 200,
+        "input.name",
+        "must be 1-200 characters",
+    );
+}
+
+/// How to reach someone, normalised: the e-mail address lower-cased and checked
+/// (`input.email`), the phone as E.164 digits in the tenant's country (`input.phone`);
+/// blanks are None.
+pub(crate) fn reach(
+    v: &mut Validator,
+    email: Option<&str>,
+    phone: Option<&str>,
+    country_calling_code: &str,
+) -> (Option<String>, Option<String>) {
+    let email = email
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty());
+    if let Some(e) = &email {
+        v.check(
+            valid_email(e),
+            "input.email",
+            "is not a valid e-mail address",
+        );
+    }
+    let phone = match phone.filter(|p| !p.trim().is_empty()) {
+        Some(p) => match Msisdn::parse("input.phone", p, country_calling_code) {
+            Ok(m) => Some(m.as_str().to_owned()),
+            Err(_) => {
+                v.push(
+                    "input.phone",
+                    "is not a valid phone number (E.164 or national with a leading 0)",
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    (email, phone)
+}
+
 pub async fn customer_create(
     app: &App,
     ctx: &Ctx,
@@ -47,36 +92,13 @@ pub async fn customer_create(
         "input.kind",
         "must be individual or business",
     );
-    v.check(
-        !input.name.trim().is_empty() && input.name.trim().chars().count() <= 200,
-        "input.name",
-        "must be 1-200 characters",
+    check_name(&mut v, &input.name);
+    let (email, phone) = reach(
+        &mut v,
+        input.email.as_deref(),
+        input.phone.as_deref(),
+        &settings.country_calling_code,
     );
-    let email = input
-        .email
-        .as_deref()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty());
-    if let Some(e) = &email {
-        v.check(
-            valid_email(e),
-            "input.email",
-            "is not a valid e-mail address",
-        );
-    }
-    let phone = match input.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(p) => match Msisdn::parse("input.phone", p, &settings.country_calling_code) {
-            Ok(m) => Some(m.as_str().to_owned()),
-            Err(_) => {
-                v.push(
-                    "input.phone",
-                    "is not a valid phone number (E.164 or national with a leading 0)",
-                );
-                None
-            }
-        },
-        None => None,
-    };
     tsunagi_core::tenant::check_message_locale(&mut v, "input.locale", input.locale.as_deref());
     v.finish()?;
     let c = repo::customer_insert(

@@ -121,21 +121,6 @@ pub async fn line_jobs(app: &App, ctx: &Ctx, line: Uuid) -> Result<Vec<Provision
     Ok(r)
 }
 
-/// A line's orders and its contract's, newest first (the last 50): staff with
-/// `order:read`; a customer sees those of the lines in their scope — their own requests and
-/// what became of them.
-pub async fn line_orders(app: &App, ctx: &Ctx, line: &Line) -> Result<Vec<orders::Order>> {
-    if ctx.principal.is_customer() {
-        line_get(app, ctx, line.id).await?;
-    } else {
-        app.authz.check(&ctx.principal, "order", "read").await?;
-    }
-    let mut tx = app.tx(ctx).await?;
-    let r = orders::orders_of_line(&mut tx, line.id, line.contract_id, 50).await?;
-    tx.commit().await?;
-    Ok(r)
-}
-
 /// A line's detail page in one read: the line, contract, customer, SIM, device, plan and
 /// the last 20 history entries, with what the caller may see of each.
 pub struct LineDetailView {

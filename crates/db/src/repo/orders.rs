@@ -270,8 +270,9 @@ pub async fn jobs_of_line(tx: &mut TenantTx, line: Uuid) -> Result<Vec<Provision
     )
 }
 
-/// The orders of several `(line, contract)` pairs, as `orders_of_line` for each, in one
-/// statement: `limit` newest per line.
+/// The orders of several `(line, contract)` pairs in one statement, newest first: each
+/// line's own and its contract's (a plan or option change names the contract only), `limit`
+/// newest per line.
 pub async fn orders_of_lines(
     tx: &mut TenantTx,
     lines: &[(Uuid, Uuid)],
@@ -304,23 +305,4 @@ pub async fn orders_of_lines(
         .into_iter()
         .map(|r| ((r.k_line, r.k_contract), r.order))
         .collect())
-}
-
-/// A line's orders and its contract's (a plan or option change names the contract only),
-/// newest first.
-pub async fn orders_of_line(
-    tx: &mut TenantTx,
-    line: Uuid,
-    contract: Uuid,
-    limit: i64,
-) -> Result<Vec<Order>> {
-    Ok(sqlx::query_as(
-        "SELECT * FROM orders WHERE line_id = $1 OR (line_id IS NULL AND contract_id = $2) \
-         ORDER BY id DESC LIMIT $3",
-    )
-    .bind(line)
-    .bind(contract)
-    .bind(limit)
-    .fetch_all(tx.conn())
-    .await?)
 }

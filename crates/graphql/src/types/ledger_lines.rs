@@ -335,22 +335,20 @@ impl Line {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Vec<super::ledger_objects::Order>> {
-        if let Some(l) = ctx.data_opt::<Loaders>() {
-            let orders = l
-                .line_orders
-                .load_one((self.0.id, self.0.contract_id))
-                .await
-                .gql()?
-                .unwrap_or_default();
-            return Ok(orders
-                .into_iter()
-                .map(super::ledger_objects::Order)
-                .collect());
-        }
-        let (app, c) = app_ctx(ctx)?;
-        Ok(tsunagi_app::lines::line_orders(app, &c, &self.0)
-            .await
-            .gql()?
+        let key = (self.0.id, self.0.contract_id);
+        let orders = match ctx.data_opt::<Loaders>() {
+            Some(l) => l.line_orders.load_one(key).await.gql()?.unwrap_or_default(),
+            None => {
+                let (app, c) = app_ctx(ctx)?;
+                tsunagi_app::batch::orders_of_lines(app, &c, &[key])
+                    .await
+                    .gql()?
+                    .into_iter()
+                    .map(|(_, o)| o)
+                    .collect()
+            }
+        };
+        Ok(orders
             .into_iter()
             .map(super::ledger_objects::Order)
             .collect())
