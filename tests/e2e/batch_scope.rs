@@ -75,17 +75,14 @@ async fn orders_in_one_read_and_customer_batches_in_scope() {
     assert_eq!(with_orders, 3, "each line shows its new-line order: {r}");
 
     // A customer administrator's batch reads, asked for ids beyond its scope.
-    admin
-        .ok("mutation($c: ID) { userCreate(input: {email: \"boss@tanaka.example\", displayName: \"Boss\", password: \"long-enough-password\", roles: [\"customer_admin\"], customerId: $c}) { user { id } } }", json!({ "c": l.customer }))
-        .await;
-    let b = tsunagi_tests::seed::login(
-        &s.base,
+    let boss = tsunagi_tests::seed::customer_admin(
+        &s,
         "sakura-mobile",
         "boss@tanaka.example",
-        "long-enough-password",
+        &l.customer,
     )
     .await;
-    let token = b["data"]["login"]["accessToken"].as_str().expect("token");
+    let token = boss.token.as_deref().expect("token");
     let app = &env.running.app;
     let principal = tsunagi_app::auth::authenticate(app, token)
         .await

@@ -135,24 +135,9 @@ async fn contacts_and_billing_accounts_are_kept_audited_and_scoped() {
     assert_eq!(removed["email"], "keiri@tanaka.example");
 
     // The customer's own administrator: its own contacts yes, another customer's no.
-    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
     let other = verified_customer(&s, "sakura-mobile", "Suzuki Ichiro", "090-7777-0001").await;
-    admin
-        .ok("mutation($c: ID) { userCreate(input: {email: \"boss@tanaka.example\", displayName: \"Boss\", password: \"long-enough-password\", roles: [\"customer_admin\"], customerId: $c}) { user { id } } }", json!({ "c": c }))
-        .await;
-    let b = tsunagi_tests::seed::login(
-        &s.base,
-        "sakura-mobile",
-        "boss@tanaka.example",
-        "long-enough-password",
-    )
-    .await;
-    let boss = tsunagi_tests::Client::new(
-        &s.base,
-        b["data"]["login"]["accessToken"]
-            .as_str()
-            .map(str::to_owned),
-    );
+    let boss =
+        tsunagi_tests::seed::customer_admin(&s, "sakura-mobile", "boss@tanaka.example", &c).await;
     boss.ok(
         ADD,
         json!({ "c": c, "n": "Night desk", "p": "03-1234-5678", "r": "emergency" }),

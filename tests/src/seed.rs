@@ -45,6 +45,26 @@ impl Seeded {
     }
 }
 
+/// Creates a `customer_admin` login for `customer` (by `slug`'s tenant admin) and signs it
+/// in: a client with its access token.
+pub async fn customer_admin(s: &Seeded, slug: &str, email: &str, customer: &str) -> Client {
+    const PASSWORD: &str = "long-enough-password";
+    s.as_role(slug, "tenant_admin")
+        .await
+        .ok(
+            "mutation($e: String!, $p: String!, $c: ID) { userCreate(input: {email: $e, displayName: \"Customer admin\", password: $p, roles: [\"customer_admin\"], customerId: $c}) { user { id } } }",
+            json!({ "e": email, "p": PASSWORD, "c": customer }),
+        )
+        .await;
+    let b = login(&s.base, slug, email, PASSWORD).await;
+    Client::new(
+        &s.base,
+        b["data"]["login"]["accessToken"]
+            .as_str()
+            .map(str::to_owned),
+    )
+}
+
 pub async fn login(base: &str, tenant: &str, email: &str, password: &str) -> Value {
     Client::new(base, None)
         .gql(LOGIN, json!({ "t": tenant, "e": email, "p": password }))

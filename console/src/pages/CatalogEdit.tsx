@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { formats, formatMoney, formatTime, zonedTime } from '../i18n';
+import { Confirm } from '../ui/Confirm';
 import { ApiError } from '../ui/errors';
 
 const PlanCreate = graphql(`
@@ -134,15 +135,11 @@ export function PlanStatusActions({ plan, onDone }: { plan: { id: string; name: 
       {!confirm ? (
         <Group><Button size="xs" variant="outline" color={next === 'retire' ? 'red.9' : undefined} onClick={() => setConfirm(true)}>{t(`catalog.${next}`)}</Button></Group>
       ) : (
-        <Group role="alertdialog" aria-label={t(`catalog.${next}Effect`, { name: plan.name })}>
-          <Text size="sm">{t(`catalog.${next}Effect`, { name: plan.name })}</Text>
-          <Button autoFocus size="xs" color={next === 'retire' ? 'red.9' : undefined} variant={next === 'retire' ? 'outline' : 'filled'} loading={act.fetching || ret.fetching} onClick={async () => {
-            const vars = { id: plan.id, version: plan.version };
-            const r = next === 'activate' ? await activate(vars) : await retire(vars);
-            if (r.data) { setConfirm(false); onDone(); }
-          }}>{t(`catalog.${next}Yes`)}</Button>
-          <Button size="xs" variant="default" onClick={() => setConfirm(false)}>{t('common.cancel')}</Button>
-        </Group>
+        <Confirm text={t(`catalog.${next}Effect`, { name: plan.name })} yes={t(`catalog.${next}Yes`)} danger={next === 'retire'} loading={act.fetching || ret.fetching} onCancel={() => setConfirm(false)} onYes={async () => {
+          const vars = { id: plan.id, version: plan.version };
+          const r = next === 'activate' ? await activate(vars) : await retire(vars);
+          if (r.data) { setConfirm(false); onDone(); }
+        }} />
       )}
       <ApiError error={act.error ?? ret.error} />
     </Stack>

@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
+import { Confirm } from '../ui/Confirm';
 import { ApiError } from '../ui/errors';
 
 const AddContact = graphql(`
@@ -55,14 +56,10 @@ export function Contacts({ customerId, contacts, canEdit, onChange }: { customer
         ))}
       </Stack>
       {confirm && (
-        <Group mt="xs" role="alertdialog" aria-label={t('customer.removeConfirm', { name: confirm.name })}>
-          <Text size="sm">{t('customer.removeConfirm', { name: confirm.name })}</Text>
-          <Button autoFocus size="xs" color="red.9" variant="outline" loading={removed.fetching} onClick={async () => {
-            const r = await remove({ customerId, contactId: confirm.id });
-            if (r.data) { setConfirm(null); onChange(); }
-          }}>{t('customer.removeYes')}</Button>
-          <Button size="xs" variant="default" onClick={() => setConfirm(null)}>{t('common.cancel')}</Button>
-        </Group>
+        <Confirm text={t('customer.removeConfirm', { name: confirm.name })} yes={t('customer.removeYes')} loading={removed.fetching} onCancel={() => setConfirm(null)} onYes={async () => {
+          const r = await remove({ customerId, contactId: confirm.id });
+          if (r.data) { setConfirm(null); onChange(); }
+        }} />
       )}
       <ApiError error={removed.error} />
       {canEdit && (

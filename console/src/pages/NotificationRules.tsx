@@ -10,6 +10,7 @@ import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { formatTime } from '../i18n';
 import { useCan } from '../permissions';
+import { Confirm } from '../ui/Confirm';
 import { ApiError } from '../ui/errors';
 
 const Create = graphql(`
@@ -52,14 +53,10 @@ export function Rules({ rules, topics, roles, onChange }: { rules: Rule[]; topic
         </Group>
       ))}
       {confirm && (
-        <Group role="alertdialog" aria-label={t('notifications.ruleRemove')}>
-          <Text size="sm">{t('notifications.ruleRemove')} {words(confirm)}</Text>
-          <Button autoFocus size="xs" color="red.9" variant="outline" loading={deleted.fetching} onClick={async () => {
-            const res = await del({ id: confirm.id });
-            if (res.data) { setConfirm(null); onChange(); }
-          }}>{t('customer.removeYes')}</Button>
-          <Button size="xs" variant="default" onClick={() => setConfirm(null)}>{t('common.cancel')}</Button>
-        </Group>
+        <Confirm text={`${t('notifications.ruleRemove')} ${words(confirm)}`} yes={t('customer.removeYes')} loading={deleted.fetching} onCancel={() => setConfirm(null)} onYes={async () => {
+          const res = await del({ id: confirm.id });
+          if (res.data) { setConfirm(null); onChange(); }
+        }} />
       )}
       <ApiError error={deleted.error} />
       {can('notification:create') && (
@@ -123,22 +120,15 @@ export function Endpoints({ endpoints, onChange }: { endpoints: Endpoint[]; onCh
         </Group>
       ))}
       {confirm && (
-        <Group role="alertdialog" align="end" aria-label={t('notifications.rotateEffect', { url: confirm.url, hours: overlap })}>
+        <Confirm text={t('notifications.rotateEffect', { url: confirm.url, hours: overlap })} yes={t('notifications.rotateYes')} danger={false} loading={rotated.fetching} onCancel={() => setConfirm(null)} onYes={async () => {
+          const res = await rotate({ id: confirm.id, version: confirm.version, overlapHours: overlap });
+          if (res.data) { setSecret(res.data.webhookEndpointSecretRotate.secret); setConfirm(null); onChange(); }
+        }}>
           <NumberInput label={t('notifications.overlap')} min={0} max={168} value={overlap} onChange={(v) => setOverlap(typeof v === 'number' ? v : 24)} w={140} />
-          <Text size="sm">{t('notifications.rotateEffect', { url: confirm.url, hours: overlap })}</Text>
-          <Button autoFocus size="xs" loading={rotated.fetching} onClick={async () => {
-            const res = await rotate({ id: confirm.id, version: confirm.version, overlapHours: overlap });
-            if (res.data) { setSecret(res.data.webhookEndpointSecretRotate.secret); setConfirm(null); onChange(); }
-          }}>{t('notifications.rotateYes')}</Button>
-          <Button size="xs" variant="default" onClick={() => setConfirm(null)}>{t('common.cancel')}</Button>
-        </Group>
+        </Confirm>
       )}
       {disabling && (
-        <Group role="alertdialog" aria-label={t('notifications.disableEffect', { url: disabling.url })}>
-          <Text size="sm">{t('notifications.disableEffect', { url: disabling.url })}</Text>
-          <Button autoFocus size="xs" color="red.9" variant="outline" loading={busy === disabling.id} onClick={() => void setEnabled(disabling, false)}>{t('notifications.disableYes')}</Button>
-          <Button size="xs" variant="default" onClick={() => setDisabling(null)}>{t('common.cancel')}</Button>
-        </Group>
+        <Confirm text={t('notifications.disableEffect', { url: disabling.url })} yes={t('notifications.disableYes')} loading={busy === disabling.id} onCancel={() => setDisabling(null)} onYes={() => void setEnabled(disabling, false)} />
       )}
       {secret && <Text role="status" data-testid="rotated-secret">{t('access.secretOnce')} <Code>{secret}</Code></Text>}
       <ApiError error={rotated.error ?? toggled.error} />

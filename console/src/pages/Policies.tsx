@@ -8,6 +8,7 @@ import { useTranslation } from 'react-i18next';
 import { useMutation } from 'urql';
 import { graphql } from '../gql';
 import { useCan } from '../permissions';
+import { Confirm } from '../ui/Confirm';
 import { ApiError } from '../ui/errors';
 
 const Add = graphql(`
@@ -47,14 +48,10 @@ export function Policies({ policies, onChange }: { policies: Policy[]; onChange:
         </Group>
       ))}
       {confirm && (
-        <Group role="alertdialog" aria-label={t('access.removeRule')}>
-          <Text size="sm">{t('access.removeRule')} {words(confirm)}</Text>
-          <Button autoFocus size="xs" color="red.9" variant="outline" loading={removed.fetching} onClick={async () => {
-            const r = await remove({ id: confirm.id });
-            if (r.data) { setConfirm(null); onChange(); }
-          }}>{t('customer.removeYes')}</Button>
-          <Button size="xs" variant="default" onClick={() => setConfirm(null)}>{t('common.cancel')}</Button>
-        </Group>
+        <Confirm text={`${t('access.removeRule')} ${words(confirm)}`} yes={t('customer.removeYes')} loading={removed.fetching} onCancel={() => setConfirm(null)} onYes={async () => {
+          const r = await remove({ id: confirm.id });
+          if (r.data) { setConfirm(null); onChange(); }
+        }} />
       )}
       <ApiError error={removed.error} />
       {can('policy:create') && (
