@@ -25,6 +25,7 @@ mod notifications;
 mod notifications_delivery;
 mod notifications_faults;
 mod notifications_mail;
+mod order_statements;
 mod plugin_channels;
 mod plugins;
 mod plugins_javascript;

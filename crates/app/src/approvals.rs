@@ -8,7 +8,6 @@
 
 use crate::payloads;
 use crate::record::record_event;
-use crate::tenants::effective_settings;
 use crate::{App, Ctx};
 use chrono::{Duration, Utc};
 use serde::Serialize;
@@ -115,8 +114,10 @@ impl ApprovalLink {
     }
 }
 
-/// Files an approval request in the caller's transaction.
+/// Asks for a second person's decision on `command`; the request and its record are written
+/// in `tx`. Returns the stored request.
 pub async fn request<C: ApprovalCommand>(
+    app: &App,
     tx: &mut TenantTx,
     ctx: &Ctx,
     target_type: &str,
@@ -124,48 +125,61 @@ pub async fn request<C: ApprovalCommand>(
     summary: String,
     command: &C,
 ) -> Result<ApprovalRequest> {
-    let ttl = effective_settings(tx, ctx.principal.tenant_id)
-        .await?
-        .approval_ttl_hours;
-    let action = command.action();
+    let a = draft(app, tx, ctx, target_type, target_id, summary, command).await?;
+    let a = repo::approval_insert(tx, &a).await?;
+    requested(tx, ctx, &a).await?;
+    Ok(a)
+}
+
+/// The request [`request`] would store, not yet written (for a caller that writes it together
+/// with the object it decides, then calls [`requested`]). Its expiry is the tenant's setting.
+pub async fn draft<C: ApprovalCommand>(
+    app: &App,
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    target_type: &str,
+    target_id: impl ToString,
+    summary: String,
+    command: &C,
+) -> Result<ApprovalRequest> {
+    let ttl = app.settings.of(tx).await?.settings.approval_ttl_hours;
     let mut stored = serde_json::to_value(command)?;
     if let Some(o) = stored.as_object_mut() {
         o.insert("type".into(), json!(C::KIND));
     }
-    let a = repo::approval_insert(
-        tx,
-        &ApprovalRequest {
-            tenant_id: ctx.principal.tenant_id.as_uuid(),
-            id: Uuid::now_v7(),
-            action: action.clone(),
-            target_type: target_type.into(),
-            target_id: target_id.to_string(),
-            command: stored,
-            summary,
-            status: ApprovalState::Pending.as_str().into(),
-            requested_by: ctx.principal.actor.id(),
-            requested_by_label: ctx.principal.actor.label(),
-            decided_by: None,
-            decided_by_label: None,
-            decision_note: None,
-            result: None,
-            failure: None,
-            expires_at: Utc::now() + Duration::hours(i64::from(ttl)),
-            decided_at: None,
-            executed_at: None,
-            version: 1,
-            created_at: Utc::now(),
-        },
-    )
-    .await?;
+    Ok(ApprovalRequest {
+        tenant_id: ctx.principal.tenant_id.as_uuid(),
+        id: Uuid::now_v7(),
+        action: command.action(),
+        target_type: target_type.into(),
+        target_id: target_id.to_string(),
+        command: stored,
+        summary,
+        status: ApprovalState::Pending.as_str().into(),
+        requested_by: ctx.principal.actor.id(),
+        requested_by_label: ctx.principal.actor.label(),
+        decided_by: None,
+        decided_by_label: None,
+        decision_note: None,
+        result: None,
+        failure: None,
+        expires_at: Utc::now() + Duration::hours(i64::from(ttl)),
+        decided_at: None,
+        executed_at: None,
+        version: 1,
+        created_at: Utc::now(),
+    })
+}
+
+/// Records and announces a stored request.
+pub async fn requested(tx: &mut TenantTx, ctx: &Ctx, a: &ApprovalRequest) -> Result<()> {
     record_event(
         tx,
         ctx,
-        AuditEntry::new("approval.request", "approval", a.id).after(&a),
-        Event::ApprovalRequested(payloads::approval(&a)),
+        AuditEntry::new("approval.request", "approval", a.id).after(a),
+        Event::ApprovalRequested(payloads::approval(a)),
     )
-    .await?;
-    Ok(a)
+    .await
 }
 
 /// Approves and executes. The approver must be allowed to approve and must not be the

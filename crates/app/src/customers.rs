@@ -293,6 +293,7 @@ pub async fn kyc_verify_request(
         ctx.principal.actor.label()
     );
     let a = approvals::request(
+        app,
         &mut tx,
         ctx,
         "customer",
@@ -340,7 +341,7 @@ impl Executor for KycVerifyExecutor {
 }
 
 pub async fn kyc_verify_execute(
-    _app: &App,
+    app: &App,
     tx: &mut TenantTx,
     ctx: &Ctx,
     link: &ApprovalLink,
@@ -348,6 +349,6 @@ pub async fn kyc_verify_execute(
     note: Option<String>,
 ) -> Result<Value> {
     kyc_move(tx, ctx, id, KycState::Verified, note.as_deref(), Some(link)).await?;
-    let released = crate::orders::release_kyc_held(tx, ctx, id).await?;
+    let released = crate::orders::release_kyc_held(app, tx, ctx, id).await?;
     Ok(json!({ "customerId": id, "kycStatus": "verified", "releasedOrders": released }))
 }

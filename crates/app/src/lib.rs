@@ -26,6 +26,7 @@ pub mod policies;
 pub mod ratelimit;
 pub mod record;
 pub mod search;
+pub mod settings_cache;
 pub mod tenants;
 pub mod users;
 pub mod viewer;
@@ -48,6 +49,8 @@ pub struct App {
     pub redis: Option<redis::aio::ConnectionManager>,
     pub config: Arc<AppConfig>,
     pub auth_cache: auth::cache::AuthCache,
+    /// Each tenant's settings in force and carrier switch, for the hot paths.
+    pub settings: settings_cache::SettingsCache,
     /// Tenant plugins: which version runs where, and the sandbox that runs them.
     pub plugins: tsunagi_registry::Registry,
     /// Who runs each kind of command an approval holds.
@@ -87,6 +90,7 @@ impl App {
             redis,
             config: Arc::new(config),
             auth_cache: auth::cache::AuthCache::default(),
+            settings: settings_cache::SettingsCache::default(),
             plugins,
             approvals: approval_executors(),
             carriers: carrier::settings::Gateways::default(),

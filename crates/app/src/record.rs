@@ -1,6 +1,6 @@
 //! Writing what happened: the outbox event and the audit record of a change, in the change's
-//! transaction. The audit append goes last because it holds the tenant's chain lock until
-//! commit.
+//! transaction. Both are written when the transaction commits, with the transaction's other
+//! records, as one batch (tsunagi_db::audit).
 
 use crate::Ctx;
 use tsunagi_core::Result;
@@ -20,8 +20,6 @@ pub async fn record(
         entry,
         event.as_ref(),
     )
-    .await?;
-    Ok(())
 }
 
 /// Records the change and announces it with its event (a topic of the contract with its

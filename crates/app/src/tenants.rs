@@ -336,5 +336,6 @@ pub async fn tenant_update(
         .after(json!({ "name": after.name, "settings": after.settings }));
     record_event(&mut tx, ctx, entry, event).await?;
     tx.commit().await?;
+    app.settings.invalidate();
     Ok(after)
 }

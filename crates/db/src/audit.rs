@@ -96,11 +96,22 @@ fn hex_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<
 /// The hash of the first record's predecessor.
 pub const GENESIS: [u8; 32] = [0u8; 32];
 
-/// sha256(prev_hash ‖ canonical JSON of every other field). Pure; used on append and verify.
+/// sha256(prev_hash ‖ canonical JSON of every other field). Pure; used on verify, and the
+/// same computation runs in `audit_append_batch` (migrations/0016) on append.
 pub fn record_hash(r: &AuditRecord) -> [u8; 32] {
-    let body = json!([
-        r.tenant_id.to_string(),
-        r.seq,
+    let (head, tail) = body_parts(r);
+    let mut h = Sha256::new();
+    h.update(&r.prev_hash);
+    h.update(head.as_bytes());
+    h.update(r.seq.to_string().as_bytes());
+    h.update(tail.as_bytes());
+    h.finalize().into()
+}
+
+/// The canonical JSON of a record's hashed fields, `[tenant, seq, id, …]`, in the two parts
+/// around the sequence number: `[\"tenant\",` and `,\"id\",…]`.
+fn body_parts(r: &AuditRecord) -> (String, String) {
+    let rest = json!([
         r.id.to_string(),
         r.occurred_at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -115,92 +126,162 @@ pub fn record_hash(r: &AuditRecord) -> [u8; 32] {
         r.request_id,
         r.approval_id.map(|u| u.to_string()),
     ]);
-    let mut s = String::with_capacity(256);
-    to_canonical(&body, &mut s);
-    let mut h = Sha256::new();
-    h.update(&r.prev_hash);
-    h.update(s.as_bytes());
-    h.finalize().into()
+    let mut head = String::with_capacity(40);
+    head.push('[');
+    to_canonical(&Value::String(r.tenant_id.to_string()), &mut head);
+    head.push(',');
+    let mut tail = String::with_capacity(256);
+    to_canonical(&rest, &mut tail);
+    tail.replace_range(..1, ",");
+    (head, tail)
 }
 
-/// Appends one record to the transaction tenant's chain and, in the same statement, the
-/// change's outbox event (if any). Three statements in all: the chain lock, the last hash,
-/// the insert (the NOTIFY for live subscribers is a trigger). Call it last in the
-/// transaction: the chain lock is held until commit.
-pub async fn audit_append(
+/// A record waiting for its transaction's commit (with its outbox event, if any).
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    actor: AuditActor,
+    entry: AuditEntry,
+    event: Option<DomainEvent>,
+    occurred_at: DateTime<Utc>,
+}
+
+/// Records a change in the transaction tenant's chain, with the change's outbox event (if
+/// any). The record is written when the transaction commits, together with every other
+/// record of the transaction: one statement takes the chain lock and reads the last hash,
+/// one inserts all the records and events (the NOTIFY for live subscribers is a trigger).
+/// A rollback, or a rollback to a savepoint taken before, drops it with the change.
+pub fn audit_append(
     tx: &mut TenantTx,
     actor: &AuditActor,
     e: AuditEntry,
     event: Option<&DomainEvent>,
-) -> Result<AuditRecord> {
+) -> Result<()> {
     if event.is_some_and(|ev| ev.tenant_id != tx.tenant_id()) {
         return Err(Error::internal(
             "outbox event for another tenant than the transaction's",
         ));
     }
-    let tenant = tx.tenant_id();
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('audit:' || $1::text, 0))")
-        .bind(tenant.as_uuid())
-        .execute(tx.conn())
-        .await?;
-    let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
-    )
-    .bind(tenant.as_uuid())
-    .fetch_optional(tx.conn())
-    .await?;
-    let (prev_seq, prev_hash) = last.unwrap_or((0, GENESIS.to_vec()));
-    let mut rec = AuditRecord {
-        tenant_id: tenant.as_uuid(),
-        seq: prev_seq + 1,
-        id: Uuid::now_v7(),
+    tx.push_audit(Pending {
+        actor: actor.clone(),
+        entry: e,
+        event: event.cloned(),
         // PostgreSQL keeps microseconds; hash what will be read back.
         occurred_at: Utc::now().trunc_subsecs(6),
-        actor_type: actor.actor_type.clone(),
-        actor_id: actor.actor_id.clone(),
-        actor_label: actor.actor_label.clone(),
-        action: e.action,
-        target_type: e.target_type,
-        target_id: e.target_id,
-        before: e.before,
-        after: e.after,
-        request_id: actor.request_id.clone(),
-        approval_id: e.approval_id,
-        prev_hash,
-        hash: Vec::new(),
-    };
-    rec.hash = record_hash(&rec).to_vec();
+    });
+    Ok(())
+}
+
+/// Writes the transaction's pending records as the next links of the tenant's chain, with
+/// their events, in one statement however many there are (`audit_append_batch`, which takes
+/// the chain lock, reads the last link and hashes the records onto it). Called by `TenantTx`
+/// before it commits (and before it moves to another tenant). Holds the chain lock until
+/// commit.
+pub(crate) async fn audit_flush(tx: &mut TenantTx, pending: Vec<Pending>) -> Result<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let tenant = tx.tenant_id();
+    let mut c = Columns::default();
+    for p in pending {
+        let rec = AuditRecord {
+            tenant_id: tenant.as_uuid(),
+            seq: 0,
+            id: Uuid::now_v7(),
+            occurred_at: p.occurred_at,
+            actor_type: p.actor.actor_type,
+            actor_id: p.actor.actor_id,
+            actor_label: p.actor.actor_label,
+            action: p.entry.action,
+            target_type: p.entry.target_type,
+            target_id: p.entry.target_id,
+            before: p.entry.before,
+            after: p.entry.after,
+            request_id: p.actor.request_id,
+            approval_id: p.entry.approval_id,
+            prev_hash: Vec::new(),
+            hash: Vec::new(),
+        };
+        c.push(rec, p.event);
+    }
     sqlx::query(
-        "WITH ev AS (INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload, request_id) \
-           SELECT $1, $17, $18, $19, $20, $21, $13 WHERE $17::uuid IS NOT NULL) \
-         INSERT INTO audit_log (tenant_id, seq, id, occurred_at, actor_type, actor_id, actor_label, action, \
-         target_type, target_id, before, after, request_id, approval_id, prev_hash, hash) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)",
+        "SELECT audit_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+         $15, $16, $17, $18, $19, $20)",
     )
-    .bind(rec.tenant_id)
-    .bind(rec.seq)
-    .bind(rec.id)
-    .bind(rec.occurred_at)
-    .bind(&rec.actor_type)
-    .bind(&rec.actor_id)
-    .bind(&rec.actor_label)
-    .bind(&rec.action)
-    .bind(&rec.target_type)
-    .bind(&rec.target_id)
-    .bind(&rec.before)
-    .bind(&rec.after)
-    .bind(&rec.request_id)
-    .bind(rec.approval_id)
-    .bind(&rec.prev_hash)
-    .bind(&rec.hash)
-    .bind(event.map(|ev| ev.id.as_uuid()))
-    .bind(event.map(|ev| ev.topic.as_str()))
-    .bind(event.map(|ev| ev.aggregate_type()))
-    .bind(event.map(|ev| ev.aggregate_id.as_str()))
-    .bind(event.map(|ev| &ev.payload))
+    .bind(tenant.as_uuid())
+    .bind(&c.id)
+    .bind(&c.occurred_at)
+    .bind(&c.actor_type)
+    .bind(&c.actor_id)
+    .bind(&c.actor_label)
+    .bind(&c.action)
+    .bind(&c.target_type)
+    .bind(&c.target_id)
+    .bind(&c.before)
+    .bind(&c.after)
+    .bind(&c.request_id)
+    .bind(&c.approval_id)
+    .bind(&c.body_head)
+    .bind(&c.body_tail)
+    .bind(&c.event_id)
+    .bind(&c.topic)
+    .bind(&c.aggregate_type)
+    .bind(&c.aggregate_id)
+    .bind(&c.payload)
     .execute(tx.conn())
     .await?;
-    Ok(rec)
+    Ok(())
+}
+
+/// The pending records as columns, for the one batch call.
+#[derive(Default)]
+struct Columns {
+    id: Vec<Uuid>,
+    occurred_at: Vec<DateTime<Utc>>,
+    actor_type: Vec<String>,
+    actor_id: Vec<String>,
+    actor_label: Vec<String>,
+    action: Vec<String>,
+    target_type: Vec<String>,
+    target_id: Vec<String>,
+    before: Vec<Option<Value>>,
+    after: Vec<Option<Value>>,
+    request_id: Vec<Option<String>>,
+    approval_id: Vec<Option<Uuid>>,
+    body_head: Vec<String>,
+    body_tail: Vec<String>,
+    event_id: Vec<Option<Uuid>>,
+    topic: Vec<Option<String>>,
+    aggregate_type: Vec<Option<String>>,
+    aggregate_id: Vec<Option<String>>,
+    payload: Vec<Option<Value>>,
+}
+
+impl Columns {
+    fn push(&mut self, r: AuditRecord, ev: Option<DomainEvent>) {
+        let (head, tail) = body_parts(&r);
+        self.body_head.push(head);
+        self.body_tail.push(tail);
+        self.id.push(r.id);
+        self.occurred_at.push(r.occurred_at);
+        self.actor_type.push(r.actor_type);
+        self.actor_id.push(r.actor_id);
+        self.actor_label.push(r.actor_label);
+        self.action.push(r.action);
+        self.target_type.push(r.target_type);
+        self.target_id.push(r.target_id);
+        self.before.push(r.before);
+        self.after.push(r.after);
+        self.request_id.push(r.request_id);
+        self.approval_id.push(r.approval_id);
+        self.aggregate_type
+            .push(ev.as_ref().map(|e| e.aggregate_type().to_owned()));
+        self.event_id.push(ev.as_ref().map(|e| e.id.as_uuid()));
+        self.topic
+            .push(ev.as_ref().map(|e| e.topic.as_str().to_owned()));
+        self.aggregate_id
+            .push(ev.as_ref().map(|e| e.aggregate_id.clone()));
+        self.payload.push(ev.map(|e| e.payload));
+    }
 }
 
 /// Filters for listing; all optional and combined with AND.
@@ -353,6 +434,36 @@ mod tests {
             prev_hash: GENESIS.to_vec(),
             hash: vec![],
         }
+    }
+
+    /// The two parts around the sequence number are exactly the record's canonical JSON.
+    #[test]
+    fn the_body_in_two_parts_is_the_whole_canonical_record() {
+        let mut r = rec();
+        r.seq = 1234;
+        r.actor_label = "佐藤 花子 <hanako@example.jp>".into();
+        let (head, tail) = body_parts(&r);
+        let whole = json!([
+            r.tenant_id.to_string(),
+            r.seq,
+            r.id.to_string(),
+            r.occurred_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            r.actor_type,
+            r.actor_id,
+            r.actor_label,
+            r.action,
+            r.target_type,
+            r.target_id,
+            r.before,
+            r.after,
+            r.request_id,
+            r.approval_id.map(|u| u.to_string()),
+        ]);
+        assert_eq!(
+            format!("{head}{}{tail}", r.seq),
+            crate::canonical::canonical(&whole)
+        );
     }
 
     #[test]

@@ -34,6 +34,10 @@ impl Scope {
 pub struct TenantTx {
     tx: Transaction<'static, Postgres>,
     scope: Scope,
+    /// Audit records (with their events) written at commit, as one batch.
+    audit: Vec<crate::audit::Pending>,
+    /// How many were pending when the savepoint was taken.
+    savepoint_audit: Option<usize>,
 }
 
 impl std::fmt::Debug for TenantTx {
@@ -73,7 +77,12 @@ impl TenantTx {
             .await
             .map_err(|e| Error::unavailable(format!("database: {e}")))?;
         crate::stats::count();
-        Ok(Self { tx, scope })
+        Ok(Self {
+            tx,
+            scope,
+            audit: Vec::new(),
+            savepoint_audit: None,
+        })
     }
 
     /// A transaction with no tenant context at all: RLS shows it nothing. For resolving
@@ -94,6 +103,17 @@ impl TenantTx {
         &self.scope
     }
 
+    pub(crate) fn push_audit(&mut self, p: crate::audit::Pending) {
+        self.audit.push(p);
+    }
+
+    /// Writes the pending audit records (and their events) into the current tenant's chain.
+    async fn flush_audit(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.audit);
+        self.savepoint_audit = None;
+        crate::audit::audit_flush(self, pending).await
+    }
+
     /// The connection, for one statement (each call is counted as one).
     pub fn conn(&mut self) -> &mut PgConnection {
         crate::stats::count();
@@ -103,6 +123,7 @@ impl TenantTx {
     /// Moves the write scope to a direct child the current tenant just created (to write the
     /// child's first admin and the genesis of its audit chain). Refused for anything else.
     pub async fn enter_child(&mut self, child: TenantId) -> Result<()> {
+        self.flush_audit().await?;
         let parent: Option<uuid::Uuid> =
             sqlx::query_scalar("SELECT parent_id FROM tenants WHERE id = $1")
                 .bind(child.as_uuid())
@@ -130,6 +151,7 @@ impl TenantTx {
         sqlx::query("SAVEPOINT tsunagi_sp")
             .execute(&mut *self.tx)
             .await?;
+        self.savepoint_audit = Some(self.audit.len());
         Ok(())
     }
 
@@ -137,6 +159,9 @@ impl TenantTx {
         sqlx::query("ROLLBACK TO SAVEPOINT tsunagi_sp")
             .execute(&mut *self.tx)
             .await?;
+        if let Some(n) = self.savepoint_audit {
+            self.audit.truncate(n);
+        }
         Ok(())
     }
 
@@ -144,10 +169,13 @@ impl TenantTx {
         sqlx::query("RELEASE SAVEPOINT tsunagi_sp")
             .execute(&mut *self.tx)
             .await?;
+        self.savepoint_audit = None;
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
+    /// Writes the pending audit records, then commits.
+    pub async fn commit(mut self) -> Result<()> {
+        self.flush_audit().await?;
         crate::stats::count();
         self.tx.commit().await.map_err(|e| {
             if crate::error::is_retryable(&e) {

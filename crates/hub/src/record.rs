@@ -53,7 +53,7 @@ pub async fn disable_endpoint(tx: &mut TenantTx, id: Uuid, reason: &str) -> Resu
             failing_since,
         }),
     );
-    audit_append(tx, &hub_actor(), entry, Some(&ev)).await?;
+    audit_append(tx, &hub_actor(), entry, Some(&ev))?;
     Ok(true)
 }
 

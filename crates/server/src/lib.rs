@@ -94,6 +94,7 @@ pub async fn start(cfg: &Config) -> Result<Running> {
     let app = connect(cfg).await?;
     app.authz.spawn_reload_listener();
     app.auth_cache.spawn_listener(app.db.clone());
+    app.settings.spawn_listener(app.db.clone());
     let router = http::router(app.clone(), cfg);
     let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
         .await

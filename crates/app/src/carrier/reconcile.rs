@@ -249,7 +249,7 @@ async fn resend(tx: &mut TenantTx, ctx: &Ctx, line: &Line, op: &str, why: &str) 
     .await?;
     crate::orders::order_move(tx, ctx, order.clone(), OrderState::InProgress, None).await?;
     let connected = tsunagi_db::repo::carrier::connected(tx).await?;
-    tsunagi_db::repo::orders::job_insert(tx, order.id, line.id, op, connected).await?;
+    tsunagi_db::repo::orders::job_insert(tx, order.id, line.id, op, connected, false).await?;
     Ok(())
 }
 

@@ -181,6 +181,7 @@ pub async fn set(
     }));
     record(&mut tx, ctx, entry, None).await?;
     tx.commit().await?;
+    app.settings.invalidate();
     Ok((row, secret))
 }
 

@@ -27,7 +27,7 @@ use tsunagi_core::states::{
 use tsunagi_core::{Error, Result, TenantId, Validator};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
-use tsunagi_db::repo::contracts::{self, Line};
+use tsunagi_db::repo::contracts::{self, Contract, Line};
 use tsunagi_db::repo::inventory;
 use tsunagi_db::repo::orders::{self as repo, Order, ProvisioningJob};
 use uuid::Uuid;
@@ -53,12 +53,45 @@ pub(crate) async fn complete(
     action: &str,
     note: &str,
 ) -> Result<(Line, Order)> {
+    let done = Done {
+        link,
+        action,
+        note,
+        contract: None,
+    };
+    complete_with(tx, ctx, order, line, done).await
+}
+
+/// How a step completed: under which approval, which action, the history note, and the
+/// line's contract when the caller holds its lock already.
+pub(crate) struct Done<'a> {
+    pub link: Option<&'a ApprovalLink>,
+    pub action: &'a str,
+    pub note: &'a str,
+    pub contract: Option<Contract>,
+}
+
+/// [`complete`]. Writes the order, and the line when the step moves it (so a caller may pass
+/// a line and an order whose earlier steps of the transaction are recorded but not written).
+pub(crate) async fn complete_with(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    order: Order,
+    line: Line,
+    done: Done<'_>,
+) -> Result<(Line, Order)> {
+    let Done {
+        link,
+        action,
+        note,
+        contract,
+    } = done;
     let at = LineState::from_db(&line.status)?;
     let line = match target(action) {
         // A repair sends the carrier a state our books already have.
         Some(to) if to != at => {
             let line = set_line_state(tx, ctx, link, line, to, Some(note)).await?;
-            settle(tx, ctx, &line, to).await?;
+            settle_as(tx, ctx, &line, to, false, contract).await?;
             line
         }
         _ => line,
@@ -82,7 +115,7 @@ pub(crate) async fn complete(
 /// The contract follows a line that reached `to`; a terminated line gives its number to
 /// quarantine and its SIM, eSIM profile and device back.
 pub(crate) async fn settle(tx: &mut TenantTx, ctx: &Ctx, line: &Line, to: LineState) -> Result<()> {
-    settle_as(tx, ctx, line, to, false).await
+    settle_as(tx, ctx, line, to, false, None).await
 }
 
 /// [`settle`], for a number ported away: it leaves our pool instead of quarantine.
@@ -92,9 +125,13 @@ async fn settle_as(
     line: &Line,
     to: LineState,
     ported_out: bool,
+    locked: Option<Contract>,
 ) -> Result<()> {
     use ContractState as C;
-    let mut c = contracts::contract_lock(tx, line.contract_id).await?;
+    let mut c = match locked {
+        Some(c) if c.id == line.contract_id => c,
+        _ => contracts::contract_lock(tx, line.contract_id).await?,
+    };
     let from = C::from_db(&c.status)?;
     let path: &[C] = match (to, from) {
         (LineState::Active, C::Active)
@@ -400,6 +437,6 @@ pub(crate) async fn end_ported_out(tx: &mut TenantTx, ctx: &Ctx, line: Line) -> 
         line = set_line_state(tx, ctx, None, line, LineState::NeedsReview, Some(why)).await?;
     }
     let line = set_line_state(tx, ctx, None, line, LineState::Terminated, Some(why)).await?;
-    settle_as(tx, ctx, &line, LineState::Terminated, true).await?;
+    settle_as(tx, ctx, &line, LineState::Terminated, true, None).await?;
     Ok(line)
 }

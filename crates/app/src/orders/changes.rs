@@ -325,7 +325,7 @@ pub async fn order_sim_swap(
     let before = json!({ "simId": line.sim_id });
     line.sim_id = Some(new.id);
     let line = contracts::line_update(&mut tx, &line).await?;
-    let done = provision(&mut tx, ctx, o.id, line.id, "swap_sim").await?;
+    let done = provision(app, &mut tx, o.id, line.id, "swap_sim").await?;
     let note = if done { Some(super::LOCAL_NOTE) } else { None };
     record_event(
         &mut tx,

@@ -3,7 +3,7 @@
 //! the line's row lock, so two concurrent requests cannot both win and the carrier is
 //! asked once (the job's idempotency key is the order).
 
-use super::{LOCAL_NOTE, carrier, order_move, order_open, provision};
+use super::{LOCAL_NOTE, carrier, order_open_held, order_step, provision};
 use crate::approvals::{self, ApprovalCommand, ApprovalLink, Ending, Executor};
 use crate::payloads;
 use crate::record::record_event;
@@ -93,16 +93,6 @@ pub async fn line_op_request(
         return Err(Error::not_found("line"));
     }
     op.path(LineState::from_db(&line.status)?)?;
-    let order = order_open(
-        &mut tx,
-        ctx,
-        op.as_str(),
-        Some(line.customer_id),
-        Some(line.contract_id),
-        Some(line.id),
-        json!({ "reason": reason }),
-    )
-    .await?;
     let summary = format!(
         "{} line +{} ({}), requested by {}",
         op.as_str(),
@@ -113,19 +103,20 @@ pub async fn line_op_request(
     let cmd = LineOperation {
         op,
         line_id,
-        order_id: order.id,
+        order_id: Uuid::now_v7(),
         reason: reason.trim().to_owned(),
     };
-    let approval = approvals::request(&mut tx, ctx, "line", line.id, summary, &cmd).await?;
-    let mut o = order.clone();
-    o.approval_id = Some(approval.id);
-    let o = repo::order_update(&mut tx, &o).await?;
-    let o = order_move(
+    let approval = approvals::draft(app, &mut tx, ctx, "line", line.id, summary, &cmd).await?;
+    let (o, approval) = order_open_held(
         &mut tx,
         ctx,
-        o,
-        OrderState::Held,
-        Some(&format!("waiting for approval {}", approval.id)),
+        &approval,
+        cmd.order_id,
+        op.as_str(),
+        Some(line.customer_id),
+        Some(line.contract_id),
+        Some(line.id),
+        json!({ "reason": reason }),
     )
     .await?;
     tx.commit().await?;
@@ -135,7 +126,7 @@ pub async fn line_op_request(
 /// Runs an approved operation inside the approval's transaction.
 #[allow(clippy::too_many_arguments)]
 pub async fn line_op_execute(
-    _app: &App,
+    app: &App,
     tx: &mut TenantTx,
     ctx: &Ctx,
     link: &ApprovalLink,
@@ -144,16 +135,25 @@ pub async fn line_op_execute(
     order_id: Uuid,
     reason: &str,
 ) -> Result<Value> {
-    let mut line = contracts::line_lock(tx, line_id).await?;
+    let (line, order, contract) = repo::step_lock(tx, line_id, order_id).await?;
     let from = LineState::from_db(&line.status)?;
     let mid = op.path(from)?;
-    let order = repo::order_lock(tx, order_id).await?;
-    let order = order_move(tx, ctx, order, OrderState::InProgress, None).await?;
-    line = set_line_state(tx, ctx, Some(link), line, mid, Some(reason)).await?;
-    if provision(tx, ctx, order.id, line.id, op.as_str()).await? {
-        (line, _) =
-            carrier::complete(tx, ctx, Some(link), order, line, op.as_str(), LOCAL_NOTE).await?;
-    }
+    // Each step is recorded as it happens; the rows are written once, in their last state.
+    let order = order_step(tx, ctx, order, OrderState::InProgress, None).await?;
+    let line = line_step(tx, ctx, Some(link), line, mid, Some(reason)).await?;
+    let line = if provision(app, tx, order.id, line.id, op.as_str()).await? {
+        // Completing moves the line on from `mid` (so writes it) and writes the order.
+        let done = carrier::Done {
+            link: Some(link),
+            action: op.as_str(),
+            note: LOCAL_NOTE,
+            contract: Some(contract),
+        };
+        carrier::complete_with(tx, ctx, order, line, done).await?.0
+    } else {
+        repo::order_update(tx, &order).await?;
+        contracts::line_update(tx, &line).await?
+    };
     Ok(json!({ "lineId": line.id, "status": line.status, "orderId": order_id }))
 }
 
@@ -213,6 +213,20 @@ pub(crate) async fn set_line_state(
     tx: &mut TenantTx,
     ctx: &Ctx,
     link: Option<&ApprovalLink>,
+    line: Line,
+    to: LineState,
+    why: Option<&str>,
+) -> Result<Line> {
+    let line = line_step(tx, ctx, link, line, to, why).await?;
+    contracts::line_update(tx, &line).await
+}
+
+/// [`set_line_state`] without the write: the step is recorded and announced, and the caller
+/// writes the line (once, after its last step in the transaction).
+pub(crate) async fn line_step(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    link: Option<&ApprovalLink>,
     mut line: Line,
     to: LineState,
     why: Option<&str>,
@@ -230,7 +244,6 @@ pub(crate) async fn set_line_state(
         LineState::Pending | LineState::NeedsReview => line.pending_from.take(),
         _ => None,
     };
-    let line = contracts::line_update(tx, &line).await?;
     let event = Event::LineStatusChanged(payloads::line_status(
         &line,
         from.as_str(),

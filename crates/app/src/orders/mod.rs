@@ -22,9 +22,9 @@ pub use line_ops::{
 pub use new_line::{NewLine, order_new_line, release_kyc_held};
 pub use port_in::PortIn;
 
-use crate::payloads;
 use crate::record::record_event;
 use crate::{App, Ctx};
+use crate::{approvals, payloads};
 use chrono::Utc;
 use serde_json::{Value, json};
 use tsunagi_core::events::Event;
@@ -33,10 +33,11 @@ use tsunagi_core::{Error, Result};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::Page;
+use tsunagi_db::repo::approvals::ApprovalRequest;
 use tsunagi_db::repo::orders::{self as repo, Order};
 use uuid::Uuid;
 
-/// A new order row in `acknowledged` (or `held` with a reason).
+/// A new order row in `acknowledged`.
 pub(crate) async fn order_open(
     tx: &mut TenantTx,
     ctx: &Ctx,
@@ -46,27 +47,8 @@ pub(crate) async fn order_open(
     line: Option<Uuid>,
     input: Value,
 ) -> Result<Order> {
-    let o = repo::order_insert(
-        tx,
-        &Order {
-            tenant_id: ctx.principal.tenant_id.as_uuid(),
-            id: Uuid::now_v7(),
-            kind: kind.into(),
-            status: OrderState::Acknowledged.as_str().into(),
-            customer_id: customer,
-            contract_id: contract,
-            line_id: line,
-            input,
-            hold_reason: None,
-            approval_id: None,
-            failure: None,
-            version: 1,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
-            completed_at: None,
-        },
-    )
-    .await?;
+    let o = draft(ctx, Uuid::now_v7(), kind, customer, contract, line, input);
+    let o = repo::order_insert(tx, &o).await?;
     record_event(
         tx,
         ctx,
@@ -77,8 +59,101 @@ pub(crate) async fn order_open(
     Ok(o)
 }
 
+/// A new order that waits from the start for `approval` (a drafted request whose command
+/// names the order `id`): the request and the order, written `held`, in one statement; every
+/// step is recorded and announced (the request; the order acknowledged, then held), as
+/// [`approvals::request`], [`order_open`] and [`order_move`] would.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn order_open_held(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    approval: &ApprovalRequest,
+    id: Uuid,
+    kind: &str,
+    customer: Option<Uuid>,
+    contract: Option<Uuid>,
+    line: Option<Uuid>,
+    input: Value,
+) -> Result<(Order, ApprovalRequest)> {
+    let acknowledged = draft(ctx, id, kind, customer, contract, line, input);
+    let why = format!("waiting for approval {}", approval.id);
+    let mut held = acknowledged.clone();
+    held.status = OrderState::Acknowledged
+        .transition(OrderState::Held)?
+        .as_str()
+        .into();
+    held.hold_reason = Some(why.clone());
+    held.approval_id = Some(approval.id);
+    let (approval, held) =
+        tsunagi_db::repo::approvals::approval_insert_with_order(tx, approval, &held).await?;
+    approvals::requested(tx, ctx, &approval).await?;
+    record_event(
+        tx,
+        ctx,
+        AuditEntry::new("order.create", "order", id).after(&acknowledged),
+        Event::OrderAcknowledged(payloads::order(&acknowledged)),
+    )
+    .await?;
+    record_event(
+        tx,
+        ctx,
+        step_entry(id, OrderState::Acknowledged, &held.status, Some(&why)),
+        Event::OrderHeld(payloads::order(&held)),
+    )
+    .await?;
+    Ok((held, approval))
+}
+
+fn draft(
+    ctx: &Ctx,
+    id: Uuid,
+    kind: &str,
+    customer: Option<Uuid>,
+    contract: Option<Uuid>,
+    line: Option<Uuid>,
+    input: Value,
+) -> Order {
+    Order {
+        tenant_id: ctx.principal.tenant_id.as_uuid(),
+        id,
+        kind: kind.into(),
+        status: OrderState::Acknowledged.as_str().into(),
+        customer_id: customer,
+        contract_id: contract,
+        line_id: line,
+        input,
+        hold_reason: None,
+        approval_id: None,
+        failure: None,
+        version: 1,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+        completed_at: None,
+    }
+}
+
+/// The audit entry of an order's step.
+fn step_entry(id: Uuid, from: OrderState, to: &str, note: Option<&str>) -> AuditEntry {
+    AuditEntry::new("order.status_change", "order", id)
+        .before(json!({ "status": from.as_str() }))
+        .after(json!({ "status": to, "note": note }))
+}
+
 /// Moves an order along its machine and records it; `order.completed` etc. go to the outbox.
 pub(crate) async fn order_move(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    o: Order,
+    to: OrderState,
+    note: Option<&str>,
+) -> Result<Order> {
+    let o = order_step(tx, ctx, o, to, note).await?;
+    repo::order_update(tx, &o).await
+}
+
+/// [`order_move`] without the write: the step is recorded and announced, and the caller
+/// writes the order (once, after its last step in the transaction).
+pub(crate) async fn order_step(
     tx: &mut TenantTx,
     ctx: &Ctx,
     mut o: Order,
@@ -92,7 +167,6 @@ pub(crate) async fn order_move(
         OrderState::Failed | OrderState::Cancelled => o.failure = note.map(str::to_owned),
         _ => o.hold_reason = None,
     }
-    let o = repo::order_update(tx, &o).await?;
     let p = payloads::order(&o);
     let event = match to {
         OrderState::Acknowledged => Event::OrderAcknowledged(p),
@@ -102,10 +176,7 @@ pub(crate) async fn order_move(
         OrderState::Failed => Event::OrderFailed(p),
         OrderState::Cancelled => Event::OrderCancelled(p),
     };
-    let entry = AuditEntry::new("order.status_change", "order", o.id)
-        .before(json!({ "status": from.as_str() }))
-        .after(json!({ "status": o.status, "note": note }));
-    record_event(tx, ctx, entry, event).await?;
+    record_event(tx, ctx, step_entry(o.id, from, &o.status, note), event).await?;
     Ok(o)
 }
 
@@ -168,41 +239,41 @@ pub async fn order_list(
 /// Queues the carrier step: for the carrier workers when the tenant's carrier is connected,
 /// for a person (or the carrier's callback) when it is set but switched off; with no
 /// carrier set, when the tenant says so, it completes at once (else a person answers it).
-/// Returns whether it completed.
+/// Returns whether it completed. One statement: the tenant's carrier switch and settings come
+/// from the settings cache.
 pub(crate) async fn provision(
+    app: &App,
     tx: &mut TenantTx,
-    ctx: &Ctx,
     order: Uuid,
     line: Uuid,
     action: &str,
 ) -> Result<bool> {
-    provision_with(tx, ctx, order, line, action, &serde_json::Value::Null).await
+    provision_with(app, tx, order, line, action, &serde_json::Value::Null).await
 }
 
 /// [`provision`], with what the command needs beyond the line (`params`).
 pub(crate) async fn provision_with(
+    app: &App,
     tx: &mut TenantTx,
-    ctx: &Ctx,
     order: Uuid,
     line: Uuid,
     action: &str,
     params: &serde_json::Value,
 ) -> Result<bool> {
-    let carrier = tsunagi_db::repo::carrier::carrier_enabled(tx).await?;
-    let job = repo::job_insert(tx, order, line, action, carrier == Some(true)).await?;
+    let t = app.settings.of(tx).await?;
+    // A carrier is set (even switched off): its word settles the step, never a local one.
+    let local = t.carrier_enabled.is_none() && t.settings.complete_provisioning_locally;
+    let job = repo::job_insert(
+        tx,
+        order,
+        line,
+        action,
+        t.carrier_enabled == Some(true),
+        local,
+    )
+    .await?;
     if !params.is_null() {
         tsunagi_db::repo::carrier::job_params(tx, job.id, params).await?;
-    }
-    // A carrier is set (even switched off): its word settles the step, never a local one.
-    if carrier.is_some() {
-        return Ok(job.status == "done");
-    }
-    let local = crate::tenants::effective_settings(tx, ctx.principal.tenant_id)
-        .await?
-        .complete_provisioning_locally;
-    if local && job.status == "queued" {
-        repo::job_complete(tx, job.id, "local").await?;
-        return Ok(true);
     }
     Ok(job.status == "done")
 }

@@ -108,7 +108,7 @@ pub async fn order_new_line(app: &App, ctx: &Ctx, mut input: NewLine) -> Result<
         );
         order_move(&mut tx, ctx, order, OrderState::Held, Some(&why)).await?
     } else {
-        execute(&mut tx, ctx, order, &input).await?
+        execute(app, &mut tx, ctx, order, &input).await?
     };
     tx.commit().await?;
     Ok(order)
@@ -139,7 +139,13 @@ pub(crate) async fn check_options(
 }
 
 /// Assigns the resources, creates contract and line, provisions.
-async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) -> Result<Order> {
+async fn execute(
+    app: &App,
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    order: Order,
+    input: &NewLine,
+) -> Result<Order> {
     let order = order_move(tx, ctx, order, OrderState::InProgress, None).await?;
     let number = match &input.port_in {
         Some(p) => {
@@ -279,7 +285,7 @@ async fn execute(tx: &mut TenantTx, ctx: &Ctx, order: Order, input: &NewLine) ->
         ),
         None => ("activate", serde_json::Value::Null),
     };
-    if provision_with(tx, ctx, order.id, line.id, action, &params).await? {
+    if provision_with(app, tx, order.id, line.id, action, &params).await? {
         let (_, order) =
             super::carrier::complete(tx, ctx, None, order, line, action, LOCAL_NOTE).await?;
         return Ok(order);
@@ -324,14 +330,19 @@ async fn pool_number(tx: &mut TenantTx, msisdn: Option<&str>) -> Result<inventor
 /// After KYC is verified: carries out the customer's new-line orders held for it. An order
 /// that can no longer be fulfilled (its number was taken meanwhile) fails with the reason;
 /// the others go ahead.
-pub async fn release_kyc_held(tx: &mut TenantTx, ctx: &Ctx, customer: Uuid) -> Result<usize> {
+pub async fn release_kyc_held(
+    app: &App,
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    customer: Uuid,
+) -> Result<usize> {
     let held = repo::orders_held_for_kyc(tx, customer).await?;
     let mut done = 0;
     for o in held {
         let input: NewLine = serde_json::from_value(o.input.clone())
             .map_err(|e| Error::internal(format!("stored order input: {e}")))?;
         tx.savepoint().await?;
-        match execute(tx, ctx, o.clone(), &input).await {
+        match execute(app, tx, ctx, o.clone(), &input).await {
             Ok(_) => {
                 tx.release_savepoint().await?;
                 done += 1;

@@ -58,7 +58,7 @@ pub async fn line_review_request(
         to: to.as_str().to_owned(),
         reason: reason.trim().to_owned(),
     };
-    let a = approvals::request(&mut tx, ctx, "line", line.id, summary, &cmd).await?;
+    let a = approvals::request(app, &mut tx, ctx, "line", line.id, summary, &cmd).await?;
     tx.commit().await?;
     Ok(a)
 }

@@ -93,6 +93,7 @@ pub async fn activate(
         v.plugin_name, v.version
     );
     let a = approvals::request(
+        app,
         &mut tx,
         ctx,
         "plugin_hook",

@@ -55,6 +55,50 @@ pub async fn approval_insert(tx: &mut TenantTx, a: &ApprovalRequest) -> Result<A
     }))
 }
 
+/// An approval request and the held order it decides (which names it), written together in
+/// one statement.
+pub async fn approval_insert_with_order(
+    tx: &mut TenantTx,
+    a: &ApprovalRequest,
+    o: &super::orders::Order,
+) -> Result<(ApprovalRequest, super::orders::Order)> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "WITH o AS (INSERT INTO orders (tenant_id, id, kind, status, customer_id, contract_id, line_id, input, \
+           hold_reason, approval_id) VALUES ($1,$11,$12,$13,$14,$15,$16,$17,$18,$2) RETURNING to_jsonb(orders.*) AS j) \
+         INSERT INTO approval_requests (tenant_id, id, action, target_type, target_id, command, summary, requested_by, \
+         requested_by_label, expires_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) RETURNING *, (SELECT j FROM o) AS order_row",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(a.id)
+    .bind(&a.action)
+    .bind(&a.target_type)
+    .bind(&a.target_id)
+    .bind(&a.command)
+    .bind(&a.summary)
+    .bind(&a.requested_by)
+    .bind(&a.requested_by_label)
+    .bind(a.expires_at)
+    .bind(o.id)
+    .bind(&o.kind)
+    .bind(&o.status)
+    .bind(o.customer_id)
+    .bind(o.contract_id)
+    .bind(o.line_id)
+    .bind(&o.input)
+    .bind(&o.hold_reason)
+    .fetch_one(tx.conn())
+    .await
+    .map_err(on_constraint("approval_requests_one_open", || {
+        Error::conflict("an approval request for this action on this object is already pending")
+    }))?;
+    let order: Value = row.try_get("order_row")?;
+    Ok((
+        ApprovalRequest::from_row(&row)?,
+        serde_json::from_value(order)?,
+    ))
+}
+
 pub async fn approval_get(tx: &mut TenantTx, id: Uuid) -> Result<ApprovalRequest> {
     let a = sqlx::query_as("SELECT * FROM approval_requests WHERE id = $1")
         .bind(id)

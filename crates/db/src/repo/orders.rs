@@ -9,7 +9,7 @@ use sqlx::FromRow;
 use tsunagi_core::Result;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, FromRow, Serialize)]
+#[derive(Debug, Clone, FromRow, Serialize, serde::Deserialize)]
 pub struct Order {
     pub tenant_id: Uuid,
     pub id: Uuid,
@@ -146,18 +146,31 @@ pub async fn orders_held_for_kyc(tx: &mut TenantTx, customer: Uuid) -> Result<Ve
 /// Queues a carrier step; the key makes a retried enqueue (or a retried carrier call) a
 /// no-op. `to_worker`: a carrier worker takes it at once (the tenant's carrier is
 /// connected); otherwise it waits for a person (or completes locally).
+/// Queues the step `action` of `order` (once: the order and action are its idempotency key),
+/// for the carrier workers when `to_worker`. With `done_locally` the step is completed at once
+/// by `local` (a new job, or a queued one), as `job_complete` would, in the same statement.
 pub async fn job_insert(
     tx: &mut TenantTx,
     order: Uuid,
     line: Uuid,
     action: &str,
     to_worker: bool,
+    done_locally: bool,
 ) -> Result<ProvisioningJob> {
     let key = format!("{order}:{action}");
     Ok(sqlx::query_as(
-        "INSERT INTO provisioning_jobs (tenant_id, id, order_id, line_id, action, idempotency_key, next_attempt_at, waiting_for) \
-         VALUES ($1,$2,$3,$4,$5,$6, CASE WHEN $7 THEN now() END, CASE WHEN $7 THEN 'send' END) \
-         ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET updated_at = now() RETURNING *",
+        "INSERT INTO provisioning_jobs (tenant_id, id, order_id, line_id, action, idempotency_key, next_attempt_at, \
+           waiting_for, status, completed_by, attempts) \
+         VALUES ($1,$2,$3,$4,$5,$6, CASE WHEN $7 AND NOT $8 THEN now() END, CASE WHEN $7 AND NOT $8 THEN 'send' END, \
+           CASE WHEN $8 THEN 'done' ELSE 'queued' END, CASE WHEN $8 THEN 'local' END, CASE WHEN $8 THEN 1 ELSE 0 END) \
+         ON CONFLICT (tenant_id, idempotency_key) DO UPDATE SET updated_at = now(), \
+           status = CASE WHEN $8 AND provisioning_jobs.status = 'queued' THEN 'done' ELSE provisioning_jobs.status END, \
+           completed_by = CASE WHEN $8 AND provisioning_jobs.status = 'queued' THEN 'local' ELSE provisioning_jobs.completed_by END, \
+           attempts = provisioning_jobs.attempts + CASE WHEN $8 AND provisioning_jobs.status = 'queued' THEN 1 ELSE 0 END, \
+           next_attempt_at = CASE WHEN $8 AND provisioning_jobs.status = 'queued' THEN NULL ELSE provisioning_jobs.next_attempt_at END, \
+           waiting_for = CASE WHEN $8 AND provisioning_jobs.status = 'queued' THEN NULL ELSE provisioning_jobs.waiting_for END, \
+           lease_until = CASE WHEN $8 AND provisioning_jobs.status = 'queued' THEN NULL ELSE provisioning_jobs.lease_until END \
+         RETURNING *",
     )
     .bind(tx.tenant_id().as_uuid())
     .bind(Uuid::now_v7())
@@ -166,8 +179,35 @@ pub async fn job_insert(
     .bind(action)
     .bind(key)
     .bind(to_worker)
+    .bind(done_locally)
     .fetch_one(tx.conn())
     .await?)
+}
+
+/// A line, one of its orders and the line's contract, locked together in one statement (in
+/// that order), for a carrier step that may move all three.
+pub async fn step_lock(
+    tx: &mut TenantTx,
+    line: Uuid,
+    order: Uuid,
+) -> Result<(super::contracts::Line, Order, super::contracts::Contract)> {
+    let row: Option<(Value, Value, Value)> = sqlx::query_as(
+        "SELECT to_jsonb(l), to_jsonb(o), to_jsonb(c) FROM lines l \
+         JOIN orders o ON o.tenant_id = l.tenant_id AND o.id = $3 \
+         JOIN contracts c ON c.tenant_id = l.tenant_id AND c.id = l.contract_id \
+         WHERE l.tenant_id = $1 AND l.id = $2 FOR UPDATE OF l, o, c",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(line)
+    .bind(order)
+    .fetch_optional(tx.conn())
+    .await?;
+    let (l, o, c) = ok_or_not_found(row, "line or order")?;
+    Ok((
+        serde_json::from_value(l)?,
+        serde_json::from_value(o)?,
+        serde_json::from_value(c)?,
+    ))
 }
 
 pub async fn job_complete(tx: &mut TenantTx, id: Uuid, by: &str) -> Result<()> {

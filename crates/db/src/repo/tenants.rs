@@ -227,7 +227,10 @@ pub async fn effective_settings(
     tx: &mut TenantTx,
     id: TenantId,
 ) -> Result<tsunagi_core::tenant::TenantSettings> {
-    let chain = tenant_settings_chain(tx, id).await?;
+    resolve(tenant_settings_chain(tx, id).await?)
+}
+
+fn resolve(chain: Vec<Value>) -> Result<tsunagi_core::tenant::TenantSettings> {
     if chain.is_empty() {
         return Err(tsunagi_core::Error::not_found("tenant"));
     }
@@ -236,6 +239,22 @@ pub async fn effective_settings(
         .map(|v| serde_json::from_value(v).unwrap_or_default())
         .collect();
     Ok(tsunagi_core::tenant::resolve_settings(&chain))
+}
+
+/// The transaction tenant's settings in force and whether a carrier is set and switched on
+/// (None: no carrier set), in one statement.
+pub async fn settings_and_carrier(
+    tx: &mut TenantTx,
+) -> Result<(tsunagi_core::tenant::TenantSettings, Option<bool>)> {
+    let rows: Vec<(Value, Option<bool>)> = sqlx::query_as(
+        "SELECT s.settings, c.enabled FROM tenant_settings_chain($1) s \
+         LEFT JOIN tenant_carriers c ON c.tenant_id = $1 ORDER BY s.depth",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .fetch_all(tx.conn())
+    .await?;
+    let carrier = rows.first().and_then(|r| r.1);
+    Ok((resolve(rows.into_iter().map(|r| r.0).collect())?, carrier))
 }
 
 /// Stored overrides of the tenant and its ancestors, nearest first.
