@@ -33,5 +33,6 @@ mod policies;
 mod ratelimit;
 mod rls;
 mod schema;
+mod search_japanese;
 mod subscriptions;
 mod tenants;

@@ -13,6 +13,11 @@ const SearchQuery = graphql(`
   }
 `);
 
+/** The server's rule: three characters, or two when not plain ASCII (a Japanese surname). */
+function searchable(q: string): boolean {
+  return [...q].length >= (/^[\x00-\x7f]*$/.test(q) ? 3 : 2);
+}
+
 export function SearchBox() {
   const { t } = useTranslation();
   const navigate = useNavigate();
@@ -23,8 +28,8 @@ export function SearchBox() {
     const h = window.setTimeout(() => setQ(text.trim()), 200);
     return () => window.clearTimeout(h);
   }, [text]);
-  const [{ data }] = useQuery({ query: SearchQuery, variables: { q }, pause: q.length < 3 });
-  const hits = q.length >= 3 ? (data?.search ?? []) : [];
+  const [{ data }] = useQuery({ query: SearchQuery, variables: { q }, pause: !searchable(q) });
+  const hits = searchable(q) ? (data?.search ?? []) : [];
   const open = (i: number) => {
     const h = hits[i];
     const to = h?.kind === 'line' ? `/lines/${h.id}` : h?.kind === 'customer' ? `/customers/${h.id}` : null;
@@ -54,7 +59,7 @@ export function SearchBox() {
         aria-expanded={hits.length > 0}
         aria-controls="search-results"
       />
-      {q.length >= 3 && text && (
+      {searchable(q) && text && (
         <Paper withBorder shadow="md" p={4} style={{ position: 'absolute', top: 40, left: 0, right: 0, zIndex: 300 }}>
           <Stack gap={2} id="search-results" role="listbox" aria-label={t('search.label')}>
             {hits.length === 0 && <Text size="sm" p="xs">{t('search.none', { q })}</Text>}

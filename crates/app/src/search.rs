@@ -10,16 +10,25 @@ use tsunagi_db::repo::search::{self as repo, Hit};
 pub async fn search(app: &App, ctx: &Ctx, query: &str, limit: i64) -> Result<Vec<Hit>> {
     app.authz.check(&ctx.principal, "search", "read").await?;
     let q = query.trim();
-    if q.chars().count() < 3 {
-        return Err(Error::invalid("query", "must have at least 3 characters"));
+    // Two characters are a Japanese surname ("佐藤"); in Latin letters or digits, too many hits.
+    let min = if q.is_ascii() { 3 } else { 2 };
+    if q.chars().count() < min {
+        return Err(Error::invalid(
+            "query",
+            "must have at least 3 characters (2 in Japanese)",
+        ));
     }
     let digits = Msisdn::search_digits(q).filter(|d| d.len() >= 3);
     let unmask = crate::inventory::can_unmask(app, ctx).await?;
     let mut tx = app.tx(ctx).await?;
     // A national number ("090-…") is also searched in international form, for numbers only.
-    let cc = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id)
+    let cc = app
+        .settings
+        .of(&mut tx)
         .await?
-        .country_calling_code;
+        .settings
+        .country_calling_code
+        .clone();
     let phone = digits.as_ref().map(|d| match d.strip_prefix('0') {
         Some(national) if !q.starts_with('+') && !d.starts_with("00") && national.len() >= 6 => {
             format!("{cc}{national}")

@@ -1,5 +1,6 @@
-//! One search box over customers, lines, SIMs and devices: names and e-mails by prefix of a
-//! word, numbers and identifiers by digits (partial where it makes sense).
+//! One search box over customers, lines, SIMs and devices: names and e-mails anywhere (from
+//! the start for one or two Japanese characters; folded by `search_fold`, migrations/0017),
+//! numbers and identifiers by digits (partial where it makes sense).
 
 use crate::TenantTx;
 use serde::Serialize;
@@ -20,7 +21,8 @@ pub struct Hit {
     pub matched: String,
 }
 
-/// `text` matches names and e-mails (case-insensitive, anywhere); `phone` (the input's
+/// `text` matches names and e-mails as typed, folded in the database (case, width, katakana
+/// and hiragana; anywhere, or from the start when one or two characters); `phone` (the input's
 /// digits in international form) matches MSISDNs and phones from the start, `digits` (as
 /// typed) matches MSISDNs from the end and ICCID, IMSI and IMEI from the start or the end.
 pub async fn search(
@@ -30,19 +32,11 @@ pub async fn search(
     phone: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Hit>> {
-    let like = format!(
-        "%{}%",
-        text.to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_")
-    );
-
     // Digits alone are not a name: they search numbers and identifiers only.
     let text = (!text
         .chars()
         .all(|c| c.is_ascii_digit() || " +-().".contains(c)))
-    .then_some(like);
+    .then_some(text);
     Ok(
         sqlx::query_as("SELECT * FROM ledger_search($1, $2, $3, $4::integer)")
             .bind(text)
