@@ -159,7 +159,11 @@ fn main() -> anyhow::Result<()> {
     let n: i64 = std::env::var("BENCH_JOBS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3000);
+        .unwrap_or(if tsunagi_tests::load::quick() {
+            300
+        } else {
+            3000
+        });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -197,7 +197,14 @@ fn main() -> anyhow::Result<()> {
     }
     let d = phase();
     let rates: Vec<f64> = std::env::var("BENCH_RATES")
-        .unwrap_or_else(|_| "1000,2500,5000".into())
+        .unwrap_or_else(|_| {
+            if tsunagi_tests::load::quick() {
+                "5000"
+            } else {
+                "1000,2500,5000"
+            }
+            .into()
+        })
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();

@@ -35,16 +35,19 @@ fn main() -> anyhow::Result<()> {
         let env = TestEnv::start_with(&[("TSUNAGI_RATE_LIMIT__ENABLED", "false"), ("TSUNAGI_TELEMETRY__LOG_LEVEL", "error"), ("TSUNAGI_DATABASE__MAX_CONNECTIONS", "16")]).await?;
         let s = env.seed().await?;
         bulk_seed(&env).await?;
+        let per_tenant = tsunagi_tests::scale::lines_per_tenant() as u64;
         let idx: i32 = sqlx::query_scalar("SELECT idx FROM bench_tenants b JOIN tenants t ON t.id = b.id WHERE t.slug = 'sakura-mobile'").fetch_one(&env.admin).await?;
         let support = s.as_role("sakura-mobile", "support").await;
         let approver = s.as_role("sakura-mobile", "approver").await;
         let d = phase();
         let rate = 100.0;
         let q = "query($q: String!) { search(query: $q) { kind id label } }";
-        let kinds: [(&str, QueryGen); 3] = [
-            ("MSISDN lookup", Arc::new(move |i| format!("+8170{idx:02}{:06}", 1 + (i * 7919) % 50000))),
-            ("ICCID lookup", Arc::new(move |i| format!("898120{idx:02}{:011}", 1 + (i * 7919) % 50000))),
-            ("name prefix search", Arc::new(|i| ["sato", "tanaka", "yamamoto", "kobayashi", "watanabe"][(i % 5) as usize].to_owned())),
+        let kinds: [(&str, QueryGen); 5] = [
+            ("MSISDN lookup", Arc::new(move |i| format!("+8170{idx:02}{:06}", 1 + (i * 7919) % per_tenant))),
+            ("ICCID lookup", Arc::new(move |i| format!("898120{idx:02}{:011}", 1 + (i * 7919) % per_tenant))),
+            ("name search, Latin letters", Arc::new(|i| ["sato", "tanaka", "yamamoto", "kobayashi", "watanabe"][(i % 5) as usize].to_owned())),
+            ("name search, two kanji", Arc::new(|i| ["佐藤", "田中", "山本", "小林", "渡辺"][(i % 5) as usize].to_owned())),
+            ("name search, kana reading", Arc::new(|i| ["さとう", "たなか", "やまもと", "こばやし", "わたなべ"][(i % 5) as usize].to_owned())),
         ];
         for (label, make) in kinds {
             support.ok(q, json!({ "q": make(0) })).await;

@@ -39,10 +39,7 @@ fn persisted_dir() -> anyhow::Result<(std::path::PathBuf, String)> {
 }
 
 fn secs() -> u64 {
-    std::env::var("BENCH_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(10)
+    tsunagi_tests::load::phase().as_secs()
 }
 
 fn pgbench(admin_base: &str) -> anyhow::Result<f64> {

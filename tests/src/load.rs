@@ -80,12 +80,18 @@ pub fn quantile(sorted: &[Duration], p: f64) -> Duration {
         .unwrap_or_default()
 }
 
-/// BENCH_SECS (default 10): the length of each measured phase.
+/// BENCH_SECS (default 10, 2 under `--quick`): the length of each measured phase.
 pub fn phase() -> Duration {
     Duration::from_secs(
         std::env::var("BENCH_SECS")
             .ok()
             .and_then(|s| s.parse().ok())
-            .unwrap_or(10),
+            .unwrap_or(if quick() { 2 } else { 10 }),
     )
+}
+
+/// `BENCH_QUICK=1` (`cargo xtask bench --quick`): every scenario for a few seconds on a tenth
+/// of the data, to check a change — not figures to record (docs/benchmarks.md, "Quick mode").
+pub fn quick() -> bool {
+    std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1")
 }

@@ -5,7 +5,8 @@
 //!   API and the console on 127.0.0.1:8080)
 //! - `test`      services, the console built, then every test of the workspace (the
 //!   browser suite included)
-//! - `bench`     services, then the benchmarks (criterion and HTTP scenarios)
+//! - `bench`     services, then the benchmarks (criterion and HTTP scenarios); `--quick`
+//!   runs every scenario for a few seconds on a tenth of the data (a check, not figures)
 //! - `plugins`   build the guest plugins (examples and test guests) for wasm32-wasip2
 //! - `schema`    write graphql/schema.graphql from the code
 //! - `console`   install the web console's packages and build it (console/dist)
@@ -158,10 +159,23 @@ fn run_counting(cmd: &mut Command) -> Result<(), String> {
 fn bench(extra: &[String]) -> Result<(), String> {
     let s = services::ensure()?;
     plugins::build()?;
+    let quick = extra.iter().any(|a| a == "--quick");
+    let mut args: Vec<String> = extra.iter().filter(|a| *a != "--quick").cloned().collect();
     let mut cmd = cargo();
-    cmd.current_dir(root())
-        .args(["bench", "--workspace"])
-        .args(extra);
+    cmd.current_dir(root()).args(["bench", "--workspace"]);
+    if quick {
+        // Scenarios read BENCH_QUICK (tests/src/load.rs); criterion takes its own flags.
+        cmd.env("BENCH_QUICK", "1");
+        if !args.iter().any(|a| a == "--") {
+            args.push("--".into());
+        }
+        args.extend(
+            ["--warm-up-time", "1", "--measurement-time", "2"]
+                .into_iter()
+                .map(String::from),
+        );
+    }
+    cmd.args(&args);
     s.apply_test_env(&mut cmd);
     run(&mut cmd)
 }

@@ -77,10 +77,19 @@ fn percentiles(
     (lat[n / 2], lat[n * 99 / 100])
 }
 
+/// `BENCH_QUICK=1` (`cargo xtask bench --quick`, tests/src/load.rs): a tenth of every count.
+fn scale(n: u32) -> u32 {
+    if std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1") {
+        n / 10
+    } else {
+        n
+    }
+}
+
 fn main() {
     let mut c = Criterion::default()
-        .configure_from_args()
-        .measurement_time(Duration::from_secs(5));
+        .measurement_time(Duration::from_secs(5))
+        .configure_from_args();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -143,13 +152,13 @@ fn main() {
     g.finish();
     c.final_summary();
 
-    let (p50, p99) = percentiles(&rt, &host, &vd, &m, 20_000);
+    let (p50, p99) = percentiles(&rt, &host, &vd, &m, scale(20_000) as usize);
     println!(
         "volume-discount plugin, warm cache, fresh instance per call: p50 {:.1} µs, p99 {:.1} µs",
         p50.as_secs_f64() * 1e6,
         p99.as_secs_f64() * 1e6
     );
-    let (n50, n99) = percentiles(&rt, &host, &noop, &noop_m, 20_000);
+    let (n50, n99) = percentiles(&rt, &host, &noop, &noop_m, scale(20_000) as usize);
     println!(
         "noop plugin (sandbox overhead): p50 {:.1} µs, p99 {:.1} µs",
         n50.as_secs_f64() * 1e6,
@@ -184,7 +193,10 @@ fn main() {
         bytes.len() as f64 / 1e6,
         t.elapsed().as_secs_f64()
     );
-    for (lang, p, fresh_n) in [("Rust", &vd, 20_000), ("JavaScript", &js, 2_000)] {
+    for (lang, p, fresh_n) in [
+        ("Rust", &vd, scale(20_000)),
+        ("JavaScript", &js, scale(2_000)),
+    ] {
         side_by_side(&rt, &host, lang, p, fresh_n);
     }
 }
@@ -195,15 +207,16 @@ fn side_by_side(
     host: &Host,
     lang: &str,
     p: &Arc<Plugin>,
-    fresh_n: usize,
+    fresh_n: u32,
 ) {
     let m = Manifest::default();
-    let (f50, f99) = percentiles(rt, host, p, &m, fresh_n);
+    let (f50, f99) = percentiles(rt, host, p, &m, fresh_n as usize);
     let inp = input();
-    let (mut lat, mut peak) = (Vec::with_capacity(20_000), 0);
+    let calls = scale(20_000);
+    let (mut lat, mut peak) = (Vec::with_capacity(calls as usize), 0);
     rt.block_on(async {
         let mut s = host.session(p, &m).await;
-        for _ in 0..20_000 {
+        for _ in 0..calls {
             let t = Instant::now();
             let o = s.price(inp.clone()).await;
             lat.push(t.elapsed());
@@ -216,13 +229,14 @@ fn side_by_side(
     let us = |d: Duration| d.as_secs_f64() * 1e6;
     println!(
         "{lang}: fresh instance per call p50 {:.1} µs, p99 {:.1} µs ({fresh_n} calls); \
-         in a session p50 {:.1} µs, p99 {:.1} µs (20,000 calls); instance memory {:.1} MiB",
+         in a session p50 {:.1} µs, p99 {:.1} µs ({calls} calls); instance memory {:.1} MiB",
         us(f50),
         us(f99),
-        us(lat[10_000]),
-        us(lat[19_800]),
+        us(lat[lat.len() / 2]),
+        us(lat[lat.len() * 99 / 100]),
         peak as f64 / (1 << 20) as f64
     );
+    let n = scale(100_000);
     let t = Instant::now();
     rt.block_on(async {
         let mut tasks = Vec::new();
@@ -231,7 +245,7 @@ fn side_by_side(
             tasks.push(tokio::spawn(async move {
                 let m = Manifest::default();
                 let mut i = w;
-                while i < 100_000 {
+                while i < n {
                     let mut s = h.session(&p, &m).await;
                     for _ in 0..1_000 {
                         let mut x = inp.clone();
@@ -248,9 +262,9 @@ fn side_by_side(
     });
     let all = t.elapsed();
     println!(
-        "{lang}: 100,000 contracts in sessions of 1,000 by 2 tasks: {:.2} s ({:.0} contracts/s)",
+        "{lang}: {n} contracts in sessions of 1,000 by 2 tasks: {:.2} s ({:.0} contracts/s)",
         all.as_secs_f64(),
-        100_000.0 / all.as_secs_f64()
+        f64::from(n) / all.as_secs_f64()
     );
 }
 
@@ -262,6 +276,7 @@ fn volume(
     inp: &PricingInput,
     workers: u32,
 ) {
+    let n = scale(100_000);
     let t = Instant::now();
     rt.block_on(async {
         let mut tasks = Vec::new();
@@ -270,7 +285,7 @@ fn volume(
             tasks.push(tokio::spawn(async move {
                 let m = Manifest::default();
                 let mut i = w;
-                while i < 100_000 {
+                while i < n {
                     let mut x = inp.clone();
                     x.contract.line_count = 5 + i % 60;
                     assert!(h.price(&p, &m, x).await.result.is_ok());
@@ -284,9 +299,9 @@ fn volume(
     });
     let all = t.elapsed();
     println!(
-        "100,000 contracts priced through the plugin by {workers} task(s): {:.2} s ({:.0} contracts/s)",
+        "{n} contracts priced through the plugin by {workers} task(s): {:.2} s ({:.0} contracts/s)",
         all.as_secs_f64(),
-        100_000.0 / all.as_secs_f64()
+        f64::from(n) / all.as_secs_f64()
     );
 }
 
@@ -298,11 +313,12 @@ fn leak_check(
     noop_m: &Manifest,
     inp: &PricingInput,
 ) {
+    let (n, step) = (scale(100_000), scale(20_000));
     let mut samples = Vec::new();
     rt.block_on(async {
-        for i in 0..100_000u32 {
+        for i in 0..n {
             assert!(host.price(noop, noop_m, inp.clone()).await.result.is_ok());
-            if i % 20_000 == 0 || i == 99_999 {
+            if i % step == 0 || i == n - 1 {
                 samples.push((i + 1, rss_kib()));
             }
         }
@@ -312,7 +328,7 @@ fn leak_check(
         .map(|(i, k)| format!("{i}: {:.1} MiB", *k as f64 / 1024.0))
         .collect();
     println!(
-        "resident memory over 100,000 instantiate/drop cycles: {}",
+        "resident memory over {n} instantiate/drop cycles: {}",
         line.join(", ")
     );
 }
