@@ -5,7 +5,8 @@
 //! 1. search at a fixed arrival rate: an MSISDN lookup, an ICCID lookup and a name prefix
 //!    search — p50/p99 each (target p99 < 20 ms);
 //! 2. suspend/resume orders end to end, approval included (request by support, approval by
-//!    the approver): orders per second, and SQL statements per order.
+//!    the approver), 2,000 lines by 16 clients: orders per second, SQL statements per order,
+//!    against pgbench's TPC-B-like write rate on the same server in the same run.
 //!
 //! Run: `cargo xtask bench --bench ledger` (BENCH_SECS lengthens each phase).
 
@@ -59,7 +60,10 @@ fn main() -> anyhow::Result<()> {
             .await;
             println!("{}", r.line(&format!("search, {label}"), rate));
         }
-        orders(&support, &approver, &env, idx).await
+        let secs = d.as_secs().max(5);
+        let tpcb = tsunagi_tests::load::pgbench(&tsunagi_tests::admin_base_url(), &[], secs).await?;
+        println!("== ceiling: pgbench TPC-B-like write transactions (16 clients, {secs} s): {tpcb:.0} tps");
+        orders(&support, &approver, &env, tpcb).await
     })
 }
 
@@ -68,12 +72,14 @@ async fn orders(
     support: &Client,
     approver: &Client,
     env: &TestEnv,
-    _idx: i32,
+    tpcb: f64,
 ) -> anyhow::Result<()> {
-    let lines: Vec<String> = sqlx::query_scalar("SELECT l.id::text FROM lines l JOIN tenants t ON t.id = l.tenant_id WHERE t.slug = 'sakura-mobile' ORDER BY l.id LIMIT 400")
+    let n: i64 = if tsunagi_tests::load::quick() { 400 } else { 2_000 };
+    let lines: Vec<String> = sqlx::query_scalar("SELECT l.id::text FROM lines l JOIN tenants t ON t.id = l.tenant_id WHERE t.slug = 'sakura-mobile' ORDER BY l.id LIMIT $1")
+        .bind(n)
         .fetch_all(&env.admin)
         .await?;
-    let workers = 8;
+    let workers = 16;
     for (op, m) in [("suspend", "lineSuspend"), ("resume", "lineResume")] {
         let t = Instant::now();
         let mut tasks = Vec::new();
@@ -105,10 +111,12 @@ async fn orders(
             statements += s;
         }
         let secs = t.elapsed().as_secs_f64();
+        let rate = done as f64 / secs;
         println!(
-            "{op} orders end to end (request + approval, {workers} concurrent): {done} in {secs:.1} s = {:.0} orders/s, {:.1} SQL statements per order",
-            done as f64 / secs,
-            statements as f64 / done.max(1) as f64
+            "{op} orders end to end (request + approval, {workers} concurrent): {done} in {secs:.1} s = {rate:.0} orders/s, {:.1} SQL statements per order; \
+             two committed transactions per order = {:.2} of pgbench's write rate",
+            statements as f64 / done.max(1) as f64,
+            2.0 * rate / tpcb
         );
     }
     Ok(())

@@ -38,57 +38,6 @@ fn persisted_dir() -> anyhow::Result<(std::path::PathBuf, String)> {
     Ok((dir, body))
 }
 
-fn secs() -> u64 {
-    tsunagi_tests::load::phase().as_secs()
-}
-
-fn pgbench(admin_base: &str) -> anyhow::Result<f64> {
-    let url = admin_base
-        .rsplit_once('/')
-        .map(|(b, _)| format!("{b}/tsunagi_pgbench"))
-        .unwrap_or_default();
-    let base_db = admin_base.to_owned();
-    let rt = tokio::runtime::Runtime::new()?;
-    rt.block_on(async {
-        let pool = sqlx::PgPool::connect(&base_db).await?;
-        sqlx::query("DROP DATABASE IF EXISTS tsunagi_pgbench WITH (FORCE)")
-            .execute(&pool)
-            .await?;
-        sqlx::query("CREATE DATABASE tsunagi_pgbench")
-            .execute(&pool)
-            .await?;
-        anyhow::Ok(())
-    })?;
-    let init = std::process::Command::new("pgbench")
-        .args(["-i", "-s", "10", "-q", &url])
-        .output()?;
-    anyhow::ensure!(
-        init.status.success(),
-        "pgbench -i failed: {}",
-        String::from_utf8_lossy(&init.stderr)
-    );
-    let run = std::process::Command::new("pgbench")
-        .args([
-            "-S",
-            "-n",
-            "-c",
-            "16",
-            "-j",
-            "2",
-            "-T",
-            &secs().to_string(),
-            &url,
-        ])
-        .output()?;
-    let out = String::from_utf8_lossy(&run.stdout);
-    let tps = out
-        .lines()
-        .find(|l| l.starts_with("tps ="))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|v| v.parse::<f64>().ok())
-        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench output: {out}"))?;
-    Ok(tps)
-}
 
 async fn sign_in(env: &TestEnv) -> anyhow::Result<String> {
     env.seed().await?;
@@ -155,14 +104,13 @@ fn main() -> anyhow::Result<()> {
     }
     let d = phase();
     let admin_base = tsunagi_tests::admin_base_url();
-    println!("== pgbench -S (select-only, 16 clients, {} s)", d.as_secs());
-    let pg = pgbench(&admin_base)?;
-    println!("pgbench select-only: {pg:.0} tps");
-
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async {
+        println!("== pgbench -S (select-only, 16 clients, {} s)", d.as_secs());
+        let pg = tsunagi_tests::load::pgbench(&admin_base, &["-S"], d.as_secs()).await?;
+        println!("pgbench select-only: {pg:.0} tps");
         let quiet = [
             ("TSUNAGI_RATE_LIMIT__ENABLED", "false"),
             ("TSUNAGI_TELEMETRY__LOG_LEVEL", "error"),

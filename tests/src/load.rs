@@ -95,3 +95,47 @@ pub fn phase() -> Duration {
 pub fn quick() -> bool {
     std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1")
 }
+
+/// The physical ceiling the HTTP benches compare with: `pgbench` against a scratch database
+/// (`tsunagi_pgbench`, scale 10) on the same server, 16 clients on 2 threads for `secs`
+/// seconds. `args` picks the workload: `["-S"]` select-only (one row by primary key per
+/// transaction), `[]` the TPC-B-like write transaction (five statements and a commit).
+/// Returns transactions per second.
+pub async fn pgbench(admin_url: &str, args: &[&str], secs: u64) -> anyhow::Result<f64> {
+    let url = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| format!("{b}/tsunagi_pgbench"))
+        .unwrap_or_default();
+    let pool = sqlx::PgPool::connect(admin_url).await?;
+    sqlx::query("DROP DATABASE IF EXISTS tsunagi_pgbench WITH (FORCE)")
+        .execute(&pool)
+        .await?;
+    sqlx::query("CREATE DATABASE tsunagi_pgbench")
+        .execute(&pool)
+        .await?;
+    pool.close().await;
+    let mut run: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    run.extend(
+        ["-n", "-c", "16", "-j", "2", "-T", &secs.to_string(), &url]
+            .into_iter()
+            .map(String::from),
+    );
+    let out = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
+        let init = std::process::Command::new("pgbench")
+            .args(["-i", "-s", "10", "-q", &url])
+            .output()?;
+        anyhow::ensure!(
+            init.status.success(),
+            "pgbench -i failed: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        let out = std::process::Command::new("pgbench").args(&run).output()?;
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    })
+    .await??;
+    out.lines()
+        .find(|l| l.starts_with("tps ="))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse::<f64>().ok())
+        .ok_or_else(|| anyhow::anyhow!("no tps in pgbench output: {out}"))
+}
