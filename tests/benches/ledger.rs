@@ -39,7 +39,6 @@ fn main() -> anyhow::Result<()> {
         let per_tenant = tsunagi_tests::scale::lines_per_tenant() as u64;
         let idx: i32 = sqlx::query_scalar("SELECT idx FROM bench_tenants b JOIN tenants t ON t.id = b.id WHERE t.slug = 'sakura-mobile'").fetch_one(&env.admin).await?;
         let support = s.as_role("sakura-mobile", "support").await;
-        let approver = s.as_role("sakura-mobile", "approver").await;
         let d = phase();
         let rate = 100.0;
         let q = "query($q: String!) { search(query: $q) { kind id label } }";
@@ -63,29 +62,48 @@ fn main() -> anyhow::Result<()> {
         let secs = d.as_secs().max(5);
         let tpcb = tsunagi_tests::load::pgbench(&tsunagi_tests::admin_base_url(), &[], secs).await?;
         println!("== ceiling: pgbench TPC-B-like write transactions (16 clients, {secs} s): {tpcb:.0} tps");
-        orders(&support, &approver, &env, tpcb).await
+        let n: i64 = if tsunagi_tests::load::quick() { 400 } else { 2_000 };
+        let one = vec![Tenant::of(&s, &env, "sakura-mobile", n).await?];
+        orders("one tenant", &one, tpcb).await?;
+        // Each tenant's audit chain serialises that tenant's commits; tenants run side by side.
+        let mut three = Vec::new();
+        for slug in ["sakura-mobile", "fuji-telecom", "kansai-connect"] {
+            three.push(Tenant::of(&s, &env, slug, n / 3).await?);
+        }
+        orders("three tenants", &three, tpcb).await
     })
 }
 
-/// Suspend then resume N lines, each order requested and approved over HTTP.
-async fn orders(
-    support: &Client,
-    approver: &Client,
-    env: &TestEnv,
-    tpcb: f64,
-) -> anyhow::Result<()> {
-    let n: i64 = if tsunagi_tests::load::quick() { 400 } else { 2_000 };
-    let lines: Vec<String> = sqlx::query_scalar("SELECT l.id::text FROM lines l JOIN tenants t ON t.id = l.tenant_id WHERE t.slug = 'sakura-mobile' ORDER BY l.id LIMIT $1")
-        .bind(n)
-        .fetch_all(&env.admin)
-        .await?;
+/// A tenant's support user and approver, and lines of theirs not yet touched by the bench.
+struct Tenant {
+    support: Client,
+    approver: Client,
+    lines: Vec<String>,
+}
+
+impl Tenant {
+    async fn of(s: &tsunagi_tests::Seeded, env: &TestEnv, slug: &str, n: i64) -> anyhow::Result<Self> {
+        let lines: Vec<String> = sqlx::query_scalar("SELECT l.id::text FROM lines l JOIN tenants t ON t.id = l.tenant_id WHERE t.slug = $1 ORDER BY l.id DESC LIMIT $2")
+            .bind(slug)
+            .bind(n)
+            .fetch_all(&env.admin)
+            .await?;
+        Ok(Self { support: s.as_role(slug, "support").await, approver: s.as_role(slug, "approver").await, lines })
+    }
+}
+
+/// Suspend then resume each tenant's lines, each order requested and approved over HTTP by
+/// 16 clients spread over the tenants.
+async fn orders(label: &str, tenants: &[Tenant], tpcb: f64) -> anyhow::Result<()> {
     let workers = 16;
     for (op, m) in [("suspend", "lineSuspend"), ("resume", "lineResume")] {
         let t = Instant::now();
         let mut tasks = Vec::new();
         for w in 0..workers {
-            let (support, approver) = (support.clone(), approver.clone());
-            let mine: Vec<String> = lines.iter().skip(w).step_by(workers).cloned().collect();
+            let tenant = &tenants[w % tenants.len()];
+            let per = workers / tenants.len() + usize::from(w % tenants.len() < workers % tenants.len());
+            let (support, approver) = (tenant.support.clone(), tenant.approver.clone());
+            let mine: Vec<String> = tenant.lines.iter().skip(w / tenants.len()).step_by(per).cloned().collect();
             tasks.push(tokio::spawn(async move {
                 let (mut done, mut statements) = (0u64, 0u64);
                 for line in mine {
@@ -113,7 +131,7 @@ async fn orders(
         let secs = t.elapsed().as_secs_f64();
         let rate = done as f64 / secs;
         println!(
-            "{op} orders end to end (request + approval, {workers} concurrent): {done} in {secs:.1} s = {rate:.0} orders/s, {:.1} SQL statements per order; \
+            "{op} orders end to end, {label} (request + approval, {workers} concurrent): {done} in {secs:.1} s = {rate:.0} orders/s, {:.1} SQL statements per order; \
              two committed transactions per order = {:.2} of pgbench's write rate",
             statements as f64 / done.max(1) as f64,
             2.0 * rate / tpcb
