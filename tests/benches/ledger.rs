@@ -82,13 +82,22 @@ struct Tenant {
 }
 
 impl Tenant {
-    async fn of(s: &tsunagi_tests::Seeded, env: &TestEnv, slug: &str, n: i64) -> anyhow::Result<Self> {
+    async fn of(
+        s: &tsunagi_tests::Seeded,
+        env: &TestEnv,
+        slug: &str,
+        n: i64,
+    ) -> anyhow::Result<Self> {
         let lines: Vec<String> = sqlx::query_scalar("SELECT l.id::text FROM lines l JOIN tenants t ON t.id = l.tenant_id WHERE t.slug = $1 ORDER BY l.id DESC LIMIT $2")
             .bind(slug)
             .bind(n)
             .fetch_all(&env.admin)
             .await?;
-        Ok(Self { support: s.as_role(slug, "support").await, approver: s.as_role(slug, "approver").await, lines })
+        Ok(Self {
+            support: s.as_role(slug, "support").await,
+            approver: s.as_role(slug, "approver").await,
+            lines,
+        })
     }
 }
 
@@ -101,9 +110,16 @@ async fn orders(label: &str, tenants: &[Tenant], tpcb: f64) -> anyhow::Result<()
         let mut tasks = Vec::new();
         for w in 0..workers {
             let tenant = &tenants[w % tenants.len()];
-            let per = workers / tenants.len() + usize::from(w % tenants.len() < workers % tenants.len());
+            let per =
+                workers / tenants.len() + usize::from(w % tenants.len() < workers % tenants.len());
             let (support, approver) = (tenant.support.clone(), tenant.approver.clone());
-            let mine: Vec<String> = tenant.lines.iter().skip(w / tenants.len()).step_by(per).cloned().collect();
+            let mine: Vec<String> = tenant
+                .lines
+                .iter()
+                .skip(w / tenants.len())
+                .step_by(per)
+                .cloned()
+                .collect();
             tasks.push(tokio::spawn(async move {
                 let (mut done, mut statements) = (0u64, 0u64);
                 for line in mine {

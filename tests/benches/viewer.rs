@@ -38,7 +38,6 @@ fn persisted_dir() -> anyhow::Result<(std::path::PathBuf, String)> {
     Ok((dir, body))
 }
 
-
 async fn sign_in(env: &TestEnv) -> anyhow::Result<String> {
     env.seed().await?;
     let body = tsunagi_tests::seed::login(
