@@ -160,20 +160,13 @@ fn bench(extra: &[String]) -> Result<(), String> {
     let s = services::ensure()?;
     plugins::build()?;
     let quick = extra.iter().any(|a| a == "--quick");
-    let mut args: Vec<String> = extra.iter().filter(|a| *a != "--quick").cloned().collect();
+    let args: Vec<&String> = extra.iter().filter(|a| *a != "--quick").collect();
     let mut cmd = cargo();
     cmd.current_dir(root()).args(["bench", "--workspace"]);
     if quick {
-        // Scenarios read BENCH_QUICK (tests/src/load.rs); criterion takes its own flags.
+        // Every bench reads it (tests/src/load.rs; the criterion benches' `config`). Not a
+        // command-line flag: `cargo bench` passes those to the libraries' test harnesses too.
         cmd.env("BENCH_QUICK", "1");
-        if !args.iter().any(|a| a == "--") {
-            args.push("--".into());
-        }
-        args.extend(
-            ["--warm-up-time", "1", "--measurement-time", "2"]
-                .into_iter()
-                .map(String::from),
-        );
     }
     cmd.args(&args);
     s.apply_test_env(&mut cmd);

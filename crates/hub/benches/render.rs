@@ -103,5 +103,20 @@ fn render(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, render);
+/// `BENCH_QUICK=1` (`cargo xtask bench --quick`, tests/src/load.rs): 1 s warm-up, 2 s measured.
+fn config() -> Criterion {
+    let c = Criterion::default();
+    if std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1") {
+        c.warm_up_time(std::time::Duration::from_secs(1))
+            .measurement_time(std::time::Duration::from_secs(2))
+    } else {
+        c
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = render
+}
 criterion_main!(benches);
