@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tsunagi_core::tenant::TenantSettings;
 use tsunagi_core::{Result, TenantId};
+use tsunagi_db::listen::{self, Notice};
 use tsunagi_db::{Db, TenantTx};
 
 pub const CHANNEL: &str = "tsunagi_settings";
@@ -84,25 +85,14 @@ impl SettingsCache {
         self.inner.live.store(live, Ordering::Release);
     }
 
-    /// Follows change notifications from every replica until the process ends.
+    /// Follows change notifications from every replica until the process ends; the cache is
+    /// disabled while the listener is not connected.
     pub fn spawn_listener(&self, db: Db) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Ok(mut l) = sqlx::postgres::PgListener::connect_with(db.pool()).await
-                    && l.listen(CHANNEL).await.is_ok()
-                {
-                    this.set_live(true);
-                    while l.recv().await.is_ok() {
-                        this.invalidate();
-                    }
-                }
-                tracing::warn!(
-                    "settings cache: change listener disconnected; cache disabled until it is back"
-                );
-                this.set_live(false);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
+        listen::follow(db, CHANNEL, "settings cache", move |n| match n {
+            Notice::Connected => this.set_live(true),
+            Notice::Message(_) => this.invalidate(),
+            Notice::Lost => this.set_live(false),
         })
     }
 }

@@ -13,6 +13,7 @@ use casbin::prelude::*;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use tsunagi_core::{Error, Principal, Result, TenantId};
+use tsunagi_db::listen::{self, Notice};
 use tsunagi_db::repo::policies::{PolicyRule, policy_load};
 use tsunagi_db::{Db, Scope, TenantTx};
 
@@ -185,36 +186,15 @@ impl Authz {
     /// listener reconnects.
     pub fn spawn_reload_listener(&self) -> tokio::task::JoinHandle<()> {
         let this = self.clone();
-        tokio::spawn(async move {
-            loop {
-                match sqlx::postgres::PgListener::connect_with(this.db.pool()).await {
-                    Ok(mut l) => {
-                        if let Err(e) = l.listen(RELOAD_CHANNEL).await {
-                            tracing::warn!(error = %e, "authz: LISTEN failed");
-                        } else {
-                            this.invalidate_all();
-                            loop {
-                                match l.recv().await {
-                                    Ok(n) => match TenantId::parse(n.payload()) {
-                                        Some(t) => {
-                                            tracing::debug!(tenant_id = %t, "authz: rules changed, reloading");
-                                            this.invalidate(t);
-                                        }
-                                        None => this.invalidate_all(),
-                                    },
-                                    Err(e) => {
-                                        tracing::warn!(error = %e, "authz: listener lost its connection");
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "authz: cannot connect listener"),
+        listen::follow(this.db.clone(), RELOAD_CHANNEL, "authz", move |n| match n {
+            Notice::Message(payload) => match TenantId::parse(payload) {
+                Some(t) => {
+                    tracing::debug!(tenant_id = %t, "authz: rules changed, reloading");
+                    this.invalidate(t);
                 }
-                this.invalidate_all();
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
+                None => this.invalidate_all(),
+            },
+            Notice::Connected | Notice::Lost => this.invalidate_all(),
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod canonical;
 pub mod error;
 pub mod idempotency;
+pub mod listen;
 pub mod pool;
 pub mod repo;
 pub mod stats;

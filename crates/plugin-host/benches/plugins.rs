@@ -77,17 +77,18 @@ fn percentiles(
     (lat[n / 2], lat[n * 99 / 100])
 }
 
-/// `BENCH_QUICK=1` (`cargo xtask bench --quick`, tests/src/load.rs): a tenth of every count.
+/// `BENCH_QUICK=1` (`cargo xtask bench --quick`, tests/src/load.rs).
+fn quick() -> bool {
+    std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1")
+}
+
+/// A tenth of every count under `--quick`.
 fn scale(n: u32) -> u32 {
-    if std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1") {
-        n / 10
-    } else {
-        n
-    }
+    if quick() { n / 10 } else { n }
 }
 
 fn main() {
-    let quick = scale(10) == 1;
+    let quick = quick();
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(if quick { 1 } else { 3 }))
         .measurement_time(Duration::from_secs(if quick { 2 } else { 5 }))
