@@ -50,6 +50,30 @@ async fn audit_records_arrive_live_for_own_tenant_only() {
         s.tenant("sakura-mobile")
     );
 
+    // Commits at once are announced together after they commit (tsunagi_db::announce): every
+    // record still arrives, once.
+    let creates = (0..12).map(|i| {
+        let admin = sakura_admin.clone();
+        async move {
+            admin
+                .ok(
+                    &format!("mutation {{ apiKeyCreate(input: {{name: \"burst-{i}\", roles: [\"sales\"]}}) {{ secret }} }}"),
+                    json!({}),
+                )
+                .await
+        }
+    });
+    futures_util::future::join_all(creates).await;
+    for i in 0..12 {
+        let msg = next_json(&mut ws).await;
+        assert_eq!(
+            msg["payload"]["data"]["auditRecorded"]["action"], "api_key.create",
+            "record {i} of the burst: {msg}"
+        );
+    }
+    let extra = tokio::time::timeout(Duration::from_millis(500), next_json(&mut ws)).await;
+    assert!(extra.is_err(), "a record arrived twice: {extra:?}");
+
     // Without credentials the connection is refused.
     let mut req = format!("{}/graphql/ws", s.base.replace("http://", "ws://"))
         .into_client_request()

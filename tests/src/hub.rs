@@ -14,11 +14,13 @@ use std::time::{Duration, Instant};
 
 /// Inserts events `$2..=$3` for tenant `$1` straight into the outbox, as many producers
 /// committing at once would: `inventory.sims_added` payloads of the contract (webhook
-/// filter `inventory.*`), so every consumer decodes them as the real thing.
-pub const LOAD_EVENTS_SQL: &str = "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) \
+/// filter `inventory.*`), so every consumer decodes them as the real thing. Like any writer
+/// outside the application it wakes the relay itself (tsunagi_db::announce).
+pub const LOAD_EVENTS_SQL: &str = "WITH ins AS (INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) \
      SELECT $1::uuid, b, 'inventory.sims_added', 'inventoryBatch', b::text, \
             jsonb_build_object('schemaVersion', 1, 'batchId', b, 'kind', 'sim', 'count', i) \
-     FROM (SELECT i, gen_random_uuid() AS b FROM generate_series($2::int, $3::int) i) g";
+     FROM (SELECT i, gen_random_uuid() AS b FROM generate_series($2::int, $3::int) i) g RETURNING 1) \
+     SELECT pg_notify('tsunagi_outbox', '') FROM (SELECT count(*) FROM ins) n";
 
 /// The webhook topic filter that matches `LOAD_EVENTS_SQL`'s events.
 pub const LOAD_FILTER: &str = "inventory.*";
@@ -307,7 +309,8 @@ pub async fn emit(
     let tenant = tsunagi_core::TenantId::parse(tenant).expect("tenant id");
     let ev = tsunagi_core::events::DomainEvent::new(tenant, event);
     sqlx::query(
-        "INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) VALUES ($1, $2, $3, $4, $5, $6)",
+        "WITH ins AS (INSERT INTO outbox (tenant_id, id, topic, aggregate_type, aggregate_id, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING 1) SELECT pg_notify('tsunagi_outbox', '') FROM ins",
     )
     .bind(tenant.as_uuid())
     .bind(ev.id.as_uuid())

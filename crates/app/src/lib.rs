@@ -101,6 +101,12 @@ impl App {
     pub async fn tx(&self, ctx: &Ctx) -> Result<TenantTx> {
         TenantTx::begin(&self.db, Scope::of(&ctx.principal)).await
     }
+
+    /// A read-only transaction in the caller's tenant context, ended with `end()` (one round
+    /// trip fewer than a commit; PostgreSQL refuses writes in it).
+    pub async fn read(&self, ctx: &Ctx) -> Result<TenantTx> {
+        TenantTx::begin_read(&self.db, Scope::of(&ctx.principal)).await
+    }
 }
 
 /// The caller of a use case: who, and under which request (for audit and tracing).

@@ -20,7 +20,7 @@ pub async fn search(app: &App, ctx: &Ctx, query: &str, limit: i64) -> Result<Vec
     }
     let digits = Msisdn::search_digits(q).filter(|d| d.len() >= 3);
     let unmask = crate::inventory::can_unmask(app, ctx).await?;
-    let mut tx = app.tx(ctx).await?;
+    let mut tx = app.read(ctx).await?;
     // A national number ("090-…") is also searched in international form, for numbers only.
     let cc = app
         .settings
@@ -43,7 +43,7 @@ pub async fn search(app: &App, ctx: &Ctx, query: &str, limit: i64) -> Result<Vec
         limit.clamp(1, 100),
     )
     .await?;
-    tx.commit().await?;
+    tx.end()?;
     if !unmask {
         for h in &mut hits {
             h.label = match h.matched.as_str() {

@@ -15,9 +15,9 @@ pub async fn viewer_user(app: &App, ctx: &Ctx) -> Result<Option<User>> {
     app.authz.check(&ctx.principal, "viewer", "read").await?;
     match &ctx.principal.actor {
         Actor::User { id, .. } => {
-            let mut tx = app.tx(ctx).await?;
+            let mut tx = app.read(ctx).await?;
             let u = users::user_get(&mut tx, *id).await?;
-            tx.commit().await?;
+            tx.end()?;
             Ok(Some(u))
         }
         _ => Ok(None),

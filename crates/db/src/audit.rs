@@ -5,11 +5,10 @@
 
 use crate::TenantTx;
 use crate::canonical::to_canonical;
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
-use tsunagi_core::events::DomainEvent;
 use tsunagi_core::{Error, Principal, Result, TenantId};
 use uuid::Uuid;
 
@@ -110,7 +109,7 @@ pub fn record_hash(r: &AuditRecord) -> [u8; 32] {
 
 /// The canonical JSON of a record's hashed fields, `[tenant, seq, id, …]`, in the two parts
 /// around the sequence number: `[\"tenant\",` and `,\"id\",…]`.
-fn body_parts(r: &AuditRecord) -> (String, String) {
+pub(crate) fn body_parts(r: &AuditRecord) -> (String, String) {
     let rest = json!([
         r.id.to_string(),
         r.occurred_at
@@ -136,153 +135,8 @@ fn body_parts(r: &AuditRecord) -> (String, String) {
     (head, tail)
 }
 
-/// A record waiting for its transaction's commit (with its outbox event, if any).
-#[derive(Debug, Clone)]
-pub(crate) struct Pending {
-    actor: AuditActor,
-    entry: AuditEntry,
-    event: Option<DomainEvent>,
-    occurred_at: DateTime<Utc>,
-}
-
-/// Records a change in the transaction tenant's chain, with the change's outbox event (if
-/// any). The record is written when the transaction commits, together with every other
-/// record of the transaction: one statement takes the chain lock and reads the last hash,
-/// one inserts all the records and events (the NOTIFY for live subscribers is a trigger).
-/// A rollback, or a rollback to a savepoint taken before, drops it with the change.
-pub fn audit_append(
-    tx: &mut TenantTx,
-    actor: &AuditActor,
-    e: AuditEntry,
-    event: Option<&DomainEvent>,
-) -> Result<()> {
-    if event.is_some_and(|ev| ev.tenant_id != tx.tenant_id()) {
-        return Err(Error::internal(
-            "outbox event for another tenant than the transaction's",
-        ));
-    }
-    tx.push_audit(Pending {
-        actor: actor.clone(),
-        entry: e,
-        event: event.cloned(),
-        // PostgreSQL keeps microseconds; hash what will be read back.
-        occurred_at: Utc::now().trunc_subsecs(6),
-    });
-    Ok(())
-}
-
-/// Writes the transaction's pending records as the next links of the tenant's chain, with
-/// their events, in one statement however many there are (`audit_append_batch`, which takes
-/// the chain lock, reads the last link and hashes the records onto it). Called by `TenantTx`
-/// before it commits (and before it moves to another tenant). Holds the chain lock until
-/// commit.
-pub(crate) async fn audit_flush(tx: &mut TenantTx, pending: Vec<Pending>) -> Result<()> {
-    if pending.is_empty() {
-        return Ok(());
-    }
-    let tenant = tx.tenant_id();
-    let mut c = Columns::default();
-    for p in pending {
-        let rec = AuditRecord {
-            tenant_id: tenant.as_uuid(),
-            seq: 0,
-            id: Uuid::now_v7(),
-            occurred_at: p.occurred_at,
-            actor_type: p.actor.actor_type,
-            actor_id: p.actor.actor_id,
-            actor_label: p.actor.actor_label,
-            action: p.entry.action,
-            target_type: p.entry.target_type,
-            target_id: p.entry.target_id,
-            before: p.entry.before,
-            after: p.entry.after,
-            request_id: p.actor.request_id,
-            approval_id: p.entry.approval_id,
-            prev_hash: Vec::new(),
-            hash: Vec::new(),
-        };
-        c.push(rec, p.event);
-    }
-    sqlx::query(
-        "SELECT audit_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20)",
-    )
-    .bind(tenant.as_uuid())
-    .bind(&c.id)
-    .bind(&c.occurred_at)
-    .bind(&c.actor_type)
-    .bind(&c.actor_id)
-    .bind(&c.actor_label)
-    .bind(&c.action)
-    .bind(&c.target_type)
-    .bind(&c.target_id)
-    .bind(&c.before)
-    .bind(&c.after)
-    .bind(&c.request_id)
-    .bind(&c.approval_id)
-    .bind(&c.body_head)
-    .bind(&c.body_tail)
-    .bind(&c.event_id)
-    .bind(&c.topic)
-    .bind(&c.aggregate_type)
-    .bind(&c.aggregate_id)
-    .bind(&c.payload)
-    .execute(tx.conn())
-    .await?;
-    Ok(())
-}
-
-/// The pending records as columns, for the one batch call.
-#[derive(Default)]
-struct Columns {
-    id: Vec<Uuid>,
-    occurred_at: Vec<DateTime<Utc>>,
-    actor_type: Vec<String>,
-    actor_id: Vec<String>,
-    actor_label: Vec<String>,
-    action: Vec<String>,
-    target_type: Vec<String>,
-    target_id: Vec<String>,
-    before: Vec<Option<Value>>,
-    after: Vec<Option<Value>>,
-    request_id: Vec<Option<String>>,
-    approval_id: Vec<Option<Uuid>>,
-    body_head: Vec<String>,
-    body_tail: Vec<String>,
-    event_id: Vec<Option<Uuid>>,
-    topic: Vec<Option<String>>,
-    aggregate_type: Vec<Option<String>>,
-    aggregate_id: Vec<Option<String>>,
-    payload: Vec<Option<Value>>,
-}
-
-impl Columns {
-    fn push(&mut self, r: AuditRecord, ev: Option<DomainEvent>) {
-        let (head, tail) = body_parts(&r);
-        self.body_head.push(head);
-        self.body_tail.push(tail);
-        self.id.push(r.id);
-        self.occurred_at.push(r.occurred_at);
-        self.actor_type.push(r.actor_type);
-        self.actor_id.push(r.actor_id);
-        self.actor_label.push(r.actor_label);
-        self.action.push(r.action);
-        self.target_type.push(r.target_type);
-        self.target_id.push(r.target_id);
-        self.before.push(r.before);
-        self.after.push(r.after);
-        self.request_id.push(r.request_id);
-        self.approval_id.push(r.approval_id);
-        self.aggregate_type
-            .push(ev.as_ref().map(|e| e.aggregate_type().to_owned()));
-        self.event_id.push(ev.as_ref().map(|e| e.id.as_uuid()));
-        self.topic
-            .push(ev.as_ref().map(|e| e.topic.as_str().to_owned()));
-        self.aggregate_id
-            .push(ev.as_ref().map(|e| e.aggregate_id.clone()));
-        self.payload.push(ev.map(|e| e.payload));
-    }
-}
+pub(crate) use crate::audit_append::Pending;
+pub use crate::audit_append::audit_append;
 
 /// Filters for listing; all optional and combined with AND.
 #[derive(Debug, Clone, Default)]

@@ -4,7 +4,9 @@
 //! and one repository module per table family. Every repository function takes the `TenantTx` first: there is no way
 //! to query "everything".
 
+pub mod announce;
 pub mod audit;
+mod audit_append;
 pub mod canonical;
 pub mod error;
 pub mod idempotency;

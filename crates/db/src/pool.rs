@@ -9,6 +9,9 @@ use tsunagi_core::{Error, Result};
 /// Embedded, numbered, forward-only migrations from /migrations.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
+/// A pooled connection idle at least this long is pinged before it is handed out.
+const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone)]
 pub struct DbConfig {
     /// The application role's URL: owns nothing, cannot bypass RLS.
@@ -21,6 +24,7 @@ pub struct DbConfig {
 #[derive(Clone, Debug)]
 pub struct Db {
     pool: PgPool,
+    announcer: crate::announce::Announcer,
 }
 
 impl Db {
@@ -35,14 +39,35 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(cfg.max_connections)
             .acquire_timeout(cfg.acquire_timeout)
+            // sqlx pings every connection it hands out: one more round trip per transaction
+            // (a quarter of a read's). Only a connection idle for a while can have been cut
+            // without us noticing; a busy one proves itself with every statement.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_WHEN_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(opts)
             .await
             .map_err(|e| Error::unavailable(format!("cannot connect to PostgreSQL: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self::from_pool(pool))
     }
 
+    /// Wraps a pool (and starts its announcer: needs a Tokio runtime).
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            announcer: crate::announce::Announcer::start(pool.clone()),
+            pool,
+        }
+    }
+
+    /// Where commits announce what they wrote (`announce`).
+    pub fn announcer(&self) -> &crate::announce::Announcer {
+        &self.announcer
     }
 
     /// The raw pool, for `TenantTx`, LISTEN and health checks only.

@@ -38,6 +38,10 @@ pub struct TenantTx {
     audit: Vec<crate::audit::Pending>,
     /// How many were pending when the savepoint was taken.
     savepoint_audit: Option<usize>,
+    /// What the flushes wrote, announced once the commit succeeded.
+    written: Vec<crate::announce::Written>,
+    announcer: crate::announce::Announcer,
+    read_only: bool,
 }
 
 impl std::fmt::Debug for TenantTx {
@@ -45,6 +49,15 @@ impl std::fmt::Debug for TenantTx {
         f.debug_struct("TenantTx")
             .field("scope", &self.scope)
             .finish()
+    }
+}
+
+/// A failed commit: a collision with a concurrent change is the caller's to retry.
+fn commit_error(e: sqlx::Error) -> Error {
+    if crate::error::is_retryable(&e) {
+        Error::conflict("the change collided with a concurrent one; retry")
+    } else {
+        Error::from(e)
     }
 }
 
@@ -62,12 +75,23 @@ fn uuid_array(ids: &[TenantId]) -> String {
 }
 
 impl TenantTx {
-    #[allow(clippy::disallowed_methods)] // the one sanctioned `begin`
     pub async fn begin(db: &Db, scope: Scope) -> Result<Self> {
+        Self::open(db, scope, false).await
+    }
+
+    /// A read-only transaction (PostgreSQL refuses any write in it), ended by `end`: no
+    /// COMMIT round trip, the rollback goes with the connection's return to the pool.
+    pub async fn begin_read(db: &Db, scope: Scope) -> Result<Self> {
+        Self::open(db, scope, true).await
+    }
+
+    #[allow(clippy::disallowed_methods)] // the one sanctioned `begin`
+    async fn open(db: &Db, scope: Scope, read_only: bool) -> Result<Self> {
         // BEGIN and the context in one round trip. Only UUIDs are interpolated, formatted
         // from typed ids here, so nothing a client sent reaches this string.
         let sql = format!(
-            "BEGIN; SELECT set_config('app.tenant_id', '{}', true), set_config('app.visible_tenants', '{}', true)",
+            "BEGIN{}; SELECT set_config('app.tenant_id', '{}', true), set_config('app.visible_tenants', '{}', true)",
+            if read_only { " READ ONLY" } else { "" },
             scope.tenant_id,
             uuid_array(&scope.visible)
         );
@@ -82,7 +106,21 @@ impl TenantTx {
             scope,
             audit: Vec::new(),
             savepoint_audit: None,
+            written: Vec::new(),
+            announcer: db.announcer().clone(),
+            read_only,
         })
+    }
+
+    /// Ends a read-only transaction (`begin_read`) without a round trip.
+    pub fn end(self) -> Result<()> {
+        if self.read_only {
+            Ok(())
+        } else {
+            Err(Error::internal(
+                "end() is for read-only transactions; a read-write one commits",
+            ))
+        }
     }
 
     /// A transaction with no tenant context at all: RLS shows it nothing. For resolving
@@ -111,7 +149,10 @@ impl TenantTx {
     async fn flush_audit(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.audit);
         self.savepoint_audit = None;
-        crate::audit::audit_flush(self, pending).await
+        if let Some(w) = crate::audit_append::audit_flush(self, pending).await? {
+            self.written.push(w);
+        }
+        Ok(())
     }
 
     /// The connection, for one statement (each call is counted as one).
@@ -173,17 +214,25 @@ impl TenantTx {
         Ok(())
     }
 
-    /// Writes the pending audit records, then commits.
+    /// Writes the pending audit records, then commits (crate::audit_append on how the two
+    /// go together), then announces what was written (crate::announce).
     pub async fn commit(mut self) -> Result<()> {
-        self.flush_audit().await?;
-        crate::stats::count();
-        self.tx.commit().await.map_err(|e| {
-            if crate::error::is_retryable(&e) {
-                Error::conflict("the change collided with a concurrent one; retry")
-            } else {
-                Error::from(e)
-            }
-        })
+        let pending = std::mem::take(&mut self.audit);
+        if pending.is_empty() {
+            crate::stats::count();
+            self.tx.commit().await.map_err(commit_error)?;
+        } else {
+            let w = crate::audit_append::audit_commit(&mut self, pending)
+                .await
+                .map_err(commit_error)?;
+            self.written.push(w);
+            // Committed; `self.tx` now holds the empty transaction the message opened, rolled
+            // back when the connection returns to the pool.
+        }
+        for w in std::mem::take(&mut self.written) {
+            self.announcer.committed(w);
+        }
+        Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {

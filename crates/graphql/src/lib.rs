@@ -28,9 +28,10 @@ pub struct RequestCtx {
     pub request_id: String,
 }
 
-/// New audit records as (tenant, seq), fed by the server's LISTEN on `tsunagi_audit`.
+/// New audit records as (tenant, first seq, last seq) of one commit, fed by the server's
+/// LISTEN on `tsunagi_audit` (tsunagi_db::announce).
 #[derive(Debug, Clone)]
-pub struct AuditFeed(pub broadcast::Sender<(TenantId, i64)>);
+pub struct AuditFeed(pub broadcast::Sender<(TenantId, i64, i64)>);
 
 /// Limits applied to every operation.
 #[derive(Debug, Clone)]

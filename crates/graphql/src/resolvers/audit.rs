@@ -130,23 +130,34 @@ impl AuditSubscription {
         let rx = ctx.data_unchecked::<AuditFeed>().0.subscribe();
         let app = app.clone();
         let tenant = c.principal.tenant_id;
+        // Records of one commit arrive as a range; they are read together, oldest first.
+        let ready = std::collections::VecDeque::new();
         Ok(futures_util::stream::unfold(
-            (rx, app, c),
-            move |(mut rx, app, c)| async move {
+            (rx, app, c, ready),
+            move |(mut rx, app, c, mut ready)| async move {
                 loop {
+                    if let Some(r) = ready.pop_front() {
+                        return Some((AuditRecord(r), (rx, app, c, ready)));
+                    }
                     match rx.recv().await {
-                        Ok((t, seq)) if t == tenant => {
-                            let page = AuditPage {
-                                after: Some(seq + 1),
-                                before: Some(seq - 1),
-                                limit: 1,
-                                from_end: false,
-                            };
-                            if let Ok(mut rows) =
-                                audit::audit_list(&app, &c, Filter::default(), page).await
-                                && let Some(r) = rows.pop()
-                            {
-                                return Some((AuditRecord(r), (rx, app, c)));
+                        Ok((t, from, to)) if t == tenant => {
+                            // Oldest first, a page at a time (a bulk change writes thousands).
+                            let mut next = from;
+                            while next <= to {
+                                let page = AuditPage {
+                                    after: Some(to + 1),
+                                    before: Some(next - 1),
+                                    limit: (to - next + 1).min(MAX_PAGE),
+                                    from_end: true,
+                                };
+                                match audit::audit_list(&app, &c, Filter::default(), page).await {
+                                    // The oldest of the range, handed back newest first.
+                                    Ok(rows) if !rows.is_empty() => {
+                                        next = rows.first().map_or(to, |r| r.seq) + 1;
+                                        ready.extend(rows.into_iter().rev());
+                                    }
+                                    _ => break,
+                                }
                             }
                         }
                         Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}

@@ -133,17 +133,15 @@ fn spawn_alert_feed(app: App, tx: broadcast::Sender<serde_json::Value>) {
 }
 
 /// Follows `NOTIFY tsunagi_audit` so subscriptions see new records from every replica.
-fn spawn_audit_feed(app: App, tx: broadcast::Sender<(TenantId, i64)>) {
+fn spawn_audit_feed(app: App, tx: broadcast::Sender<(TenantId, i64, i64)>) {
     tokio::spawn(async move {
         loop {
             if let Ok(mut l) = sqlx::postgres::PgListener::connect_with(app.db.pool()).await
                 && l.listen("tsunagi_audit").await.is_ok()
             {
                 while let Ok(n) = l.recv().await {
-                    if let Some((t, s)) = n.payload().split_once(':')
-                        && let (Some(t), Ok(s)) = (TenantId::parse(t), s.parse::<i64>())
-                    {
-                        let _ = tx.send((t, s));
+                    if let Some(range) = tsunagi_db::announce::parse_audit_payload(n.payload()) {
+                        let _ = tx.send(range);
                     }
                 }
             }
