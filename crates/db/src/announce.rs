@@ -71,9 +71,18 @@ impl Announcer {
     }
 }
 
+/// A failed announcement is sent again after these pauses, then given up (and logged).
+const RETRIES: [std::time::Duration; 2] = [
+    std::time::Duration::from_millis(50),
+    std::time::Duration::from_millis(500),
+];
+
 async fn run(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Written>) {
     let mut waiting = Vec::with_capacity(BATCH);
     while rx.recv_many(&mut waiting, BATCH).await > 0 {
+        // Commits of one tenant can reach the queue out of order (each is queued when its
+        // task resumes); a tenant's ranges go out in chain order.
+        waiting.sort_unstable_by_key(|w| (w.tenant, w.from));
         let mut channels = Vec::with_capacity(waiting.len() + 1);
         let mut payloads = Vec::with_capacity(waiting.len() + 1);
         if waiting.iter().any(|w| w.events) {
@@ -84,19 +93,31 @@ async fn run(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Written>) {
             channels.push("tsunagi_audit");
             payloads.push(audit_payload(&w));
         }
-        let sent = sqlx::query(
-            "SELECT count(pg_notify(n.channel, n.payload)) \
-             FROM unnest($1::text[], $2::text[]) AS n(channel, payload)",
-        )
-        .bind(&channels)
-        .bind(&payloads)
-        .execute(&pool)
-        .await;
+        let mut sent = notify(&pool, &channels, &payloads).await;
+        for pause in RETRIES {
+            if sent.is_ok() {
+                break;
+            }
+            tokio::time::sleep(pause).await;
+            sent = notify(&pool, &channels, &payloads).await;
+        }
         if let Err(e) = sent {
             tracing::warn!(error = %e, lost = payloads.len(),
                 "announcing committed audit records failed; the relay's poll picks their events up");
         }
     }
+}
+
+async fn notify(pool: &PgPool, channels: &[&str], payloads: &[String]) -> sqlx::Result<()> {
+    sqlx::query(
+        "SELECT count(pg_notify(n.channel, n.payload)) \
+         FROM unnest($1::text[], $2::text[]) AS n(channel, payload)",
+    )
+    .bind(channels)
+    .bind(payloads)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }
 
 #[cfg(test)]

@@ -36,8 +36,8 @@ pub struct TenantTx {
     scope: Scope,
     /// Audit records (with their events) written at commit, as one batch.
     audit: Vec<crate::audit::Pending>,
-    /// How many were pending when the savepoint was taken.
-    savepoint_audit: Option<usize>,
+    /// How many were pending, and how many flushes announced, when the savepoint was taken.
+    savepoint_audit: Option<(usize, usize)>,
     /// What the flushes wrote, announced once the commit succeeded.
     written: Vec<crate::announce::Written>,
     announcer: crate::announce::Announcer,
@@ -95,11 +95,17 @@ impl TenantTx {
             scope.tenant_id,
             uuid_array(&scope.visible)
         );
-        let tx = db
-            .pool()
-            .begin_with(sqlx::AssertSqlSafe(sql))
-            .await
-            .map_err(|e| Error::unavailable(format!("database: {e}")))?;
+        // A pooled connection is pinged only after a second idle (pool.rs): one the server
+        // dropped since (a restart) fails here, before anything ran, and is discarded as it
+        // goes back; the next one is tried.
+        let mut attempt = 0;
+        let tx = loop {
+            attempt += 1;
+            match db.pool().begin_with(sqlx::AssertSqlSafe(sql.clone())).await {
+                Err(sqlx::Error::Io(_)) if attempt < 3 => continue,
+                r => break r.map_err(|e| Error::unavailable(format!("database: {e}")))?,
+            }
+        };
         crate::stats::count();
         Ok(Self {
             tx,
@@ -114,7 +120,7 @@ impl TenantTx {
 
     /// Ends a read-only transaction (`begin_read`) without a round trip.
     pub fn end(self) -> Result<()> {
-        if self.read_only {
+        if self.read_only && self.audit.is_empty() && self.written.is_empty() {
             Ok(())
         } else {
             Err(Error::internal(
@@ -148,7 +154,10 @@ impl TenantTx {
     /// Writes the pending audit records (and their events) into the current tenant's chain.
     async fn flush_audit(&mut self) -> Result<()> {
         let pending = std::mem::take(&mut self.audit);
-        self.savepoint_audit = None;
+        // A rollback to a savepoint taken before undoes the flushed records with the rest.
+        if let Some((_, written)) = self.savepoint_audit {
+            self.savepoint_audit = Some((0, written));
+        }
         if let Some(w) = crate::audit_append::audit_flush(self, pending).await? {
             self.written.push(w);
         }
@@ -192,7 +201,7 @@ impl TenantTx {
         sqlx::query("SAVEPOINT tsunagi_sp")
             .execute(&mut *self.tx)
             .await?;
-        self.savepoint_audit = Some(self.audit.len());
+        self.savepoint_audit = Some((self.audit.len(), self.written.len()));
         Ok(())
     }
 
@@ -200,8 +209,9 @@ impl TenantTx {
         sqlx::query("ROLLBACK TO SAVEPOINT tsunagi_sp")
             .execute(&mut *self.tx)
             .await?;
-        if let Some(n) = self.savepoint_audit {
-            self.audit.truncate(n);
+        if let Some((pending, written)) = self.savepoint_audit {
+            self.audit.truncate(pending);
+            self.written.truncate(written);
         }
         Ok(())
     }
