@@ -96,7 +96,7 @@ fn hex_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Vec<
 pub const GENESIS: [u8; 32] = [0u8; 32];
 
 /// sha256(prev_hash ‖ canonical JSON of every other field). Pure; used on verify, and the
-/// same computation runs in `audit_append_batch` (migrations/0016) on append.
+/// same computation runs in `audit_chain_staged` (migrations/0018) on append.
 pub fn record_hash(r: &AuditRecord) -> [u8; 32] {
     let (head, tail) = body_parts(r);
     let mut h = Sha256::new();

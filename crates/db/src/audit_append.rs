@@ -12,8 +12,8 @@
 //! rolled back when the connection goes back to the pool. The message carries no value, so
 //! a slow-statement log line never shows audited data.
 //!
-//! Mid-transaction flushes (`TenantTx::enter_child`) use `audit_append_batch`, which does
-//! the same in one statement with bound parameters; the lock is then held to the commit.
+//! A flush before the commit (`TenantTx::enter_child`) stages and chains the same way but
+//! leaves the transaction open; the lock is then held to the commit.
 
 use crate::TenantTx;
 use crate::announce::Written;
@@ -99,8 +99,8 @@ fn written(tx: &TenantTx, n: usize, last: i64, events: bool) -> Written {
 }
 
 /// Writes the pending records as the next links of the tenant's chain, with their events,
-/// in one statement (`audit_append_batch`), leaving the transaction open: the chain lock is
-/// held until it commits. For flushes before the commit (moving to another tenant).
+/// leaving the transaction open: the chain lock is held until it commits. For flushes before
+/// the commit (moving to another tenant).
 pub(crate) async fn audit_flush(
     tx: &mut TenantTx,
     pending: Vec<Pending>,
@@ -108,37 +108,10 @@ pub(crate) async fn audit_flush(
     if pending.is_empty() {
         return Ok(None);
     }
-    let (n, events) = (pending.len(), pending.iter().any(|p| p.event.is_some()));
-    let mut c = Columns::default();
-    for (rec, ev) in records(tx, pending) {
-        c.push(rec, ev);
-    }
-    let last: i64 = sqlx::query_scalar(
-        "SELECT audit_append_batch($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-         $15, $16, $17, $18, $19, $20)",
-    )
-    .bind(tx.tenant_id().as_uuid())
-    .bind(&c.id)
-    .bind(&c.occurred_at)
-    .bind(&c.actor_type)
-    .bind(&c.actor_id)
-    .bind(&c.actor_label)
-    .bind(&c.action)
-    .bind(&c.target_type)
-    .bind(&c.target_id)
-    .bind(&c.before)
-    .bind(&c.after)
-    .bind(&c.request_id)
-    .bind(&c.approval_id)
-    .bind(&c.body_head)
-    .bind(&c.body_tail)
-    .bind(&c.event_id)
-    .bind(&c.topic)
-    .bind(&c.aggregate_type)
-    .bind(&c.aggregate_id)
-    .bind(&c.payload)
-    .fetch_one(tx.conn())
-    .await?;
+    let (n, events) = stage(tx, pending).await?;
+    let last: i64 = sqlx::query_scalar("SELECT audit_chain_staged()")
+        .fetch_one(tx.conn())
+        .await?;
     Ok(Some(written(tx, n, last, events)))
 }
 
@@ -149,16 +122,7 @@ pub(crate) async fn audit_commit(
     tx: &mut TenantTx,
     pending: Vec<Pending>,
 ) -> std::result::Result<Written, sqlx::Error> {
-    let (n, events) = (pending.len(), pending.iter().any(|p| p.event.is_some()));
-    let batch: Vec<Value> = records(tx, pending)
-        .into_iter()
-        .map(|(r, ev)| staged(r, ev))
-        .collect();
-    sqlx::query("SELECT audit_stage($1, $2)")
-        .bind(tx.tenant_id().as_uuid())
-        .bind(Value::Array(batch))
-        .execute(tx.conn())
-        .await?;
+    let (n, events) = stage(tx, pending).await?;
     let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(
         "SELECT audit_chain_staged(); COMMIT; BEGIN",
     ))
@@ -169,6 +133,25 @@ pub(crate) async fn audit_commit(
         None => return Err(sqlx::Error::RowNotFound),
     };
     Ok(written(tx, n, last, events))
+}
+
+/// `audit_stage`: writes the events, keeps the records for `audit_chain_staged`. Answers how
+/// many records, and whether any carried an event.
+async fn stage(
+    tx: &mut TenantTx,
+    pending: Vec<Pending>,
+) -> std::result::Result<(usize, bool), sqlx::Error> {
+    let (n, events) = (pending.len(), pending.iter().any(|p| p.event.is_some()));
+    let batch: Vec<Value> = records(tx, pending)
+        .into_iter()
+        .map(|(r, ev)| staged(r, ev))
+        .collect();
+    sqlx::query("SELECT audit_stage($1, $2)")
+        .bind(tx.tenant_id().as_uuid())
+        .bind(Value::Array(batch))
+        .execute(tx.conn())
+        .await?;
+    Ok((n, events))
 }
 
 /// One record as `audit_stage` reads it: absent keys are SQL NULL (a present JSON null is a
@@ -211,58 +194,6 @@ fn staged(r: AuditRecord, ev: Option<DomainEvent>) -> Value {
         put("payload", Some(e.payload));
     }
     Value::Object(m)
-}
-
-/// The pending records as columns, for the one batch call.
-#[derive(Default)]
-struct Columns {
-    id: Vec<Uuid>,
-    occurred_at: Vec<DateTime<Utc>>,
-    actor_type: Vec<String>,
-    actor_id: Vec<String>,
-    actor_label: Vec<String>,
-    action: Vec<String>,
-    target_type: Vec<String>,
-    target_id: Vec<String>,
-    before: Vec<Option<Value>>,
-    after: Vec<Option<Value>>,
-    request_id: Vec<Option<String>>,
-    approval_id: Vec<Option<Uuid>>,
-    body_head: Vec<String>,
-    body_tail: Vec<String>,
-    event_id: Vec<Option<Uuid>>,
-    topic: Vec<Option<String>>,
-    aggregate_type: Vec<Option<String>>,
-    aggregate_id: Vec<Option<String>>,
-    payload: Vec<Option<Value>>,
-}
-
-impl Columns {
-    fn push(&mut self, r: AuditRecord, ev: Option<DomainEvent>) {
-        let (head, tail) = body_parts(&r);
-        self.body_head.push(head);
-        self.body_tail.push(tail);
-        self.id.push(r.id);
-        self.occurred_at.push(r.occurred_at);
-        self.actor_type.push(r.actor_type);
-        self.actor_id.push(r.actor_id);
-        self.actor_label.push(r.actor_label);
-        self.action.push(r.action);
-        self.target_type.push(r.target_type);
-        self.target_id.push(r.target_id);
-        self.before.push(r.before);
-        self.after.push(r.after);
-        self.request_id.push(r.request_id);
-        self.approval_id.push(r.approval_id);
-        self.aggregate_type
-            .push(ev.as_ref().map(|e| e.aggregate_type().to_owned()));
-        self.event_id.push(ev.as_ref().map(|e| e.id.as_uuid()));
-        self.topic
-            .push(ev.as_ref().map(|e| e.topic.as_str().to_owned()));
-        self.aggregate_id
-            .push(ev.as_ref().map(|e| e.aggregate_id.clone()));
-        self.payload.push(ev.map(|e| e.payload));
-    }
 }
 
 #[cfg(test)]
