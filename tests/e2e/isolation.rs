@@ -117,6 +117,19 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
         .and_then(|cs| cs.iter().find(|c| c["role"] == "billing"))
         .map(|c| c["id"].clone())
         .expect("the victim's billing contact");
+    // Usage: one record taken on the line, one refused (its id is the victim's rejection).
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let usage = admin
+        .ok(
+            "mutation($r: [UsageRecordInput!]!) { usageSubmit(input: {source: \"carrier\", records: $r}) { submission { batchId accepted rejections { id } } } }",
+            json!({ "r": [
+                { "recordId": format!("victim-rec-{n}"), "type": "sms", "msisdn": l.msisdn, "time": at, "destination": "domestic" },
+                { "recordId": format!("victim-bad-{n}"), "type": "sms", "msisdn": l.msisdn, "time": at },
+            ] }),
+        )
+        .await;
+    let submission = &usage["usageSubmit"]["submission"];
+    assert_eq!(submission["accepted"], 1, "{usage}");
     let user = me["viewer"]["user"]["id"]
         .as_str()
         .expect("user")
@@ -151,6 +164,8 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             "pversion": pversion,
             "fixture": fixture["pluginFixtureSetCreate"]["id"],
             "job": jobs["line"]["provisioningJobs"][0]["id"],
+            "batch": submission["batchId"],
+            "rejection": submission["rejections"][0]["id"],
         }),
         secrets: vec![
             user,
@@ -166,6 +181,8 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             marker,
             format!("hunter2-{n}"),
             l.contract.clone(),
+            format!("victim-rec-{n}"),
+            format!("victim-bad-{n}"),
         ],
     }
 }

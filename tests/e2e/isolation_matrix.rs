@@ -297,6 +297,26 @@ pub const BY_ID: &[(&str, &str)] = &[
         "pluginFixtureSetDelete",
         "mutation($fixture: ID!) { pluginFixtureSetDelete(id: $fixture) { id } }",
     ),
+    (
+        "lineUsage",
+        "query($line: ID!) { lineUsage(lineId: $line, from: \"2000-01-01T00:00:00Z\", to: \"2100-01-01T00:00:00Z\") { edges { node { recordId msisdn } } } }",
+    ),
+    (
+        "usageRejection",
+        "query($rejection: ID!) { usageRejection(id: $rejection) { id recordId fields } }",
+    ),
+    (
+        "usageRejections",
+        "query($batch: ID!) { usageRejections(batchId: $batch, status: null) { edges { node { id recordId fields } } } }",
+    ),
+    (
+        "usageRejectionReprocess",
+        "mutation($rejection: ID!) { usageRejectionReprocess(input: {id: $rejection}) { rejection { id status } } }",
+    ),
+    (
+        "usageRejectionDiscard",
+        "mutation($rejection: ID!) { usageRejectionDiscard(input: {id: $rejection, reason: \"pwned\"}) { rejection { id status } } }",
+    ),
 ];
 
 /// Fields that act only on the caller's own tenant (no id to aim elsewhere): checked for role.
@@ -467,6 +487,11 @@ pub const OWN: &[(&str, &str)] = &[
     (
         "pluginFixtureSetCreate",
         "mutation { pluginFixtureSetCreate(input: {world: \"pricing\", name: \"evil\", inputs: []}) { id } }",
+    ),
+    ("usageBatches", "{ usageBatches { id source received } }"),
+    (
+        "usageSubmit",
+        "mutation($msisdn: String!) { usageSubmit(input: {source: \"carrier\", records: [{recordId: \"evil-1\", type: \"sms\", msisdn: $msisdn, time: \"2026-01-01T00:00:00Z\", destination: \"domestic\"}]}) { submission { accepted rejected } } }",
     ),
 ];
 

@@ -36,3 +36,4 @@ mod schema;
 mod search_japanese;
 mod subscriptions;
 mod tenants;
+mod usage;

@@ -28,6 +28,7 @@ pub mod record;
 pub mod search;
 pub mod settings_cache;
 pub mod tenants;
+pub mod usage;
 pub mod users;
 pub mod viewer;
 pub mod views;

@@ -36,6 +36,11 @@ pub const DEFAULT_ROLES: &[RoleInfo] = &[
         platform_only: false,
     },
     RoleInfo {
+        name: "usage_feed",
+        purpose: "A system feeding usage records (an API key for the carrier's mediation): submits usage and nothing else.",
+        platform_only: false,
+    },
+    RoleInfo {
         name: "approver",
         purpose: "The second person: approves or rejects critical operations requested by others.",
         platform_only: false,

@@ -12,6 +12,7 @@ pub mod principal;
 pub mod signing;
 pub mod states;
 pub mod tenant;
+pub mod usage;
 
 pub use error::{Error, FieldError, Result, Validator};
 pub use ids::*;

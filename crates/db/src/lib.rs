@@ -8,6 +8,7 @@ pub mod announce;
 pub mod audit;
 mod audit_append;
 pub mod canonical;
+pub mod copy_text;
 pub mod error;
 pub mod idempotency;
 pub mod listen;

@@ -16,6 +16,7 @@ pub mod reconcile;
 pub mod search;
 pub mod sessions;
 pub mod tenants;
+pub mod usage;
 pub mod users;
 
 use tsunagi_core::{Error, Result};

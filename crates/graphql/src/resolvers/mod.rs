@@ -16,6 +16,7 @@ pub mod notifications;
 mod notifications_deprecated;
 mod plugins;
 mod tenants;
+mod usage;
 
 use async_graphql::{MergedObject, MergedSubscription};
 
@@ -33,6 +34,7 @@ pub struct Query(
     notifications::NotificationQuery,
     plugins::PluginQuery,
     carrier_gateway::CarrierQuery,
+    usage::UsageQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -50,6 +52,7 @@ pub struct Mutation(
     notification_mutations::NotificationMutation,
     notifications_deprecated::NotificationMutationDeprecated,
     plugins::PluginMutation,
+    usage::UsageMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -9,4 +9,5 @@ pub mod ledger_objects;
 pub mod notifications;
 pub mod plugins;
 pub mod tenant;
+pub mod usage;
 pub mod user;

@@ -1,6 +1,7 @@
 //! The axum router: GraphQL over HTTP (`POST /graphql`), GraphiQL (`GET /graphql`),
 //! subscriptions over WebSocket (`/graphql/ws`, graphql-transport-ws), the carrier's
-//! callbacks (`/carrier/callbacks/{tenant}`, the SM-DP+'s notices under it), `/healthz` and `/readyz`,
+//! callbacks (`/carrier/callbacks/{tenant}`, the SM-DP+'s notices under it), bulk usage
+//! (`POST /usage/records`, streamed: `usage`), `/healthz` and `/readyz`,
 //! the web console's files at `/` and its cookie sessions under `/auth` (`console`); a request id and a tracing span around every request.
 
 mod carrier;
@@ -10,6 +11,7 @@ mod health;
 mod limits;
 mod persisted;
 mod unsubscribe;
+mod usage;
 mod ws;
 
 use crate::config::Config;
@@ -110,6 +112,8 @@ pub fn router(app: App, cfg: &Config) -> Router {
         .fallback(get(console::file))
         .route("/readyz", get(health::readyz))
         .layer(middleware::from_fn(limits::body_limit))
+        // Streamed, committed in chunks: no body limit.
+        .route("/usage/records", axum::routing::post(usage::records))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

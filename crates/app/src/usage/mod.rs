@@ -1,0 +1,73 @@
+//! Usage: the carrier's records of data, calls and messages, taken exactly once and routed
+//! to the line that had the MSISDN at the record's time (`ingest`, read from NDJSON or CSV
+//! by `formats`); records that cannot be taken wait with their reason to be corrected,
+//! re-processed or discarded by a person (`rejections`). Reading a line's records needs
+//! `usage:read`; submitting needs `usage:create` (the `usage_feed` role of an API key).
+
+pub mod formats;
+pub mod ingest;
+pub mod rejections;
+
+use crate::{App, Ctx};
+use chrono::{DateTime, Utc};
+use tsunagi_core::usage::Submitted;
+use tsunagi_core::{Error, Result};
+use tsunagi_db::repo::usage as repo;
+pub use tsunagi_db::repo::usage::{Batch, Record, Rejection, RejectionFilter};
+use uuid::Uuid;
+
+pub use ingest::{Ingest, Summary};
+
+/// The most records one GraphQL call may submit (larger sets go to the bulk endpoint).
+pub const MAX_GRAPHQL_RECORDS: usize = 1_000;
+
+/// Submits a small batch (GraphQL): each record as submitted fields, positions from 1.
+pub async fn submit(
+    app: &App,
+    ctx: &Ctx,
+    source: &str,
+    records: &[Submitted<'_>],
+) -> Result<Summary> {
+    if records.len() > MAX_GRAPHQL_RECORDS {
+        return Err(Error::invalid(
+            "input.records",
+            format!(
+                "at most {MAX_GRAPHQL_RECORDS} records per call; send larger sets to POST /usage/records"
+            ),
+        ));
+    }
+    let mut ingest = Ingest::start(app, ctx, source, "graphql").await?;
+    for (i, r) in records.iter().enumerate() {
+        ingest.push(i as i64 + 1, r).await?;
+    }
+    ingest.finish().await
+}
+
+/// A line's records in `[from, to)`, newest first, after a cursor of (time, record id).
+pub async fn line_records(
+    app: &App,
+    ctx: &Ctx,
+    line: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    after: Option<(DateTime<Utc>, String)>,
+    limit: i64,
+) -> Result<Vec<Record>> {
+    app.authz.check(&ctx.principal, "usage", "read").await?;
+    if to <= from {
+        return Err(Error::invalid("to", "must be after from"));
+    }
+    let mut tx = app.read(ctx).await?;
+    let rows = repo::records_of_line(&mut tx, line, from, to, after, limit).await?;
+    tx.end()?;
+    Ok(rows)
+}
+
+/// The latest submissions, newest first.
+pub async fn batches(app: &App, ctx: &Ctx, limit: i64) -> Result<Vec<Batch>> {
+    app.authz.check(&ctx.principal, "usage", "read").await?;
+    let mut tx = app.read(ctx).await?;
+    let rows = repo::batch_list(&mut tx, limit).await?;
+    tx.end()?;
+    Ok(rows)
+}

@@ -1,0 +1,78 @@
+-- Routes the staged chunk in one statement ($1 tenant, $2 source, $3 batch, $4 time zone,
+-- $5 actor). Each staged record finds the line that had its MSISDN at its time (the line's
+-- contract in service then); a record checked as malformed (code set) is not looked up.
+WITH staged AS (
+    SELECT s.*, l.line_id, l.contract_id, coalesce(l.covers, false) AS covers,
+           date_trunc('month', s.occurred_at AT TIME ZONE $4)::date AS month
+    FROM usage_stage s
+    LEFT JOIN LATERAL (
+        SELECT l.id AS line_id, l.contract_id,
+               (c.started_at IS NOT NULL AND c.started_at <= s.occurred_at
+                AND (c.ended_at IS NULL OR c.ended_at > s.occurred_at)) AS covers
+        FROM lines l
+        JOIN contracts c ON c.tenant_id = l.tenant_id AND c.id = l.contract_id
+        WHERE l.tenant_id = $1 AND l.msisdn = s.msisdn
+        ORDER BY 3 DESC, c.started_at DESC NULLS LAST
+        LIMIT 1
+    ) l ON s.code IS NULL
+),
+accepted AS (
+    INSERT INTO usage_records (tenant_id, month, source, record_id, kind, msisdn, line_id,
+        contract_id, occurred_at, bytes_up, bytes_down, apn, seconds, destination,
+        roaming_zone, batch_id)
+    SELECT $1, month, $2, record_id, kind, msisdn, line_id, contract_id, occurred_at,
+           bytes_up, bytes_down, apn, seconds, destination, roaming_zone, $3
+    FROM staged
+    WHERE code IS NULL AND covers
+    ON CONFLICT DO NOTHING
+    RETURNING record_id
+),
+refused AS (
+    -- The last occurrence of a record id in the chunk speaks for it; a record taken in this
+    -- chunk is not also refused. A record that could not be read has no id: each is its own.
+    SELECT * FROM (
+        SELECT DISTINCT ON (record_id) *
+        FROM staged
+        WHERE record_id IS NOT NULL AND (code IS NOT NULL OR NOT covers)
+        ORDER BY record_id, position DESC
+    ) keyed
+    WHERE record_id NOT IN (SELECT record_id FROM accepted)
+    UNION ALL
+    SELECT * FROM staged WHERE record_id IS NULL
+),
+rejected AS (
+    INSERT INTO usage_rejections AS r (tenant_id, id, batch_id, source, position, record_id,
+        fields, raw, code, field, reason)
+    SELECT $1, tsunagi_uuid_v7(), $3, $2, position, record_id,
+           coalesce(fields, jsonb_strip_nulls(jsonb_build_object(
+               'recordId', record_id, 'type', kind, 'msisdn', '+' || msisdn,
+               'time', occurred_at,
+               'bytesUp', CASE WHEN kind = 'data' THEN bytes_up::text END,
+               'bytesDown', CASE WHEN kind = 'data' THEN bytes_down::text END,
+               'apn', apn,
+               'seconds', CASE WHEN kind = 'voice' THEN seconds::text END,
+               'destination', destination, 'roamingZone', roaming_zone))),
+           raw,
+           coalesce(code, CASE WHEN line_id IS NULL THEN 'unknown_msisdn' ELSE 'line_not_active' END),
+           field,
+           coalesce(reason, CASE WHEN line_id IS NULL
+               THEN 'no line of this tenant has this MSISDN'
+               ELSE 'the line''s contract was not in service at the record''s time' END)
+    FROM refused
+    ON CONFLICT (tenant_id, source, record_id) WHERE status = 'open' AND record_id IS NOT NULL
+    DO UPDATE SET batch_id = EXCLUDED.batch_id, position = EXCLUDED.position,
+        fields = EXCLUDED.fields, raw = EXCLUDED.raw, code = EXCLUDED.code,
+        field = EXCLUDED.field, reason = EXCLUDED.reason, attempts = r.attempts + 1,
+        updated_at = now(), version = r.version + 1
+    RETURNING 1
+),
+resolved AS (
+    UPDATE usage_rejections r
+    SET status = 'reprocessed', resolution = 'accepted when sent again', resolved_by = $5,
+        resolved_at = now(), updated_at = now(), version = r.version + 1
+    FROM accepted a
+    WHERE r.tenant_id = $1 AND r.source = $2 AND r.record_id = a.record_id AND r.status = 'open'
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM staged), (SELECT count(*) FROM accepted),
+       (SELECT count(*) FROM rejected), (SELECT count(*) FROM resolved)
