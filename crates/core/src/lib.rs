@@ -9,6 +9,7 @@ pub mod identifiers;
 pub mod ids;
 pub mod pricing;
 pub mod principal;
+pub mod rating;
 pub mod signing;
 pub mod states;
 pub mod tenant;

@@ -34,6 +34,10 @@ impl Db {
                 Error::bad_request(format!("database.url is not a valid PostgreSQL URL: {e}"))
             })?
             .application_name("tsunagi")
+            // JIT compiles a plan whose estimated cost is high, which for this platform's
+            // short statements costs more than it saves: 74 ms of a 357 ms usage chunk
+            // (EXPLAIN ANALYZE, docs/benchmarks.md). Off for every connection.
+            .options([("jit", "off")])
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
         let pool = PgPoolOptions::new()

@@ -3,7 +3,8 @@
 //! the staging table with `COPY` in chunks of [`CHUNK`], and each chunk is routed and
 //! committed by one set-based statement (tsunagi_db::repo::usage) with its audit record.
 //! A chunk is its own transaction: a submission cut off half way keeps the chunks it
-//! committed, and sending it again is safe (what was taken counts as duplicates).
+//! committed, and sending it again is safe (what was taken counts as duplicates). One chunk
+//! commits in its own task while the next is read and checked.
 
 use crate::record::record;
 use crate::{App, Ctx};
@@ -73,6 +74,51 @@ pub struct Ingest {
     ensured: BTreeSet<NaiveDate>,
     totals: Routed,
     chunks: u32,
+    inflight: Option<tokio::task::JoinHandle<Result<Routed>>>,
+}
+
+/// One chunk on its way to commit: staged, routed, counted on its batch, audited.
+struct Chunk {
+    app: App,
+    ctx: Ctx,
+    batch: Uuid,
+    source: String,
+    tz_name: String,
+    number: u32,
+    rows: CopyText,
+}
+
+impl Chunk {
+    async fn commit(self) -> Result<Routed> {
+        let mut tx = self.app.tx(&self.ctx).await?;
+        repo::stage(&mut tx, self.rows.bytes()).await?;
+        let routed = repo::route(
+            &mut tx,
+            &self.source,
+            self.batch,
+            &self.tz_name,
+            &self.ctx.principal.actor.label(),
+        )
+        .await?;
+        repo::batch_add(&mut tx, self.batch, &routed).await?;
+        record(
+            &mut tx,
+            &self.ctx,
+            AuditEntry::new("usage.ingest", "usage_batch", self.batch).after(serde_json::json!({
+                "source": self.source,
+                "chunk": self.number,
+                "received": routed.received,
+                "accepted": routed.accepted,
+                "duplicates": routed.duplicates(),
+                "rejected": routed.rejected,
+                "rejectionsClosed": routed.resolved,
+            })),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(routed)
+    }
 }
 
 fn month_of(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
@@ -113,6 +159,7 @@ impl Ingest {
             ensured: BTreeSet::new(),
             totals: Routed::default(),
             chunks: 0,
+            inflight: None,
         })
     }
 
@@ -194,6 +241,8 @@ impl Ingest {
         Ok(())
     }
 
+    /// Sends the queued chunk to be committed while the next one is read: at most one chunk
+    /// is in flight (reading and checking in this task, routing in PostgreSQL, overlap).
     async fn flush(&mut self) -> Result<()> {
         if self.buf.rows() == 0 {
             return Ok(());
@@ -203,53 +252,53 @@ impl Ingest {
             repo::partitions_ensure(&self.app.db, &missing).await?;
             self.ensured.extend(missing);
         }
-        let mut tx = self.app.tx(&self.ctx).await?;
-        repo::stage(&mut tx, self.buf.bytes()).await?;
-        let routed = repo::route(
-            &mut tx,
-            &self.source,
-            self.batch,
-            &self.tz_name,
-            &self.ctx.principal.actor.label(),
-        )
-        .await?;
-        repo::batch_add(&mut tx, self.batch, &routed).await?;
+        self.settle().await?;
         self.chunks += 1;
-        record(
-            &mut tx,
-            &self.ctx,
-            AuditEntry::new("usage.ingest", "usage_batch", self.batch).after(serde_json::json!({
-                "source": self.source,
-                "chunk": self.chunks,
-                "received": routed.received,
-                "accepted": routed.accepted,
-                "duplicates": routed.duplicates(),
-                "rejected": routed.rejected,
-                "rejectionsClosed": routed.resolved,
-            })),
-            None,
-        )
-        .await?;
-        tx.commit().await?;
-        self.buf.clear();
-        self.totals.received += routed.received;
-        self.totals.accepted += routed.accepted;
-        self.totals.rejected += routed.rejected;
-        self.totals.resolved += routed.resolved;
+        let chunk = Chunk {
+            app: self.app.clone(),
+            ctx: self.ctx.clone(),
+            batch: self.batch,
+            source: self.source.clone(),
+            tz_name: self.tz_name.clone(),
+            number: self.chunks,
+            rows: std::mem::take(&mut self.buf),
+        };
+        // The request's statement count follows the chunk into its task.
+        self.inflight = Some(tokio::spawn(crate::in_request(chunk.commit())));
+        Ok(())
+    }
+
+    /// Waits for the chunk in flight and counts what it did.
+    async fn settle(&mut self) -> Result<()> {
+        if let Some(h) = self.inflight.take() {
+            let routed = h
+                .await
+                .map_err(|e| Error::internal(format!("usage chunk task: {e}")))??;
+            self.totals.received += routed.received;
+            self.totals.accepted += routed.accepted;
+            self.totals.rejected += routed.rejected;
+            self.totals.resolved += routed.resolved;
+        }
         Ok(())
     }
 
     /// Commits what is queued and closes the batch; the answer lists its first rejections.
     pub async fn finish(mut self) -> Result<Summary> {
         self.flush().await?;
+        self.settle().await?;
         self.close(None).await
     }
 
     /// Closes the batch as failed (the body could not be read to its end, say), keeping the
     /// chunks already committed. The error is the caller's to return.
     pub async fn fail(mut self, why: &str) -> Result<Summary> {
-        // What was read before the failure is still taken.
-        self.flush().await?;
+        // What was read before the failure is still taken, where it can be; the batch is
+        // closed as failed either way.
+        let flushed = self.flush().await;
+        let settled = self.settle().await;
+        if let Err(e) = flushed.and(settled) {
+            tracing::warn!(batch = %self.batch, error = %e.detail(), "usage: a chunk of a failed submission was not taken");
+        }
         self.close(Some(why)).await
     }
 

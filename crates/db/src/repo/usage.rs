@@ -178,6 +178,11 @@ pub async fn stage(tx: &mut TenantTx, rows: &[u8]) -> Result<()> {
     let mut copy = tx.conn().copy_in_raw(STAGE_COPY).await?;
     copy.send(rows).await?;
     copy.finish().await?;
+    // A temporary table has no statistics: without them the routing statement plans for a
+    // handful of rows and looks each line up on its own (EXPLAIN: 82 against 47 ms a chunk).
+    sqlx::query("ANALYZE usage_stage")
+        .execute(tx.conn())
+        .await?;
     Ok(())
 }
 

@@ -1,20 +1,25 @@
 -- Routes the staged chunk in one statement ($1 tenant, $2 source, $3 batch, $4 time zone,
 -- $5 actor). Each staged record finds the line that had its MSISDN at its time (the line's
 -- contract in service then); a record checked as malformed (code set) is not looked up.
-WITH staged AS (
-    SELECT s.*, l.line_id, l.contract_id, coalesce(l.covers, false) AS covers,
+-- Positions are unique within a chunk.
+WITH cand AS (
+    -- The lines that ever had a staged MSISDN, with their contract's time in service: one
+    -- hash join for the chunk rather than a lookup per record.
+    SELECT l.msisdn, l.id AS line_id, l.contract_id, c.started_at, c.ended_at
+    FROM lines l
+    JOIN contracts c ON c.tenant_id = l.tenant_id AND c.id = l.contract_id
+    WHERE l.tenant_id = $1
+      AND l.msisdn IN (SELECT msisdn FROM usage_stage WHERE code IS NULL)
+),
+staged AS (
+    -- Each staged record with the line in service at its time (else the line it had).
+    SELECT DISTINCT ON (s.position) s.*, m.line_id, m.contract_id,
+           coalesce(m.started_at <= s.occurred_at
+                    AND (m.ended_at IS NULL OR m.ended_at > s.occurred_at), false) AS covers,
            date_trunc('month', s.occurred_at AT TIME ZONE $4)::date AS month
     FROM usage_stage s
-    LEFT JOIN LATERAL (
-        SELECT l.id AS line_id, l.contract_id,
-               (c.started_at IS NOT NULL AND c.started_at <= s.occurred_at
-                AND (c.ended_at IS NULL OR c.ended_at > s.occurred_at)) AS covers
-        FROM lines l
-        JOIN contracts c ON c.tenant_id = l.tenant_id AND c.id = l.contract_id
-        WHERE l.tenant_id = $1 AND l.msisdn = s.msisdn
-        ORDER BY 3 DESC, c.started_at DESC NULLS LAST
-        LIMIT 1
-    ) l ON s.code IS NULL
+    LEFT JOIN cand m ON m.msisdn = s.msisdn AND s.code IS NULL
+    ORDER BY s.position, covers DESC, m.started_at DESC NULLS LAST
 ),
 accepted AS (
     INSERT INTO usage_records (tenant_id, month, source, record_id, kind, msisdn, line_id,
