@@ -47,7 +47,7 @@ CREATE TABLE usage_records (
     PRIMARY KEY (tenant_id, month, source, record_id)
 ) PARTITION BY RANGE (month);
 CREATE INDEX usage_records_line ON usage_records (tenant_id, line_id, occurred_at);
--- RLS on the parent governs every query through it; partitions are reached only through it.
+-- RLS on the parent governs every query through it; each partition has the same policies.
 SELECT tsunagi_tenant_table('usage_records', false);
 
 -- Makes the partition of `m`'s month if it is missing. SECURITY DEFINER: the application
@@ -66,8 +66,11 @@ BEGIN
             'CREATE TABLE %I PARTITION OF usage_records FOR VALUES FROM (%L) TO (%L)',
             name, first, (first + interval '1 month')::date);
     EXCEPTION WHEN duplicate_table THEN
-        NULL;
+        RETURN;
     END;
+    -- Reached through the parent only, whose policies govern; a partition gets the same
+    -- isolation in case anyone ever reads it directly.
+    PERFORM tsunagi_tenant_table(name::regclass, false);
 END $$;
 REVOKE ALL ON FUNCTION usage_partition_ensure(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION usage_partition_ensure(date) TO tsunagi_app;

@@ -34,6 +34,7 @@ const chunks = {
   review: () => import('./pages/Review'),
   self: () => import('./pages/SelfService'),
   tenants: () => import('./pages/Tenants'),
+  usage: () => import('./pages/Usage'),
 };
 // The page of the address the app is opened at starts loading with the app, not after the
 // session refresh and `viewer`: a cold load of a line's address waits one step less.
@@ -57,6 +58,7 @@ const PluginsPage = lazy(chunks.plugins);
 const ReviewPage = lazy(chunks.review);
 const SelfServicePage = lazy(chunks.self);
 const TenantsPage = lazy(chunks.tenants);
+const UsagePage = lazy(chunks.usage);
 
 const ViewerQuery = graphql(`
   query Viewer($actions: [String!]!) {
@@ -120,6 +122,7 @@ function Shell() {
         { to: '/orders', label: t('app.nav.orders'), needs: 'order:read' },
         { to: '/catalog', label: t('app.nav.catalog'), needs: 'catalog:read' },
         { to: '/inventory', label: t('app.nav.inventory'), needs: 'inventory:read' },
+        { to: '/usage', label: t('app.nav.usage'), needs: 'usage:read' },
         { to: '/plugins', label: t('app.nav.plugins'), needs: 'plugin:read' },
         { to: '/carrier', label: t('app.nav.carrier'), needs: 'carrier:read' },
         { to: '/notifications', label: t('app.nav.notifications'), needs: 'notification:read' },
@@ -183,6 +186,7 @@ function Shell() {
                     <Route path="/audit" element={<Guard needs="audit:read"><AuditPage /></Guard>} />
                     <Route path="/orders" element={<Guard needs="order:read"><OrdersPage /></Guard>} />
                     <Route path="/inventory" element={<Guard needs="inventory:read"><InventoryPage /></Guard>} />
+                    <Route path="/usage" element={<Guard needs="usage:read"><UsagePage /></Guard>} />
                     <Route path="/notifications" element={<Guard needs="notification:read"><NotificationsPage /></Guard>} />
                     <Route path="/access" element={<Guard needs="user:read"><AccessPage /></Guard>} />
                     <Route path="/tenants" element={<Guard needs="tenant:read"><TenantsPage /></Guard>} />

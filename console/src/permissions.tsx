@@ -49,6 +49,8 @@ export const ACTIONS = [
   'self_service:request',
   'tenant:create',
   'tenant:read',
+  'usage:read',
+  'usage:update',
   'user:create',
   'user:read',
   'webhook:create',

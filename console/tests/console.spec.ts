@@ -36,7 +36,7 @@ test('each role sees the pages its roles allow, no more', async ({ page }) => {
   const nav = page.getByRole('navigation', { name: 'main' });
   await signIn(page, 'support');
   await expect(nav.getByRole('link', { name: 'Customers' })).toBeVisible();
-  await expect(nav.getByRole('link')).toHaveText(['Lines to review', 'Customers', 'Orders', 'Catalog', 'Inventory', 'Carrier', 'Tenants']);
+  await expect(nav.getByRole('link')).toHaveText(['Lines to review', 'Customers', 'Orders', 'Catalog', 'Inventory', 'Usage', 'Carrier', 'Tenants']);
   // A page typed into the address bar says it is not allowed instead of failing.
   await page.goto('/audit');
   await expect(page.getByRole('alert')).toContainText('do not allow');

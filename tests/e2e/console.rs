@@ -104,6 +104,21 @@ async fn the_console_in_a_real_browser() {
         )
         .await;
     let own = stage(&s, &l).await;
+    // The carrier's usage of the line: one record taken, two refused for billing to resolve.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let usage = s
+        .as_role("sakura-mobile", "tenant_admin")
+        .await
+        .ok(
+            "mutation($r: [UsageRecordInput!]!) { usageSubmit(input: {source: \"carrier\", records: $r}) { submission { accepted rejected } } }",
+            serde_json::json!({ "r": [
+                { "recordId": "console-ok-1", "type": "data", "msisdn": l.msisdn, "time": at, "bytesUp": 200000, "bytesDown": 1000000 },
+                { "recordId": "console-bad-1", "type": "data", "msisdn": l.msisdn, "time": at, "bytesUp": 1000 },
+                { "recordId": "console-unknown-1", "type": "sms", "msisdn": "+819099990000", "time": at, "destination": "domestic" },
+            ] }),
+        )
+        .await;
+    assert_eq!(usage["usageSubmit"]["submission"]["rejected"], 2, "{usage}");
     let base = env.base.clone();
     let sim_base = sim.base.clone();
     let out = tokio::task::spawn_blocking(move || {

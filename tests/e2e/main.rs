@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod batch_scope;
+mod cancellation;
 mod carrier;
 mod carrier_callbacks;
 mod carrier_esim;

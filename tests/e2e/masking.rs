@@ -63,6 +63,17 @@ async fn no_role_without_unmask_sees_an_identifier_or_a_secret_anywhere() {
     admin
         .ok("mutation { devicesAdd(input: {items: [{imei: \"490154203237518\", model: \"Pixel\"}]}) { added } }", json!({}))
         .await;
+    // A usage record on the line and one refused (its fields are walked too).
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    admin
+        .ok(
+            "mutation($r: [UsageRecordInput!]!) { usageSubmit(input: {source: \"carrier\", records: $r}) { submission { accepted } } }",
+            json!({ "r": [
+                { "recordId": "mask-1", "type": "data", "msisdn": l.msisdn, "time": at, "bytesUp": 1, "bytesDown": 2 },
+                { "recordId": "mask-2", "type": "sms", "msisdn": "+819099990001", "time": at, "destination": "domestic" },
+            ] }),
+        )
+        .await;
     let sims = admin
         .ok("{ sims(first: 1) { edges { node { id } } } }", json!({}))
         .await;
@@ -89,6 +100,14 @@ async fn no_role_without_unmask_sees_an_identifier_or_a_secret_anywhere() {
     args.insert("esimActivationCode", q(&l.esim));
     args.insert("lineEsimActivation", format!("(lineId: \"{}\")", l.line));
     args.insert("line", q(&l.line));
+    args.insert(
+        "lineUsage",
+        format!(
+            "(lineId: \"{}\", from: \"2000-01-01T00:00:00Z\", to: \"2100-01-01T00:00:00Z\")",
+            l.line
+        ),
+    );
+    args.insert("usageRejection", format!("(id: \"{}\")", uuid::Uuid::nil()));
     args.insert("contract", q(&l.contract));
     args.insert("order", q(&l.new_line_order));
     args.insert(

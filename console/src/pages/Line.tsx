@@ -10,6 +10,7 @@ import { graphql } from '../gql';
 import type { LineStatus } from '../gql/graphql';
 import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
+import { LineUsage } from './LineUsage';
 import { PlanChange } from './PlanChange';
 
 const LineQuery = graphql(`
@@ -184,6 +185,8 @@ export default function LinePage() {
           </Card>
         )}
       </Card>
+
+      {can('usage:read') && <LineUsage lineId={l.id} />}
 
       <Card withBorder>
         <Title order={3} size="h4" mb="sm">{t('line.orders')}</Title>

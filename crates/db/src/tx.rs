@@ -98,14 +98,28 @@ impl TenantTx {
         // A pooled connection is pinged only after a second idle (pool.rs): one the server
         // dropped since (a restart) fails here, before anything ran, and is discarded as it
         // goes back; the next one is tried.
-        let mut attempt = 0;
-        let tx = loop {
-            attempt += 1;
-            match db.pool().begin_with(sqlx::AssertSqlSafe(sql.clone())).await {
-                Err(sqlx::Error::Io(_)) if attempt < 3 => continue,
-                r => break r.map_err(|e| Error::unavailable(format!("database: {e}")))?,
+        //
+        // The BEGIN runs on a task of its own, so a caller cancelled while waiting for it (a
+        // client gone, a timeout) cannot cut it off half way: sqlx's guard for a cancelled
+        // BEGIN does not roll back (its depth counter rises only with the answer), and the
+        // connection would go back to the pool inside the transaction, for the next request
+        // to run in (tests/e2e/cancellation.rs). A finished task's unclaimed transaction is
+        // dropped there and rolled back as usual.
+        let pool = db.pool().clone();
+        let opening = tokio::spawn(async move {
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                match pool.begin_with(sqlx::AssertSqlSafe(sql.clone())).await {
+                    Err(sqlx::Error::Io(_)) if attempt < 3 => continue,
+                    r => break r,
+                }
             }
-        };
+        });
+        let tx = opening
+            .await
+            .map_err(|e| Error::internal(format!("opening a transaction: {e}")))?
+            .map_err(|e| Error::unavailable(format!("database: {e}")))?;
         crate::stats::count();
         Ok(Self {
             tx,
@@ -133,9 +147,11 @@ impl TenantTx {
     /// tenants by slug during sign-in (through SECURITY DEFINER functions) and for tests.
     #[allow(clippy::disallowed_methods)]
     pub async fn begin_unscoped(db: &Db) -> Result<Transaction<'static, Postgres>> {
-        db.pool()
-            .begin()
+        // On a task of its own, as `open` (a cancelled BEGIN must not stay on the connection).
+        let pool = db.pool().clone();
+        tokio::spawn(async move { pool.begin().await })
             .await
+            .map_err(|e| Error::internal(format!("opening a transaction: {e}")))?
             .map_err(|e| Error::unavailable(format!("database: {e}")))
     }
 

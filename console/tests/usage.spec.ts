@@ -1,0 +1,46 @@
+// Usage intake in the console: billing staff find the records the carrier sent that could not
+// be taken, each with its reason; they correct a malformed one field by field and discard an
+// unknown number saying why; support then sees the line's usage on the line page.
+import { expect, test } from '@playwright/test';
+import { noSeriousViolations, openLine, shot, signIn } from './helpers';
+
+test('billing corrects one refused record and discards another; the line shows its usage', async ({ page }) => {
+  await signIn(page, 'billing');
+  await page.getByRole('link', { name: 'Usage' }).click();
+  const rows = page.getByTestId('rejection');
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('batches')).toContainText('3 received: 1 taken, 0 duplicates, 2 refused');
+  await noSeriousViolations(page, 'usage');
+  await shot(page, 'usage');
+
+  // The number no line has: discarded, with the reason kept.
+  const unknown = rows.filter({ hasText: 'Unknown MSISDN' });
+  await unknown.getByRole('button', { name: 'Discard' }).click();
+  await unknown.getByRole('alertdialog').getByRole('button', { name: 'Discard' }).click();
+  await expect(unknown.getByRole('alert')).toContainText('input.reason');
+  await unknown.getByLabel('Why (kept in the audit log)').fill('a test SIM of the carrier');
+  await unknown.getByRole('alertdialog').getByRole('button', { name: 'Discard' }).click();
+  await expect(page.getByRole('status')).toContainText('The record was discarded.');
+  await expect(rows).toHaveCount(1);
+
+  // The record without its byte count: as sent it is still refused; corrected, it is taken.
+  const bad = rows.first();
+  await expect(bad).toContainText('bytesDown: is required');
+  await bad.getByRole('button', { name: 'Re-process as sent' }).click();
+  await expect(page.getByRole('status')).toContainText('Still not taken');
+  await bad.getByRole('button', { name: 'Correct' }).click();
+  await bad.getByLabel('Bytes down').fill('2500000');
+  await bad.getByRole('button', { name: 'Re-process corrected' }).click();
+  await expect(page.getByRole('status')).toContainText('The record was taken.');
+  await expect(rows).toHaveCount(0);
+  await expect(page.getByText('No record is waiting.')).toBeVisible();
+});
+
+test('support sees the line usage on the line page', async ({ page }) => {
+  await signIn(page, 'support');
+  await openLine(page);
+  const usage = page.getByTestId('line-usage');
+  await expect(usage).toContainText('console-ok-1');
+  await expect(usage).toContainText('1.20 MB');
+  await noSeriousViolations(page, 'line-usage');
+});
