@@ -63,7 +63,7 @@ async fn usage_is_taken_once_and_nothing_is_dropped() {
         json!({"recordId": "u-1", "type": "sms", "msisdn": "+819099999999", "time": t2, "destination": "domestic"}).to_string(),
         json!({"recordId": "bad-1", "type": "data", "msisdn": m, "time": t2, "bytesUp": -1, "bytesDown": 5}).to_string(),
         "{not json".to_owned(),
-        json!({"recordId": "old-1", "type": "sms", "msisdn": m, "time": "2020-01-01T00:00:00+09:00", "destination": "domestic"}).to_string(),
+        json!({"recordId": "old-1", "type": "sms", "msisdn": m, "time": ts(now - Duration::days(30)), "destination": "domestic"}).to_string(),
     ];
     let body = lines.join("\n").into_bytes();
     let (st, sum) = post(
@@ -318,6 +318,41 @@ async fn usage_refuses_bad_requests_clearly_and_stays_in_its_tenant_and_role() {
             assert!(b.to_string().contains(f), "{f}: {b}");
         }
     }
+
+    // What PostgreSQL could not store (a NUL, year 0, an over-long id) is refused by field,
+    // and the rest of the chunk is still taken.
+    let hostile = [
+        json!({"recordId": "nul-1", "type": "data", "msisdn": l.msisdn, "time": at, "bytesUp": 1, "bytesDown": 1, "apn": "inter\u{0}net"}).to_string(),
+        json!({"recordId": "old-0", "type": "sms", "msisdn": l.msisdn, "time": "0000-01-01T00:00:00Z", "destination": "domestic"}).to_string(),
+        json!({"recordId": "x".repeat(3_000), "type": "sms", "msisdn": l.msisdn, "time": at, "destination": "domestic"}).to_string(),
+        json!({"recordId": "fine-1", "type": "sms", "msisdn": l.msisdn, "time": at, "destination": "domestic"}).to_string(),
+    ]
+    .join("\n");
+    let (st, h) = post(
+        &s.base,
+        &sakura_key,
+        "?source=carrier",
+        "application/x-ndjson",
+        hostile.into_bytes(),
+    )
+    .await;
+    assert_eq!(st, 200, "{h}");
+    assert_eq!(
+        (&h["accepted"], &h["rejected"]),
+        (&json!(1), &json!(3)),
+        "{h}"
+    );
+    let fields: Vec<&Value> = h["rejections"]
+        .as_array()
+        .expect("rejections")
+        .iter()
+        .map(|r| &r["field"])
+        .collect();
+    assert_eq!(
+        fields,
+        vec![&json!("apn"), &json!("time"), &json!("recordId")],
+        "{h}"
+    );
 
     // Another tenant's feed cannot reach this tenant's line: the number is unknown there.
     let (st, other) = post(

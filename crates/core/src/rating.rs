@@ -197,7 +197,10 @@ pub struct Pool {
 impl Pool {
     fn extra(&self, meter: &Meter) -> i64 {
         match meter {
-            Meter::Data => self.carried_bytes.max(0) + self.added_bytes.max(0),
+            Meter::Data => self
+                .carried_bytes
+                .max(0)
+                .saturating_add(self.added_bytes.max(0)),
             _ => 0,
         }
     }
@@ -208,7 +211,10 @@ impl Pool {
 
     /// The allowance left on a meter (never below zero).
     pub fn remaining(&self, t: &Tariff, meter: &Meter) -> i64 {
-        (t.included(meter) + self.extra(meter) - self.used(meter)).max(0)
+        t.included(meter)
+            .saturating_add(self.extra(meter))
+            .saturating_sub(self.used(meter))
+            .max(0)
     }
 
     /// The carried-over data still unused (it is used before the period's own allowance).
@@ -241,14 +247,15 @@ pub struct Rated {
 pub const THRESHOLDS: [u8; 2] = [80, 100];
 
 /// Rates one record against the pool and counts it in. The caller makes sure a record is
-/// rated once (usage is de-duplicated on intake; rated records are stored by key).
+/// rated once (usage is de-duplicated on intake; rated records are stored by key) and that
+/// the tariff passed [`Tariff::check`] (a curve that falls would make totals depend on order).
 pub fn rate(t: &Tariff, pool: &mut Pool, r: &UsageRecord) -> Rated {
     let (meter, units) = t.meter_of(r);
     let before = pool.used(&meter);
     let after = before.saturating_add(units);
     let extra = pool.extra(&meter);
     let charge = (t.charge_at(&meter, after, extra) - t.charge_at(&meter, before, extra)).max(0);
-    let allowance = t.included(&meter) + extra;
+    let allowance = t.included(&meter).saturating_add(extra);
     let crossed = if allowance > 0 {
         THRESHOLDS
             .into_iter()

@@ -13,6 +13,9 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
 pub const MAX_BYTES: i64 = 1_000_000_000_000;
 /// The longest voice call one record may carry (a day; carriers cut longer calls into parts).
 pub const MAX_SECONDS: i32 = 86_400;
+/// How old a record may be when it arrives (older ones are refused as malformed: no carrier
+/// sends usage more than a year late, and each month of records is a partition).
+pub const MAX_AGE: Duration = Duration::days(400);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UsageKind {
@@ -139,9 +142,12 @@ impl<'a> Submitted<'a> {
         self.fields[f.index()].as_deref()
     }
 
-    /// The record id, if one was given (kept with a rejection so a re-send finds it).
+    /// The record id, if one was given and is a valid one (kept with a rejection so a
+    /// re-send finds it; an invalid id stays in the rejection's fields only).
     pub fn record_id(&self) -> Option<&str> {
-        self.get(Field::RecordId).map(str::trim)
+        self.get(Field::RecordId)
+            .map(str::trim)
+            .filter(|id| valid_record_id(id))
     }
 }
 
@@ -221,6 +227,11 @@ pub struct UsageRecord {
     pub roaming_zone: Option<String>,
 }
 
+/// At most 128 characters, none of them control characters.
+pub fn valid_record_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().count() <= 128 && !id.chars().any(char::is_control)
+}
+
 fn required<'s>(s: &'s Submitted<'_>, f: Field) -> Result<&'s str, Rejection> {
     s.get(f)
         .map(str::trim)
@@ -269,8 +280,16 @@ pub fn check(
     country_code: &str,
     now: DateTime<Utc>,
 ) -> Result<UsageRecord, Rejection> {
+    for f in Field::ALL {
+        if s.get(f).is_some_and(|v| v.chars().any(char::is_control)) {
+            return Err(Rejection::malformed(
+                f,
+                "must not contain control characters",
+            ));
+        }
+    }
     let record_id = required(s, Field::RecordId)?;
-    if record_id.chars().count() > 128 || record_id.chars().any(char::is_control) {
+    if !valid_record_id(record_id) {
         return Err(Rejection::malformed(
             Field::RecordId,
             "must be at most 128 characters without control characters",
@@ -303,6 +322,12 @@ pub fn check(
         .with_timezone(&Utc);
     if occurred_at > now + MAX_CLOCK_SKEW {
         return Err(Rejection::malformed(Field::Time, "is in the future"));
+    }
+    if occurred_at < now - MAX_AGE {
+        return Err(Rejection::malformed(
+            Field::Time,
+            format!("is more than {} days old", MAX_AGE.num_days()),
+        ));
     }
     let roaming_zone = match s.get(Field::RoamingZone).map(str::trim) {
         None => None,

@@ -32,10 +32,12 @@ impl CopyText {
         self
     }
 
+    /// A text value. PostgreSQL text cannot hold NUL: it is written as U+FFFD.
     pub fn text(&mut self, s: &str) -> &mut Self {
         self.sep();
         for b in s.bytes() {
             match b {
+                0 => self.buf.extend_from_slice("\u{fffd}".as_bytes()),
                 b'\\' => self.buf.extend_from_slice(b"\\\\"),
                 b'\t' => self.buf.extend_from_slice(b"\\t"),
                 b'\n' => self.buf.extend_from_slice(b"\\n"),
@@ -97,9 +99,16 @@ mod tests {
     #[test]
     fn reserved_characters_are_escaped_and_null_is_distinct_from_empty() {
         let mut c = CopyText::new();
-        c.text("a\tb\\c\nd\re").null().text("").int(-42);
+        c.text("a\tb\\c\nd\re")
+            .null()
+            .text("")
+            .int(-42)
+            .text("x\0y");
         c.end();
-        assert_eq!(c.bytes(), b"a\\tb\\\\c\\nd\\re\t\\N\t\t-42\n");
+        assert_eq!(
+            c.bytes(),
+            "a\\tb\\\\c\\nd\\re\t\\N\t\t-42\tx\u{fffd}y\n".as_bytes()
+        );
         assert_eq!(c.rows(), 1);
     }
 }

@@ -11,6 +11,8 @@ use tsunagi_core::{Error, Result};
 const RAW_KEPT: usize = 2_000;
 /// The longest NDJSON line or CSV row accepted (a record is a few hundred bytes).
 pub const MAX_RECORD_BYTES: usize = 64 << 10;
+/// The most fields a CSV row may have (a record has ten; unknown columns are allowed).
+pub const MAX_FIELDS: usize = 256;
 
 /// One record read from a submission: its 1-based position and what was in it.
 #[derive(Debug)]
@@ -25,7 +27,7 @@ pub enum Item {
 
 fn clip_raw(bytes: &[u8]) -> String {
     let s = String::from_utf8_lossy(&bytes[..bytes.len().min(RAW_KEPT)]);
-    s.into_owned()
+    s.replace('\0', "\u{fffd}")
 }
 
 /// The submitted fields of a record as a JSON object (names as in NDJSON), for rejections.
@@ -33,10 +35,9 @@ pub fn fields_json(s: &Submitted<'_>) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     for f in Field::ALL {
         if let Some(v) = s.get(f) {
-            m.insert(
-                f.json_name().into(),
-                serde_json::Value::String(v.to_owned()),
-            );
+            // jsonb cannot hold NUL (a record with one is refused; its fields are kept).
+            let v = v.replace('\0', "\u{fffd}");
+            m.insert(f.json_name().into(), serde_json::Value::String(v));
         }
     }
     serde_json::Value::Object(m)
@@ -76,6 +77,12 @@ impl Ndjson {
     fn line(&mut self, line: &[u8], out: &mut dyn FnMut(i64, Item)) {
         self.position += 1;
         let line = line.strip_suffix(b"\r").unwrap_or(line);
+        // A byte order mark before the first record.
+        let line = if self.position == 1 {
+            line.strip_prefix(BOM).unwrap_or(line)
+        } else {
+            line
+        };
         if line.iter().all(u8::is_ascii_whitespace) {
             return;
         }
@@ -286,6 +293,15 @@ impl Csv {
                     self.out.resize(n, 0);
                 }
                 R::OutputEndsFull => {
+                    if self.ends.len() >= MAX_FIELDS {
+                        return Err(Error::invalid(
+                            "body",
+                            format!(
+                                "CSV data row {} has more than {MAX_FIELDS} fields",
+                                self.position + 1
+                            ),
+                        ));
+                    }
                     let n = self.ends.len() * 2;
                     self.ends.resize(n, 0);
                 }

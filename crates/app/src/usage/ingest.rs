@@ -284,8 +284,17 @@ impl Ingest {
 
     /// Commits what is queued and closes the batch; the answer lists its first rejections.
     pub async fn finish(mut self) -> Result<Summary> {
-        self.flush().await?;
-        self.settle().await?;
+        let flushed = self.flush().await;
+        let settled = self.settle().await;
+        if let Err(e) = flushed.and(settled) {
+            // The batch does not stay `receiving`: it is closed as failed, with what was
+            // taken before, and the error goes back to the caller.
+            let batch = self.batch;
+            if let Err(closing) = self.close(Some(&e.public_message())).await {
+                tracing::error!(%batch, error = %closing.detail(), "usage: the batch could not be closed");
+            }
+            return Err(e);
+        }
         self.close(None).await
     }
 

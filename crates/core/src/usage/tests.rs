@@ -165,6 +165,13 @@ fn each_bad_field_is_named_with_its_reason() {
         ),
     ];
     for (s, field, words) in cases {
+        if field == Field::RecordId {
+            assert_eq!(
+                s.record_id(),
+                None,
+                "an invalid id is not kept as the rejection's key"
+            );
+        }
         let e = check(&s, "81", now()).expect_err("must be rejected");
         assert_eq!(e.code, RejectCode::Malformed);
         assert_eq!(e.field, Some(field), "{e:?}");

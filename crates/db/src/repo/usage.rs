@@ -224,7 +224,11 @@ pub async fn records_of_line(
 ) -> Result<Vec<Record>> {
     let (at, id) = after.unzip();
     Ok(sqlx::query_as(
+        // The month bounds (a day of slack either way covers any time zone) let PostgreSQL
+        // read only the partitions of the period.
         "SELECT * FROM usage_records WHERE line_id = $1 AND occurred_at >= $2 AND occurred_at < $3 \
+         AND month >= date_trunc('month', $2 - interval '1 day')::date \
+         AND month <= date_trunc('month', $3 + interval '1 day')::date \
          AND ($4::timestamptz IS NULL OR (occurred_at, record_id) < ($4, $5)) \
          ORDER BY occurred_at DESC, record_id DESC LIMIT $6",
     )

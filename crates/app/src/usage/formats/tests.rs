@@ -80,3 +80,18 @@ fn a_csv_header_without_a_required_column_is_refused_naming_it() {
     assert!(fs[0].reason.contains("msisdn"), "{}", fs[0].reason);
     assert!(collect_csv(&[b""]).is_err(), "an empty body has no header");
 }
+
+#[test]
+fn an_ndjson_byte_order_mark_and_a_nul_do_not_lose_a_record_or_break_staging() {
+    let got = collect_ndjson(&[b"\xef\xbb\xbf{\"recordId\":\"a\\u0000b\"}\n"]);
+    assert_eq!(got.len(), 1);
+    assert!(got[0].1.contains("a\u{fffd}b"), "{got:?}");
+}
+
+#[test]
+fn a_csv_row_with_too_many_fields_is_refused() {
+    let mut row = String::from("record_id,type,msisdn,time\n");
+    row.push_str(&",".repeat(MAX_FIELDS * 2));
+    row.push('\n');
+    assert!(collect_csv(&[row.as_bytes()]).is_err());
+}
