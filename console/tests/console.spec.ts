@@ -41,6 +41,8 @@ test('each role sees the pages its roles allow, no more', async ({ page }) => {
   await page.goto('/audit');
   await expect(page.getByRole('alert')).toContainText('do not allow');
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // Signed out once the sign-in form is back (navigating earlier would cut the sign-out off).
+  await expect(page.getByLabel('Tenant')).toBeVisible();
   await signIn(page, 'auditor');
   await expect(nav.getByRole('link', { name: 'Audit log' })).toBeVisible();
   await nav.getByRole('link', { name: 'Audit log' }).click();

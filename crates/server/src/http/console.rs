@@ -236,13 +236,20 @@ pub async fn logout(State(s): State<HttpState>, h: HeaderMap) -> Response {
     if let Some(r) = not_from_console(&h) {
         return r;
     }
-    if let Some(token) = super::graphql::bearer(&h)
-        && let Ok(principal) = auth::authenticate(&s.app, token).await
-    {
-        let ctx = tsunagi_app::Ctx::new(principal, None);
-        if let Err(e) = auth::logout(&s.app, &ctx).await {
-            tracing::warn!(error = %e.detail(), "console sign-out");
-        }
+    if let Some(token) = super::graphql::bearer(&h).map(str::to_owned) {
+        // On a task of its own: a sign-out that reached us completes even when the browser
+        // navigates away before the answer (the request is then dropped), so the refresh
+        // cookie it could not clear no longer signs anyone in.
+        let app = s.app.clone();
+        let revoke = tokio::spawn(async move {
+            if let Ok(principal) = auth::authenticate(&app, &token).await {
+                let ctx = tsunagi_app::Ctx::new(principal, None);
+                if let Err(e) = auth::logout(&app, &ctx).await {
+                    tracing::warn!(error = %e.detail(), "console sign-out");
+                }
+            }
+        });
+        let _ = revoke.await;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
     set_cookie(&mut res, "", 0);
