@@ -30,6 +30,19 @@ pub async fn get(app: &App, ctx: &Ctx, id: Uuid) -> Result<Rejection> {
     Ok(r)
 }
 
+/// A rejection is resolved only while it is open.
+fn still_open(r: &Rejection) -> Result<()> {
+    if r.status == "open" {
+        return Ok(());
+    }
+    Err(Error::conflict(format!(
+        "this rejection is already {} ({})",
+        r.status,
+        r.resolution.as_deref().unwrap_or("no resolution recorded")
+    )))
+}
+
+/// An open rejection of the caller's own tenant, read before re-processing it.
 async fn open_one(app: &App, ctx: &Ctx, id: Uuid) -> Result<Rejection> {
     app.authz.check(&ctx.principal, "usage", "update").await?;
     let r = get(app, ctx, id).await?;
@@ -37,13 +50,7 @@ async fn open_one(app: &App, ctx: &Ctx, id: Uuid) -> Result<Rejection> {
         // A parent tenant reads its resellers' rejections but does not resolve them.
         return Err(Error::not_found("usage rejection"));
     }
-    if r.status != "open" {
-        return Err(Error::conflict(format!(
-            "this rejection is already {} ({})",
-            r.status,
-            r.resolution.as_deref().unwrap_or("no resolution recorded")
-        )));
-    }
+    still_open(&r)?;
     Ok(r)
 }
 
@@ -112,6 +119,7 @@ pub async fn reprocess(
 
 /// Closes a rejection without taking the record; `reason` says why, for the audit.
 pub async fn discard(app: &App, ctx: &Ctx, id: Uuid, reason: &str) -> Result<Rejection> {
+    app.authz.check(&ctx.principal, "usage", "update").await?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(Error::invalid(
@@ -119,15 +127,10 @@ pub async fn discard(app: &App, ctx: &Ctx, id: Uuid, reason: &str) -> Result<Rej
             "say why the record is discarded (1-500 characters)",
         ));
     }
-    let before = open_one(app, ctx, id).await?;
     let mut tx = app.tx(ctx).await?;
-    let locked = repo::rejection_lock(&mut tx, id).await?;
-    if locked.status != "open" {
-        return Err(Error::conflict(format!(
-            "this rejection was {} meanwhile",
-            locked.status
-        )));
-    }
+    // Locked in the caller's own tenant: a parent's view of a reseller's is NOT_FOUND here.
+    let before = repo::rejection_lock(&mut tx, id).await?;
+    still_open(&before)?;
     let after = repo::rejection_close(
         &mut tx,
         id,

@@ -168,7 +168,7 @@ const STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS usage_stage (\
     ) ON COMMIT DELETE ROWS";
 
 /// The columns in the order [`copy_row`] writes them.
-pub const STAGE_COPY: &str = "COPY usage_stage (position, record_id, kind, msisdn, occurred_at, \
+const STAGE_COPY: &str = "COPY usage_stage (position, record_id, kind, msisdn, occurred_at, \
     bytes_up, bytes_down, apn, seconds, destination, roaming_zone, fields, raw, code, field, reason) \
     FROM STDIN";
 

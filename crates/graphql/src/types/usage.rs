@@ -5,6 +5,7 @@ use async_graphql::{Enum, ID, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tsunagi_app::usage as repo;
 use tsunagi_app::usage::ingest::{RejectionBrief, Summary};
+use tsunagi_core::usage::RejectCode;
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum UsageKind {
@@ -42,19 +43,26 @@ impl UsageRejectionStatus {
 }
 
 impl UsageRejectionCode {
+    /// The stored code (the codes are defined once, in `tsunagi_core::usage::RejectCode`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Malformed => "malformed",
-            Self::UnknownMsisdn => "unknown_msisdn",
-            Self::LineNotActive => "line_not_active",
-        }
+        RejectCode::from(self).as_str()
     }
 
     fn of(s: &str) -> Self {
-        match s {
-            "unknown_msisdn" => Self::UnknownMsisdn,
-            "line_not_active" => Self::LineNotActive,
-            _ => Self::Malformed,
+        match RejectCode::parse(s) {
+            Some(RejectCode::UnknownMsisdn) => Self::UnknownMsisdn,
+            Some(RejectCode::LineNotActive) => Self::LineNotActive,
+            Some(RejectCode::Malformed) | None => Self::Malformed,
+        }
+    }
+}
+
+impl From<UsageRejectionCode> for RejectCode {
+    fn from(c: UsageRejectionCode) -> Self {
+        match c {
+            UsageRejectionCode::Malformed => Self::Malformed,
+            UsageRejectionCode::UnknownMsisdn => Self::UnknownMsisdn,
+            UsageRejectionCode::LineNotActive => Self::LineNotActive,
         }
     }
 }
