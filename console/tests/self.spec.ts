@@ -20,6 +20,11 @@ test('a customer user sees only their line and requests its suspension, which wa
   await expect(page.getByRole('combobox')).toHaveCount(0);
   await expect(page.getByRole('link', { name: 'Approvals' })).toHaveCount(0);
   await expect(page.getByText('To cancel the contract, contact')).toBeVisible();
+  // Their allowance this month, live: nothing used yet on this line.
+  const allowance = page.getByTestId('line-allowance');
+  await expect(allowance).toContainText('Allowance this month');
+  await expect(allowance).toContainText('no usage counted yet');
+  await expect(allowance.getByTestId('allowance-data')).toContainText('0 MB of');
   await noSeriousViolations(page, 'self-service');
   await page.getByLabel('Why (e.g. phone lost)').fill('I lost my phone on the train');
   await page.getByRole('button', { name: 'Request suspension' }).click();

@@ -36,11 +36,17 @@ test('billing corrects one refused record and discards another; the line shows i
   await expect(page.getByText('No record is waiting.')).toBeVisible();
 });
 
-test('support sees the line usage on the line page', async ({ page }) => {
+test('support sees the line usage and what is left of its allowance on the line page', async ({ page }) => {
   await signIn(page, 'support');
   await openLine(page);
   const usage = page.getByTestId('line-usage');
   await expect(usage).toContainText('console-ok-1');
   await expect(usage).toContainText('1.20 MB');
+  // The record taken at first (1.2 MB) and the one billing corrected (2.501 MB), rated
+  // against the plan the line has now (changed to the 10 GB plan by the line test).
+  const data = page.getByTestId('allowance-data');
+  await expect(data).toContainText('3.7 MB of 10240 MB used, 10236.3 MB left');
+  await expect(page.getByTestId('allowance-charged')).toContainText('¥0');
   await noSeriousViolations(page, 'line-usage');
+  await shot(page, 'line-allowance');
 });

@@ -56,7 +56,7 @@ async fn esim_line(admin: &Client, l: &tsunagi_tests::ledger::Ledger) -> (String
 
 const ACTIVATION: &str = "query($l: ID!) { lineEsimActivation(lineId: $l) { activationCode qrPayload status confirmedAt } }";
 
-async fn customer_user(
+pub(crate) async fn customer_user(
     s: &tsunagi_tests::Seeded,
     admin: &Client,
     customer: &str,

@@ -302,6 +302,10 @@ pub const BY_ID: &[(&str, &str)] = &[
         "query($line: ID!) { lineUsage(lineId: $line, from: \"2000-01-01T00:00:00Z\", to: \"2100-01-01T00:00:00Z\") { edges { node { recordId msisdn } } } }",
     ),
     (
+        "lineAllowance",
+        "query($line: ID!) { lineAllowance(lineId: $line) { lineId meters { meter used } } }",
+    ),
+    (
         "usageRejection",
         "query($rejection: ID!) { usageRejection(id: $rejection) { id recordId fields } }",
     ),

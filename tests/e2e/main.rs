@@ -32,6 +32,7 @@ mod plugins;
 mod plugins_javascript;
 mod policies;
 mod ratelimit;
+mod rating;
 mod rls;
 mod schema;
 mod search_japanese;

@@ -107,6 +107,7 @@ async fn no_role_without_unmask_sees_an_identifier_or_a_secret_anywhere() {
             l.line
         ),
     );
+    args.insert("lineAllowance", format!("(lineId: \"{}\")", l.line));
     args.insert("usageRejection", format!("(id: \"{}\")", uuid::Uuid::nil()));
     args.insert("contract", q(&l.contract));
     args.insert("order", q(&l.new_line_order));

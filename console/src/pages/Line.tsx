@@ -10,6 +10,7 @@ import { graphql } from '../gql';
 import type { LineStatus } from '../gql/graphql';
 import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
+import { Allowance } from './Allowance';
 import { LineUsage } from './LineUsage';
 import { PlanChange } from './PlanChange';
 
@@ -186,6 +187,7 @@ export default function LinePage() {
         )}
       </Card>
 
+      {can('usage:read') && <Allowance lineId={l.id} />}
       {can('usage:read') && <LineUsage lineId={l.id} />}
 
       <Card withBorder>

@@ -1,6 +1,7 @@
 // A line's usage on the line page: the latest records of the last 30 days as the carrier sent
 // them (data in MB, calls in seconds, messages), newest first. Shown to roles with usage:read.
 import { Card, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
 import { graphql } from '../gql';
@@ -17,11 +18,14 @@ const LineUsageQuery = graphql(`
 
 export function LineUsage({ lineId }: { lineId: string }) {
   const { t } = useTranslation();
-  const [{ data, error }] = useQuery({
-    query: LineUsageQuery,
-    variables: { id: lineId, from: new Date(Date.now() - 30 * 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() },
-  });
-  const rows = data?.lineUsage.edges.map((e) => e.node) ?? [];
+  // The window is fixed when the card opens: variables computed at each render would be a new
+  // query at each render, refetching without end.
+  const [span] = useState(() => ({
+    from: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+    to: new Date(Date.now() + 86_400_000).toISOString(),
+  }));
+  const [{ data, error }] = useQuery({ query: LineUsageQuery, variables: { id: lineId, ...span } });
+  const rows = data?.lineUsage?.edges.map((e) => e.node) ?? [];
   const amount = (r: (typeof rows)[number]) =>
     r.kind === 'DATA'
       ? t('usage.megabytes', { mb: ((r.bytesUp + r.bytesDown) / 1_000_000).toFixed(2) })
@@ -51,7 +55,7 @@ export function LineUsage({ lineId }: { lineId: string }) {
           </Table.Tbody>
         </Table>
       )}
-      {data?.lineUsage.pageInfo.hasNextPage ? <Text size="sm" mt="xs">{t('usage.more')}</Text> : null}
+      {data?.lineUsage?.pageInfo.hasNextPage ? <Text size="sm" mt="xs">{t('usage.more')}</Text> : null}
     </Card>
   );
 }

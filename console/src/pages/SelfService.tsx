@@ -11,6 +11,7 @@ import type { MyLinesQuery } from '../gql/graphql';
 import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
+import { Allowance } from './Allowance';
 import { MyProfile } from './SelfProfile';
 
 const MyLinesQuery = graphql(`
@@ -76,6 +77,7 @@ function MyLine({ line: l, onChange }: { line: Line; onChange: () => void }) {
         <Badge size="lg" color={l.status === 'ACTIVE' ? 'teal.9' : 'gray.8'} data-testid="my-line-status">{l.status}</Badge>
       </Group>
       <Text size="sm">{l.plan.name} · {formatMoney(price.monthlyFee, price.currency)}{t('line.perMonth')} · {t('line.since', { at: formatTime(l.updatedAt) })}</Text>
+      <Stack mt="md"><Allowance lineId={l.id} /></Stack>
       <Title order={4} size="h5" mt="md">{t('self.requests')}</Title>
       {l.orders.length === 0 ? (
         <Text size="sm">{t('self.noRequests')}</Text>

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use tsunagi_core::events::{self as ev, Event};
 use tsunagi_core::pricing::{self, Applies, Period, Version};
+use tsunagi_core::rating::rules::{OptionRules, PriceRules};
 use tsunagi_core::states::{PlanState, StateMachine};
 use tsunagi_core::{Error, Result, Validator};
 use tsunagi_db::TenantTx;
@@ -32,6 +33,8 @@ pub struct PriceInput {
     pub valid_from: Option<DateTime<Utc>>,
     /// `immediately` or `next_term`.
     pub applies: String,
+    /// Rating rules beyond the columns (tsunagi_core::rating::rules::PriceRules as JSON).
+    pub rating: serde_json::Value,
 }
 
 /// A catalog code: what sales and invoices show, unique per tenant.
@@ -65,6 +68,9 @@ fn check_price(p: &PriceInput, prefix: &str, v: &mut Validator) {
         &format!("{prefix}.applies"),
         "must be immediately or next_term",
     );
+    if let Err(e) = PriceRules::parse(&p.rating, &format!("{prefix}.rating")) {
+        v.check(false, &e.field, e.reason);
+    }
 }
 
 async fn insert_price(
@@ -93,6 +99,7 @@ async fn insert_price(
             valid_to: None,
             applies: p.applies.clone(),
             created_at: Utc::now(),
+            rating: p.rating.clone(),
         },
     )
     .await
@@ -259,12 +266,16 @@ pub async fn option_create(
     code: &str,
     name: &str,
     monthly_fee: i64,
+    rating: serde_json::Value,
 ) -> Result<CatalogOption> {
     app.authz.check(&ctx.principal, "catalog", "create").await?;
     let mut v = Validator::new();
     check_code(code, &mut v);
     v.check(!name.trim().is_empty(), "input.name", "must not be empty");
     v.check(monthly_fee >= 0, "input.monthlyFee", "must not be negative");
+    if let Err(e) = OptionRules::parse(&rating, "input.rating") {
+        v.check(false, &e.field, e.reason);
+    }
     v.finish()?;
     let mut tx = app.tx(ctx).await?;
     let currency = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id)
@@ -277,6 +288,7 @@ pub async fn option_create(
         name.trim(),
         &currency,
         monthly_fee,
+        &rating,
     )
     .await?;
     record_event(

@@ -16,6 +16,8 @@
 //! 550 yen per GiB) computed in i128 and rounded once by [`RoundingRule::divide`], as the
 //! rest of the platform's money; a decimal would have to round 22/30 before using it.
 
+pub mod rules;
+
 use crate::tenant::RoundingRule;
 use crate::usage::{Destination, UsageKind, UsageRecord};
 use std::collections::BTreeMap;
@@ -154,15 +156,15 @@ impl Tariff {
 
     /// The meter a record counts on and its units: bytes, billed seconds (whole increments,
     /// less the free part of a domestic call), or one message.
-    pub fn meter_of(&self, r: &UsageRecord) -> (Meter, i64) {
-        let zone = r.roaming_zone.clone();
-        match (r.kind, zone) {
-            (UsageKind::Data, None) => (Meter::Data, r.bytes_up + r.bytes_down),
-            (UsageKind::Data, Some(z)) => (Meter::RoamingData(z), r.bytes_up + r.bytes_down),
+    pub fn meter_of(&self, r: &impl Metered) -> (Meter, i64) {
+        let zone = r.roaming_zone().map(str::to_owned);
+        match (r.kind(), zone) {
+            (UsageKind::Data, None) => (Meter::Data, r.bytes()),
+            (UsageKind::Data, Some(z)) => (Meter::RoamingData(z), r.bytes()),
             (UsageKind::Voice, zone) => {
                 let inc = self.voice_increment.max(1);
-                let billed = (i64::from(r.seconds) + inc - 1) / inc * inc;
-                match (zone, r.destination) {
+                let billed = (r.seconds() + inc - 1) / inc * inc;
+                match (zone, r.destination()) {
                     (Some(z), _) => (Meter::RoamingVoice(z), billed),
                     (None, Some(Destination::International)) => (Meter::VoiceInternational, billed),
                     (None, _) => {
@@ -176,11 +178,40 @@ impl Tariff {
                 }
             }
             (UsageKind::Sms, Some(z)) => (Meter::RoamingSms(z), 1),
-            (UsageKind::Sms, None) => match r.destination {
+            (UsageKind::Sms, None) => match r.destination() {
                 Some(Destination::International) => (Meter::SmsInternational, 1),
                 _ => (Meter::Sms, 1),
             },
         }
+    }
+}
+
+/// What rating reads of a usage record (a checked submission, or a stored record).
+pub trait Metered {
+    fn kind(&self) -> UsageKind;
+    /// Bytes up and down (data).
+    fn bytes(&self) -> i64;
+    /// Seconds as the carrier measured them (voice).
+    fn seconds(&self) -> i64;
+    fn destination(&self) -> Option<Destination>;
+    fn roaming_zone(&self) -> Option<&str>;
+}
+
+impl Metered for UsageRecord {
+    fn kind(&self) -> UsageKind {
+        self.kind
+    }
+    fn bytes(&self) -> i64 {
+        self.bytes_up.saturating_add(self.bytes_down)
+    }
+    fn seconds(&self) -> i64 {
+        i64::from(self.seconds)
+    }
+    fn destination(&self) -> Option<Destination> {
+        self.destination
+    }
+    fn roaming_zone(&self) -> Option<&str> {
+        self.roaming_zone.as_deref()
     }
 }
 
@@ -205,14 +236,18 @@ impl Pool {
         }
     }
 
+    /// A meter's allowance in this pool: the tariff's, plus carried-over and added data.
+    pub fn allowance(&self, t: &Tariff, meter: &Meter) -> i64 {
+        t.included(meter).saturating_add(self.extra(meter))
+    }
+
     pub fn used(&self, meter: &Meter) -> i64 {
         self.used.get(meter).copied().unwrap_or(0)
     }
 
     /// The allowance left on a meter (never below zero).
     pub fn remaining(&self, t: &Tariff, meter: &Meter) -> i64 {
-        t.included(meter)
-            .saturating_add(self.extra(meter))
+        self.allowance(t, meter)
             .saturating_sub(self.used(meter))
             .max(0)
     }
@@ -249,13 +284,13 @@ pub const THRESHOLDS: [u8; 2] = [80, 100];
 /// Rates one record against the pool and counts it in. The caller makes sure a record is
 /// rated once (usage is de-duplicated on intake; rated records are stored by key) and that
 /// the tariff passed [`Tariff::check`] (a curve that falls would make totals depend on order).
-pub fn rate(t: &Tariff, pool: &mut Pool, r: &UsageRecord) -> Rated {
+pub fn rate(t: &Tariff, pool: &mut Pool, r: &impl Metered) -> Rated {
     let (meter, units) = t.meter_of(r);
     let before = pool.used(&meter);
     let after = before.saturating_add(units);
     let extra = pool.extra(&meter);
     let charge = (t.charge_at(&meter, after, extra) - t.charge_at(&meter, before, extra)).max(0);
-    let allowance = t.included(&meter).saturating_add(extra);
+    let allowance = pool.allowance(t, &meter);
     let crossed = if allowance > 0 {
         THRESHOLDS
             .into_iter()

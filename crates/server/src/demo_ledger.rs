@@ -35,6 +35,7 @@ fn price(fee: i64, data_mb: i64) -> PriceInput {
         overage_sms: 3,
         valid_from: None,
         applies: "immediately".into(),
+        rating: serde_json::json!({ "voiceIncrementSeconds": 30, "internationalSms": 100, "roaming": [{ "zone": "asia", "dataPerMb": 2, "voicePerMin": 140, "sms": 100 }] }),
     }
 }
 
@@ -90,9 +91,16 @@ pub async fn seed(app: &App) -> Result<()> {
         return Ok(());
     }
     let ok = approver(app, slug).await?;
-    let calls = catalog::option_create(app, &ctx, "CALL-10", "10-minute calls", 880)
-        .await
-        .map_err(ops)?;
+    let calls = catalog::option_create(
+        app,
+        &ctx,
+        "CALL-10",
+        "10-minute calls",
+        880,
+        serde_json::json!({ "freeCallSeconds": 600 }),
+    )
+    .await
+    .map_err(ops)?;
     let (basic, _) = catalog::plan_create(
         app,
         &ctx,

@@ -12,6 +12,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::BTreeSet;
+use tsunagi_core::tenant::RoundingRule;
 use tsunagi_core::usage::{Rejection, Submitted, UsageRecord, check};
 use tsunagi_core::{Error, Result};
 use tsunagi_db::audit::AuditEntry;
@@ -67,6 +68,7 @@ pub struct Ingest {
     source: String,
     tz: Tz,
     tz_name: String,
+    rounding: RoundingRule,
     country_code: String,
     now: DateTime<Utc>,
     buf: CopyText,
@@ -83,7 +85,9 @@ struct Chunk {
     ctx: Ctx,
     batch: Uuid,
     source: String,
+    tz: Tz,
     tz_name: String,
+    rounding: RoundingRule,
     number: u32,
     rows: CopyText,
 }
@@ -100,6 +104,7 @@ impl Chunk {
             &self.ctx.principal.actor.label(),
         )
         .await?;
+        let rated = super::rate::rate_fresh(&mut tx, &self.ctx, self.rounding, self.tz).await?;
         repo::batch_add(&mut tx, self.batch, &routed).await?;
         record(
             &mut tx,
@@ -112,6 +117,9 @@ impl Chunk {
                 "duplicates": routed.duplicates(),
                 "rejected": routed.rejected,
                 "rejectionsClosed": routed.resolved,
+                "rated": rated.records,
+                "charged": rated.charged,
+                "thresholdsCrossed": rated.crossings,
             })),
             None,
         )
@@ -152,6 +160,7 @@ impl Ingest {
             source: source.to_owned(),
             tz,
             tz_name: settings.time_zone,
+            rounding: settings.rounding,
             country_code: settings.country_calling_code,
             now: Utc::now(),
             buf: CopyText::new(),
@@ -259,7 +268,9 @@ impl Ingest {
             ctx: self.ctx.clone(),
             batch: self.batch,
             source: self.source.clone(),
+            tz: self.tz,
             tz_name: self.tz_name.clone(),
+            rounding: self.rounding,
             number: self.chunks,
             rows: std::mem::take(&mut self.buf),
         };

@@ -1,11 +1,15 @@
 //! Usage: the carrier's records of data, calls and messages, taken exactly once and routed
 //! to the line that had the MSISDN at the record's time (`ingest`, read from NDJSON or CSV
 //! by `formats`); records that cannot be taken wait with their reason to be corrected,
-//! re-processed or discarded by a person (`rejections`). Reading a line's records needs
-//! `usage:read`; submitting needs `usage:create` (the `usage_feed` role of an API key).
+//! re-processed or discarded by a person (`rejections`). Each record taken is rated in the same
+//! transaction (`rate`); a line's allowance is read live (`allowance`). Reading a line's
+//! records needs `usage:read`, or a customer's own line; submitting needs `usage:create`
+//! (the `usage_feed` role of an API key).
 
+pub mod allowance;
 pub mod formats;
 pub mod ingest;
+pub mod rate;
 pub mod rejections;
 
 use crate::{App, Ctx};
@@ -53,7 +57,7 @@ pub async fn line_records(
     after: Option<(DateTime<Utc>, String)>,
     limit: i64,
 ) -> Result<Vec<Record>> {
-    app.authz.check(&ctx.principal, "usage", "read").await?;
+    readable_line(app, ctx, line).await?;
     if to <= from {
         return Err(Error::invalid("to", "must be after from"));
     }
@@ -61,6 +65,23 @@ pub async fn line_records(
     let rows = repo::records_of_line(&mut tx, line, from, to, after, limit).await?;
     tx.end()?;
     Ok(rows)
+}
+
+/// The line whose usage the caller asks for: staff need `usage:read` (RLS keeps them in
+/// their tenants); a customer reads only their own lines (NOT_FOUND for any other).
+pub(crate) async fn readable_line(
+    app: &App,
+    ctx: &Ctx,
+    line: Uuid,
+) -> Result<tsunagi_db::repo::contracts::Line> {
+    if ctx.principal.is_customer() {
+        return crate::lines::line_get(app, ctx, line).await;
+    }
+    app.authz.check(&ctx.principal, "usage", "read").await?;
+    let mut tx = app.read(ctx).await?;
+    let l = tsunagi_db::repo::contracts::line_get(&mut tx, line).await?;
+    tx.end()?;
+    Ok(l)
 }
 
 /// The latest submissions, newest first.

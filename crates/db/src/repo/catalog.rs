@@ -39,6 +39,8 @@ pub struct PlanPrice {
     pub valid_to: Option<DateTime<Utc>>,
     pub applies: String,
     pub created_at: DateTime<Utc>,
+    /// The rating rules (tsunagi_core::rating::rules::PriceRules as JSON).
+    pub rating: serde_json::Value,
 }
 
 #[derive(Debug, Clone, FromRow, Serialize)]
@@ -52,6 +54,8 @@ pub struct CatalogOption {
     pub status: String,
     pub version: i32,
     pub created_at: DateTime<Utc>,
+    /// The rating rules (tsunagi_core::rating::rules::OptionRules as JSON).
+    pub rating: serde_json::Value,
 }
 
 pub async fn plan_insert(
@@ -121,7 +125,7 @@ pub async fn plan_set_status(
 pub async fn price_insert(tx: &mut TenantTx, p: &PlanPrice) -> Result<PlanPrice> {
     Ok(sqlx::query_as(
         "INSERT INTO plan_prices (tenant_id, id, plan_id, currency, monthly_fee, data_mb, voice_min, sms, overage_data_per_gb, \
-         overage_voice_per_min, overage_sms, valid_from, valid_to, applies) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING *",
+         overage_voice_per_min, overage_sms, valid_from, valid_to, applies, rating) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15) RETURNING *",
     )
     .bind(tx.tenant_id().as_uuid())
     .bind(p.id)
@@ -137,6 +141,7 @@ pub async fn price_insert(tx: &mut TenantTx, p: &PlanPrice) -> Result<PlanPrice>
     .bind(p.valid_from)
     .bind(p.valid_to)
     .bind(&p.applies)
+    .bind(&p.rating)
     .fetch_one(tx.conn())
     .await?)
 }
@@ -192,14 +197,16 @@ pub async fn option_insert(
     name: &str,
     currency: &str,
     fee: i64,
+    rating: &serde_json::Value,
 ) -> Result<CatalogOption> {
-    sqlx::query_as("INSERT INTO options (tenant_id, id, code, name, currency, monthly_fee, status) VALUES ($1,$2,$3,$4,$5,$6,'active') RETURNING *")
+    sqlx::query_as("INSERT INTO options (tenant_id, id, code, name, currency, monthly_fee, status, rating) VALUES ($1,$2,$3,$4,$5,$6,'active',$7) RETURNING *")
         .bind(tx.tenant_id().as_uuid())
         .bind(id)
         .bind(code)
         .bind(name)
         .bind(currency)
         .bind(fee)
+        .bind(rating)
         .fetch_one(tx.conn())
         .await
         .map_err(on_constraint("options_code_key", || Error::invalid("input.code", "another option already has this code")))

@@ -12,6 +12,7 @@ pub mod mail;
 pub mod notifications;
 pub mod orders;
 pub mod policies;
+pub mod rating;
 pub mod reconcile;
 pub mod search;
 pub mod sessions;

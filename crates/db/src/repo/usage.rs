@@ -160,11 +160,17 @@ pub async fn partitions_ensure(db: &crate::Db, months: &[NaiveDate]) -> Result<(
     Ok(())
 }
 
-/// The session-local staging table; emptied at every commit.
+/// The session-local staging table, and the table of the records a chunk took (for rating
+/// in the same transaction); both emptied at every commit.
 const STAGE: &str = "CREATE TEMP TABLE IF NOT EXISTS usage_stage (\
     position bigint NOT NULL, record_id text, kind text, msisdn text, occurred_at timestamptz, \
     bytes_up bigint, bytes_down bigint, apn text, seconds integer, destination text, \
     roaming_zone text, fields jsonb, raw text, code text, field text, reason text\
+    ) ON COMMIT DELETE ROWS; \
+    CREATE TEMP TABLE IF NOT EXISTS usage_fresh (\
+    month date, source text, record_id text, kind text, msisdn text, line_id uuid, \
+    contract_id uuid, occurred_at timestamptz, bytes_up bigint, bytes_down bigint, \
+    seconds integer, destination text, roaming_zone text\
     ) ON COMMIT DELETE ROWS";
 
 /// The columns in the order [`copy_row`] writes them.
@@ -174,7 +180,7 @@ const STAGE_COPY: &str = "COPY usage_stage (position, record_id, kind, msisdn, o
 
 /// Loads a chunk (rows in COPY text format, see [`crate::copy_text::CopyText`]) into the stage.
 pub async fn stage(tx: &mut TenantTx, rows: &[u8]) -> Result<()> {
-    sqlx::query(STAGE).execute(tx.conn()).await?;
+    sqlx::raw_sql(STAGE).execute(tx.conn()).await?;
     let mut copy = tx.conn().copy_in_raw(STAGE_COPY).await?;
     copy.send(rows).await?;
     copy.finish().await?;

@@ -30,7 +30,12 @@ accepted AS (
     FROM staged
     WHERE code IS NULL AND covers
     ON CONFLICT DO NOTHING
-    RETURNING record_id
+    RETURNING month, source, record_id, kind, msisdn, line_id, contract_id, occurred_at,
+              bytes_up, bytes_down, seconds, destination, roaming_zone
+),
+fresh AS (
+    -- What this chunk took, for rating in the same transaction.
+    INSERT INTO usage_fresh SELECT * FROM accepted
 ),
 refused AS (
     -- The last occurrence of a record id in the chunk speaks for it; a record taken in this

@@ -3,6 +3,7 @@
 use crate::app_ctx;
 use crate::error::{GqlResult, parse_id};
 use crate::types::ledger::{CatalogOption, Plan, PlanPrice, PlanStatus};
+use crate::types::rating::{self, OptionRating, PriceRating};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use tsunagi_app::catalog::{self, PriceInput};
@@ -25,6 +26,8 @@ pub struct PriceInputGql {
     /// `immediately` (default) or `next_term`: when existing contracts move to this price.
     #[graphql(default_with = "String::from(\"immediately\")")]
     pub applies: String,
+    /// Voice increment, tiers, international and roaming prices, sharing, carry-over.
+    pub rating: Option<PriceRating>,
 }
 
 impl From<PriceInputGql> for PriceInput {
@@ -39,6 +42,7 @@ impl From<PriceInputGql> for PriceInput {
             overage_sms: p.overage_sms,
             valid_from: p.valid_from,
             applies: p.applies,
+            rating: rating::stored(&p.rating),
         }
     }
 }
@@ -69,6 +73,8 @@ pub struct OptionCreateInput {
     pub code: String,
     pub name: String,
     pub monthly_fee: i64,
+    /// Free calls, or a data add-on's volume.
+    pub rating: Option<OptionRating>,
 }
 
 #[derive(SimpleObject)]
@@ -207,9 +213,16 @@ impl CatalogMutation {
         input: OptionCreateInput,
     ) -> async_graphql::Result<OptionPayload> {
         let (app, c) = app_ctx(ctx)?;
-        let o = catalog::option_create(app, &c, &input.code, &input.name, input.monthly_fee)
-            .await
-            .gql()?;
+        let o = catalog::option_create(
+            app,
+            &c,
+            &input.code,
+            &input.name,
+            input.monthly_fee,
+            rating::stored(&input.rating),
+        )
+        .await
+        .gql()?;
         Ok(OptionPayload { option: o.into() })
     }
 }

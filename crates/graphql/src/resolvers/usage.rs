@@ -166,6 +166,20 @@ impl UsageQuery {
         Ok(conn)
     }
 
+    /// A line's allowance in the current bill period: included, used and left per meter,
+    /// live as records are rated. Staff need `usage:read`; a customer reads their own lines.
+    async fn line_allowance(
+        &self,
+        ctx: &Context<'_>,
+        line_id: ID,
+    ) -> async_graphql::Result<crate::types::usage::LineAllowance> {
+        let (app, c) = app_ctx(ctx)?;
+        let a = usage::allowance::line_allowance(app, &c, parse_id(&line_id, "lineId")?)
+            .await
+            .gql()?;
+        Ok(a.into())
+    }
+
     /// Rejected records, oldest first; by default the open ones.
     #[allow(clippy::too_many_arguments)]
     async fn usage_rejections(

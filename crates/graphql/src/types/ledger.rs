@@ -183,6 +183,10 @@ impl PlanPrice {
     async fn applies(&self) -> &str {
         &self.0.applies
     }
+    /// How this version rates usage beyond allowances and overage prices.
+    async fn rating(&self) -> crate::types::rating::PriceRating {
+        crate::types::rating::shown(&self.0.rating)
+    }
 }
 
 #[derive(SimpleObject)]
@@ -193,6 +197,7 @@ pub struct CatalogOption {
     pub currency: String,
     pub monthly_fee: i64,
     pub status: String,
+    pub rating: crate::types::rating::OptionRating,
 }
 
 impl From<catalog::CatalogOption> for CatalogOption {
@@ -204,6 +209,7 @@ impl From<catalog::CatalogOption> for CatalogOption {
             currency: o.currency,
             monthly_fee: o.monthly_fee,
             status: o.status,
+            rating: crate::types::rating::shown(&o.rating),
         }
     }
 }

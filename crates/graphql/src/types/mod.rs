@@ -8,6 +8,7 @@ pub mod ledger_lines;
 pub mod ledger_objects;
 pub mod notifications;
 pub mod plugins;
+pub mod rating;
 pub mod tenant;
 pub mod usage;
 pub mod user;

@@ -285,3 +285,65 @@ impl From<repo::Batch> for UsageBatch {
         }
     }
 }
+
+/// One meter of a line's allowance in the current bill period.
+#[derive(SimpleObject)]
+pub struct MeterAllowance {
+    /// `data` (bytes), `voice` (billed seconds), `sms` (messages), `voice_international`,
+    /// `sms_international`, `roaming_data:<zone>`, `roaming_voice:<zone>`, `roaming_sms:<zone>`.
+    pub meter: String,
+    /// Included in the period; for data with carried-over and added data.
+    pub included: i64,
+    /// Used by the pool (every line of the contract when the allowance is shared).
+    pub used: i64,
+    /// Left of the allowance (never below zero).
+    pub remaining: i64,
+    /// What this line used of the meter in the period.
+    pub line_units: i64,
+    /// What this line was charged beyond the allowance, in minor units of `currency`.
+    pub line_charge: i64,
+}
+
+/// A line's allowance in the current bill period, as rated so far.
+#[derive(SimpleObject)]
+pub struct LineAllowance {
+    pub line_id: ID,
+    /// The first day of the bill period.
+    pub period: chrono::NaiveDate,
+    /// Whether the allowance is shared by the lines of the contract.
+    pub shared: bool,
+    pub currency: String,
+    /// Data carried over from the previous period (used first), bytes.
+    pub carried_bytes: i64,
+    /// Data added by add-ons this period, bytes.
+    pub added_bytes: i64,
+    pub meters: Vec<MeterAllowance>,
+    /// When a record was last counted (none yet: null).
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl From<tsunagi_app::usage::allowance::Allowance> for LineAllowance {
+    fn from(a: tsunagi_app::usage::allowance::Allowance) -> Self {
+        Self {
+            line_id: id(a.line_id),
+            period: a.period,
+            shared: a.shared,
+            currency: a.currency,
+            carried_bytes: a.carried_bytes,
+            added_bytes: a.added_bytes,
+            meters: a
+                .meters
+                .into_iter()
+                .map(|m| MeterAllowance {
+                    meter: m.meter,
+                    included: m.included,
+                    used: m.used,
+                    remaining: m.remaining,
+                    line_units: m.line_units,
+                    line_charge: m.line_charge,
+                })
+                .collect(),
+            updated_at: a.updated_at,
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! A line's allowance in the current bill period, live: per meter what the tariff in force
+//! includes (with carried-over and added data), what the pool used, what is left and what
+//! the line was charged beyond it. Staff need `usage:read`; a customer reads their own lines.
+
+use super::rate::{Book, pool_of};
+use crate::{App, Ctx};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use tsunagi_core::rating::{Meter, Pool};
+use tsunagi_core::{Result, TenantId};
+use tsunagi_db::repo::rating as repo;
+use uuid::Uuid;
+
+/// One meter of a line's allowance.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeterAllowance {
+    /// `data` (bytes), `voice` (billed seconds), `sms`, `voice_international`, …,
+    /// `roaming_data:<zone>`.
+    pub meter: String,
+    /// Included in the period (data: with carried-over and added data).
+    pub included: i64,
+    /// Used by the pool (all lines of the contract when it is shared).
+    pub used: i64,
+    pub remaining: i64,
+    /// What this line used and was charged beyond the allowance, minor units.
+    pub line_units: i64,
+    pub line_charge: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Allowance {
+    pub line_id: Uuid,
+    pub period: NaiveDate,
+    pub shared: bool,
+    pub currency: String,
+    pub carried_bytes: i64,
+    pub added_bytes: i64,
+    pub meters: Vec<MeterAllowance>,
+    /// When the pool last counted a record (none yet: `None`).
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The line's allowance now.
+pub async fn line_allowance(app: &App, ctx: &Ctx, line_id: Uuid) -> Result<Allowance> {
+    let line = super::readable_line(app, ctx, line_id).await?;
+    let mut tx = app.read(ctx).await?;
+    let settings =
+        crate::tenants::effective_settings(&mut tx, TenantId::from(line.tenant_id)).await?;
+    let tz: Tz = settings.tz();
+    let now = Utc::now();
+    let local = now.with_timezone(&tz).date_naive();
+    let period = local.with_day(1).unwrap_or(local);
+    let mut book = Book::load(
+        &mut tx,
+        line.tenant_id,
+        &[line.contract_id],
+        settings.rounding,
+        tz,
+    )
+    .await?;
+    let priced = book.priced(line.contract_id, now)?.clone();
+    let shared = priced.rules.shared;
+    let owner = if shared { line.contract_id } else { line.id };
+    let row = repo::pools_of(&mut tx, line.tenant_id, &[owner], period)
+        .await?
+        .into_iter()
+        .next();
+    let charged = repo::line_charges(&mut tx, line.tenant_id, line.id, period).await?;
+    tx.end()?;
+    let pool = row.as_ref().map(pool_of).unwrap_or_default();
+    let mut meters: Vec<Meter> = vec![Meter::Data, Meter::Voice, Meter::Sms];
+    for m in pool.used.keys().chain(priced.tariff.curves.keys()) {
+        if !meters.contains(m) && pool.used(m) > 0 {
+            meters.push(m.clone());
+        }
+    }
+    let meters = meters
+        .into_iter()
+        .map(|m| {
+            let (units, charge) = charged
+                .iter()
+                .find(|(k, _, _)| *k == m.key())
+                .map_or((0, 0), |(_, u, c)| (*u, *c));
+            MeterAllowance {
+                meter: m.key(),
+                included: Pool::allowance(&pool, &priced.tariff, &m),
+                used: pool.used(&m),
+                remaining: pool.remaining(&priced.tariff, &m),
+                line_units: units,
+                line_charge: charge,
+            }
+        })
+        .collect();
+    Ok(Allowance {
+        line_id,
+        period,
+        shared,
+        currency: priced.currency,
+        carried_bytes: pool.carried_bytes,
+        added_bytes: pool.added_bytes,
+        meters,
+        updated_at: row
+            .map(|r| r.updated_at)
+            .filter(|_| pool.used.values().any(|v| *v > 0)),
+    })
+}

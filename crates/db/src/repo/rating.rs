@@ -1,0 +1,312 @@
+//! Rating's storage (migrations/0021): the records a chunk just took (`usage_fresh`, filled
+//! by the routing statement), the terms of their contracts, the allowance pools (locked in
+//! key order, so concurrent raters wait for each other instead of deadlocking) and the
+//! charges, one per rated record.
+
+use crate::TenantTx;
+use crate::repo::catalog::PlanPrice;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::FromRow;
+use sqlx::types::Json;
+use std::collections::BTreeMap;
+use tsunagi_core::Result;
+use tsunagi_core::rating::Metered;
+use tsunagi_core::usage::{Destination, UsageKind};
+use uuid::Uuid;
+
+/// A record the chunk took, with its line's customer.
+#[derive(Debug, Clone, FromRow)]
+pub struct Fresh {
+    pub month: NaiveDate,
+    pub source: String,
+    pub record_id: String,
+    pub kind: String,
+    pub msisdn: String,
+    pub line_id: Uuid,
+    pub contract_id: Uuid,
+    pub customer_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub bytes_up: i64,
+    pub bytes_down: i64,
+    pub seconds: i32,
+    pub destination: Option<String>,
+    pub roaming_zone: Option<String>,
+}
+
+impl Metered for Fresh {
+    fn kind(&self) -> UsageKind {
+        match self.kind.as_str() {
+            "voice" => UsageKind::Voice,
+            "sms" => UsageKind::Sms,
+            _ => UsageKind::Data,
+        }
+    }
+    fn bytes(&self) -> i64 {
+        self.bytes_up.saturating_add(self.bytes_down)
+    }
+    fn seconds(&self) -> i64 {
+        i64::from(self.seconds)
+    }
+    fn destination(&self) -> Option<Destination> {
+        match self.destination.as_deref() {
+            Some("international") => Some(Destination::International),
+            Some(_) => Some(Destination::Domestic),
+            None => None,
+        }
+    }
+    fn roaming_zone(&self) -> Option<&str> {
+        self.roaming_zone.as_deref()
+    }
+}
+
+/// The records the chunk took, in time order.
+pub async fn fresh(tx: &mut TenantTx) -> Result<Vec<Fresh>> {
+    Ok(sqlx::query_as(
+        "SELECT f.*, l.customer_id FROM usage_fresh f \
+         JOIN lines l ON l.tenant_id = $1 AND l.id = f.line_id \
+         ORDER BY f.occurred_at, f.record_id",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// What rating needs of a contract.
+#[derive(Debug, Clone, FromRow)]
+pub struct Terms {
+    pub id: Uuid,
+    pub plan_id: Uuid,
+    pub plan_price_id: Uuid,
+    pub option_ids: Vec<Uuid>,
+}
+
+/// The terms of a tenant's contracts (the tenant of the transaction, or one it reads).
+pub async fn terms(tx: &mut TenantTx, tenant: Uuid, contracts: &[Uuid]) -> Result<Vec<Terms>> {
+    Ok(sqlx::query_as(
+        "SELECT id, plan_id, plan_price_id, option_ids FROM contracts WHERE tenant_id = $1 AND id = ANY($2)",
+    )
+    .bind(tenant)
+    .bind(contracts)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Every price version of these plans, oldest first.
+pub async fn prices_of_plans(tx: &mut TenantTx, plans: &[Uuid]) -> Result<Vec<PlanPrice>> {
+    Ok(
+        sqlx::query_as("SELECT * FROM plan_prices WHERE plan_id = ANY($1) ORDER BY valid_from")
+            .bind(plans)
+            .fetch_all(tx.conn())
+            .await?,
+    )
+}
+
+/// The rating rules of these options.
+pub async fn option_rules(
+    tx: &mut TenantTx,
+    options: &[Uuid],
+) -> Result<Vec<(Uuid, serde_json::Value)>> {
+    Ok(
+        sqlx::query_as("SELECT id, rating FROM options WHERE id = ANY($1)")
+            .bind(options)
+            .fetch_all(tx.conn())
+            .await?,
+    )
+}
+
+/// A pool's counters in one period.
+#[derive(Debug, Clone, FromRow, Serialize)]
+pub struct PoolRow {
+    pub owner_id: Uuid,
+    pub shared: bool,
+    pub period: NaiveDate,
+    pub used: Json<BTreeMap<String, i64>>,
+    pub carried_bytes: i64,
+    pub added_bytes: i64,
+    pub charged: i64,
+    pub records: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+macro_rules! pool_columns {
+    () => {
+        "owner_id, shared, period, used, carried_bytes, added_bytes, charged, records, updated_at"
+    };
+}
+
+/// The pools of these (owner, period) keys that exist, without locking them.
+pub async fn pools_find(
+    tx: &mut TenantTx,
+    owners: &[Uuid],
+    periods: &[NaiveDate],
+) -> Result<Vec<PoolRow>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        pool_columns!(),
+        " FROM usage_pools p JOIN unnest($2::uuid[], $3::date[]) AS k(o, d) \
+         ON p.owner_id = k.o AND p.period = k.d WHERE p.tenant_id = $1"
+    ))
+    .bind(tx.tenant_id().as_uuid())
+    .bind(owners)
+    .bind(periods)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A pool to open: (owner, shared, period, data carried in).
+pub type NewPool = (Uuid, bool, NaiveDate, i64);
+
+/// Opens missing pools in key order (a concurrent opener of the same pool wins; ours is
+/// then ignored).
+pub async fn pools_open(tx: &mut TenantTx, new: &[NewPool]) -> Result<()> {
+    let mut new = new.to_vec();
+    new.sort_by_key(|n| (n.0, n.2));
+    let (owners, shared, periods, carried) = new.iter().fold(
+        (vec![], vec![], vec![], vec![]),
+        |(mut o, mut s, mut p, mut c), n| {
+            o.push(n.0);
+            s.push(n.1);
+            p.push(n.2);
+            c.push(n.3);
+            (o, s, p, c)
+        },
+    );
+    sqlx::query(
+        "INSERT INTO usage_pools (tenant_id, owner_id, shared, period, carried_bytes) \
+         SELECT $1, o, s, d, c FROM unnest($2::uuid[], $3::bool[], $4::date[], $5::bigint[]) AS k(o, s, d, c) \
+         ORDER BY o, d ON CONFLICT DO NOTHING",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(owners)
+    .bind(shared)
+    .bind(periods)
+    .bind(carried)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Locks the pools of these keys (in key order) until the transaction ends.
+pub async fn pools_lock(
+    tx: &mut TenantTx,
+    owners: &[Uuid],
+    periods: &[NaiveDate],
+) -> Result<Vec<PoolRow>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        pool_columns!(),
+        " FROM usage_pools p WHERE p.tenant_id = $1 \
+         AND (p.owner_id, p.period) IN (SELECT * FROM unnest($2::uuid[], $3::date[])) \
+         ORDER BY p.owner_id, p.period FOR UPDATE"
+    ))
+    .bind(tx.tenant_id().as_uuid())
+    .bind(owners)
+    .bind(periods)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Writes the counters of locked pools back.
+pub async fn pools_save(tx: &mut TenantTx, pools: &[PoolRow]) -> Result<()> {
+    let owners: Vec<Uuid> = pools.iter().map(|p| p.owner_id).collect();
+    let periods: Vec<NaiveDate> = pools.iter().map(|p| p.period).collect();
+    let used: Vec<Json<&BTreeMap<String, i64>>> = pools.iter().map(|p| Json(&p.used.0)).collect();
+    let charged: Vec<i64> = pools.iter().map(|p| p.charged).collect();
+    let records: Vec<i64> = pools.iter().map(|p| p.records).collect();
+    sqlx::query(
+        "UPDATE usage_pools p SET used = k.u, charged = k.c, records = k.r, \
+         version = p.version + 1, updated_at = now() \
+         FROM unnest($2::uuid[], $3::date[], $4::jsonb[], $5::bigint[], $6::bigint[]) AS k(o, d, u, c, r) \
+         WHERE p.tenant_id = $1 AND p.owner_id = k.o AND p.period = k.d",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(owners)
+    .bind(periods)
+    .bind(used)
+    .bind(charged)
+    .bind(records)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A rated record.
+#[derive(Debug, Clone)]
+pub struct Charge {
+    pub month: NaiveDate,
+    pub source: String,
+    pub record_id: String,
+    pub line_id: Uuid,
+    pub pool_owner: Uuid,
+    pub meter: String,
+    pub units: i64,
+    pub charge: i64,
+    pub currency: String,
+    pub plan_price_id: Uuid,
+}
+
+pub async fn charges_insert(tx: &mut TenantTx, charges: &[Charge]) -> Result<()> {
+    macro_rules! col {
+        ($f:ident) => {
+            charges.iter().map(|c| c.$f.clone()).collect::<Vec<_>>()
+        };
+    }
+    sqlx::query(
+        "INSERT INTO usage_charges (tenant_id, month, source, record_id, line_id, pool_owner, meter, \
+         units, charge, currency, plan_price_id) \
+         SELECT $1, * FROM unnest($2::date[], $3::text[], $4::text[], $5::uuid[], $6::uuid[], $7::text[], \
+         $8::bigint[], $9::bigint[], $10::text[], $11::uuid[])",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(col!(month))
+    .bind(col!(source))
+    .bind(col!(record_id))
+    .bind(col!(line_id))
+    .bind(col!(pool_owner))
+    .bind(col!(meter))
+    .bind(col!(units))
+    .bind(col!(charge))
+    .bind(col!(currency))
+    .bind(col!(plan_price_id))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// The pools of these owners in one period (a line's own and its contract's shared pool).
+pub async fn pools_of(
+    tx: &mut TenantTx,
+    tenant: Uuid,
+    owners: &[Uuid],
+    period: NaiveDate,
+) -> Result<Vec<PoolRow>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT ",
+        pool_columns!(),
+        " FROM usage_pools WHERE tenant_id = $1 AND owner_id = ANY($2) AND period = $3"
+    ))
+    .bind(tenant)
+    .bind(owners)
+    .bind(period)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// What a line was charged in a period, by meter.
+pub async fn line_charges(
+    tx: &mut TenantTx,
+    tenant: Uuid,
+    line: Uuid,
+    month: NaiveDate,
+) -> Result<Vec<(String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT meter, sum(units)::bigint, sum(charge)::bigint FROM usage_charges \
+         WHERE tenant_id = $1 AND line_id = $2 AND month = $3 GROUP BY meter ORDER BY meter",
+    )
+    .bind(tenant)
+    .bind(line)
+    .bind(month)
+    .fetch_all(tx.conn())
+    .await?)
+}
