@@ -26,7 +26,11 @@ CREATE TABLE usage_pools (
     version       integer NOT NULL DEFAULT 1,
     updated_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, owner_id, period)
-);
+)
+-- Every chunk rewrites the rows of the pools it rated: room on each page keeps those updates
+-- HOT (pruned on the page, no index entry), without which the table bloated to 340 MB for
+-- 10,000 pools in the intake bench and locking a chunk's pools took 565 ms instead of 22.
+WITH (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.02);
 SELECT tsunagi_tenant_table('usage_pools');
 
 CREATE TABLE usage_charges (
@@ -45,8 +49,10 @@ CREATE TABLE usage_charges (
     rated_at      timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant_id, month, source, record_id)
 ) PARTITION BY RANGE (month);
-CREATE INDEX usage_charges_line ON usage_charges (tenant_id, line_id, month);
-SELECT tsunagi_tenant_table('usage_charges', false);
+-- A pool's charges of a month (re-rating) and a line's (its pool's, filtered by line).
+CREATE INDEX usage_charges_pool ON usage_charges (tenant_id, pool_owner, month);
+-- Writable: re-rating replaces a record's charge (records themselves are insert-only).
+SELECT tsunagi_tenant_table('usage_charges');
 
 -- Makes the partitions of `m`'s month (records and charges) if they are missing.
 CREATE OR REPLACE FUNCTION usage_partition_ensure(m date) RETURNS void
@@ -65,7 +71,7 @@ BEGIN
         EXCEPTION WHEN duplicate_table THEN
             CONTINUE;
         END;
-        PERFORM tsunagi_tenant_table(name::regclass, false);
+        PERFORM tsunagi_tenant_table(name::regclass, parent = 'usage_charges');
     END LOOP;
 END $$;
 REVOKE ALL ON FUNCTION usage_partition_ensure(date) FROM PUBLIC;

@@ -50,3 +50,18 @@ test('support sees the line usage and what is left of its allowance on the line 
   await noSeriousViolations(page, 'line-usage');
   await shot(page, 'line-allowance');
 });
+
+test('a tenant admin asks what re-rating the month would change before anything changes', async ({ page }) => {
+  await signIn(page, 'admin');
+  await openLine(page);
+  const rerate = page.getByTestId('rerate');
+  await rerate.getByRole('button', { name: 'Show what would change' }).click();
+  // The month's two records are priced as the catalog prices them now: nothing changes,
+  // and there is nothing to apply.
+  await expect(rerate.getByTestId('rerate-summary')).toContainText('2 records since');
+  await expect(rerate.getByTestId('rerate-summary')).toContainText('0 records change');
+  await expect(rerate.getByRole('button', { name: 'Re-rate' })).toBeDisabled();
+  await noSeriousViolations(page, 'rerate');
+  await rerate.getByRole('button', { name: 'Cancel' }).click();
+  await expect(rerate.getByRole('button', { name: 'Show what would change' })).toBeVisible();
+});

@@ -302,6 +302,14 @@ pub const BY_ID: &[(&str, &str)] = &[
         "query($line: ID!) { lineUsage(lineId: $line, from: \"2000-01-01T00:00:00Z\", to: \"2100-01-01T00:00:00Z\") { edges { node { recordId msisdn } } } }",
     ),
     (
+        "usageRerateQuote",
+        "query($line: ID!) { usageRerateQuote(lineId: $line) { before after changes { recordId } } }",
+    ),
+    (
+        "usageRerate",
+        "mutation($line: ID!) { usageRerate(input: {lineId: $line, expectedAfter: 0}) { rerating { applied } } }",
+    ),
+    (
         "lineAllowance",
         "query($line: ID!) { lineAllowance(lineId: $line) { lineId meters { meter used } } }",
     ),

@@ -134,6 +134,8 @@ async fn records_are_rated_once_against_the_price_in_force_and_quotas_reach_the_
         crate::carrier_esim::customer_user(&s, &admin, &l.customer, &l.line, "own@rating.example")
             .await;
     assert_eq!(me.ok(ALLOWANCE, json!({ "l": l.line })).await, a);
+    let mine = me.gql("mutation($l: ID!) { usageRerate(input: {lineId: $l, expectedAfter: 0}) { rerating { applied } } }", json!({ "l": l.line })).await;
+    assert_eq!(code(&mine).as_deref(), Some("FORBIDDEN"), "{mine}");
     let other_tenant = build(&s, "kansai-connect", 84).await;
     let cross = me.gql(ALLOWANCE, json!({ "l": other_tenant.line })).await;
     assert_eq!(code(&cross).as_deref(), Some("NOT_FOUND"), "{cross}");
@@ -147,6 +149,61 @@ async fn records_are_rated_once_against_the_price_in_force_and_quotas_reach_the_
         usage["lineUsage"]["edges"].as_array().map(Vec::len),
         Some(9),
         "{usage}"
+    );
+
+    // A price correction from the records' time: SMS overage 10 yen, abroad 50. Re-rating
+    // shows the difference first, refuses a total that is not the quoted one, then applies.
+    admin
+        .ok(
+            "mutation($p: ID!, $from: DateTime!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 2980, dataMb: 10, voiceMin: 1, sms: 1, overageDataPerGb: 1000, overageVoicePerMin: 44, overageSms: 10, validFrom: $from, rating: {voiceIncrementSeconds: 30, internationalSms: 50, roaming: [{zone: \"asia\", dataPerMb: 2, voicePerMin: 140, sms: 100}]}}}) { price { id } } }",
+            json!({ "p": l.plan, "from": at }),
+        )
+        .await;
+    let quote = billing
+        .ok(
+            "query($l: ID!) { usageRerateQuote(lineId: $l) { records before after changed changes { recordId before after } } }",
+            json!({ "l": l.line }),
+        )
+        .await;
+    let q = &quote["usageRerateQuote"];
+    assert_eq!(
+        (&q["records"], &q["before"], &q["after"], &q["changed"]),
+        (&json!(9), &json!(152), &json!(109), &json!(2)),
+        "{quote}"
+    );
+    assert_eq!(
+        q["changes"],
+        json!([{ "recordId": "s2", "before": 3, "after": 10 }, { "recordId": "s3", "before": 100, "after": 50 }])
+    );
+    assert_eq!(
+        billing.ok(ALLOWANCE, json!({ "l": l.line })).await,
+        a,
+        "a quote changes nothing"
+    );
+    const RERATE: &str = "mutation($l: ID!, $e: Int!) { usageRerate(input: {lineId: $l, expectedAfter: $e}) { rerating { before after changed applied } } }";
+    let support = s.as_role("sakura-mobile", "support").await;
+    let denied = support.gql(RERATE, json!({ "l": l.line, "e": 109 })).await;
+    assert_eq!(code(&denied).as_deref(), Some("FORBIDDEN"), "{denied}");
+    let stale = billing.gql(RERATE, json!({ "l": l.line, "e": 152 })).await;
+    assert_eq!(code(&stale).as_deref(), Some("CONFLICT"), "{stale}");
+    let done = billing.ok(RERATE, json!({ "l": l.line, "e": 109 })).await;
+    assert_eq!(done["usageRerate"]["rerating"]["applied"], true, "{done}");
+    let after = billing.ok(ALLOWANCE, json!({ "l": l.line })).await;
+    assert_eq!(total_charge(&after), 109, "{after}");
+    assert_eq!(
+        meter(&after, "data")["used"],
+        12_000_000,
+        "the allowance is counted once: {after}"
+    );
+    let again = billing
+        .ok(
+            "query($l: ID!) { usageRerateQuote(lineId: $l) { before after changed } }",
+            json!({ "l": l.line }),
+        )
+        .await;
+    assert_eq!(
+        again["usageRerateQuote"],
+        json!({ "before": 109, "after": 109, "changed": 0 })
     );
 
     // 80 % and 100 % were each crossed once, audited, and reached the customer by e-mail.

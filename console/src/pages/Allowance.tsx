@@ -22,7 +22,7 @@ const mb = (bytes: number) => (bytes / 1_000_000).toFixed(bytes % 1_000_000 === 
 
 export function Allowance({ lineId }: { lineId: string }) {
   const { t } = useTranslation();
-  const [{ data, error }, again] = useQuery({ query: AllowanceQuery, variables: { id: lineId } });
+  const [{ data, error }, again] = useQuery({ query: AllowanceQuery, variables: { id: lineId }, requestPolicy: 'cache-and-network' });
   useEffect(() => {
     const timer = setInterval(() => again({ requestPolicy: 'network-only' }), 30_000);
     return () => clearInterval(timer);

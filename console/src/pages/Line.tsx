@@ -11,6 +11,7 @@ import type { LineStatus } from '../gql/graphql';
 import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { Allowance } from './Allowance';
+import { Rerate } from './Rerate';
 import { LineUsage } from './LineUsage';
 import { PlanChange } from './PlanChange';
 
@@ -79,6 +80,7 @@ export default function LinePage() {
   const [retryState, retry] = useMutation(RetryMutation);
   const [resolveState, resolve] = useMutation(ResolveMutation);
   const [resolveAs, setResolveAs] = useState<string | null>('ACTIVE');
+  const [rated, setRated] = useState(0);
   if (error) return <Alert color="red">{t('errors.generic', { message: error.message })}</Alert>;
   const l = data?.line;
   if (!l) return null;
@@ -187,7 +189,8 @@ export default function LinePage() {
         )}
       </Card>
 
-      {can('usage:read') && <Allowance lineId={l.id} />}
+      {can('usage:read') && <Allowance key={rated} lineId={l.id} />}
+      {can('usage:update') && <Rerate lineId={l.id} onDone={() => setRated((n) => n + 1)} />}
       {can('usage:read') && <LineUsage lineId={l.id} />}
 
       <Card withBorder>

@@ -66,7 +66,7 @@ pub async fn line_allowance(app: &App, ctx: &Ctx, line_id: Uuid) -> Result<Allow
         .await?
         .into_iter()
         .next();
-    let charged = repo::line_charges(&mut tx, line.tenant_id, line.id, period).await?;
+    let charged = repo::line_charges(&mut tx, line.tenant_id, owner, line.id, period).await?;
     tx.end()?;
     let pool = row.as_ref().map(pool_of).unwrap_or_default();
     let mut meters: Vec<Meter> = vec![Meter::Data, Meter::Voice, Meter::Sms];

@@ -11,6 +11,7 @@ pub mod formats;
 pub mod ingest;
 pub mod rate;
 pub mod rejections;
+pub mod rerate;
 
 use crate::{App, Ctx};
 use chrono::{DateTime, Utc};

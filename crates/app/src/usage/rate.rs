@@ -135,6 +135,13 @@ impl Book {
         }
         Ok(&self.cache[&key])
     }
+
+    /// A tariff [`Book::priced`] already built.
+    pub fn built(&self, contract: Uuid, price: Uuid) -> Result<&Priced> {
+        self.cache
+            .get(&(contract, price))
+            .ok_or_else(|| Error::internal("a tariff was not built before rating"))
+    }
 }
 
 fn columns(p: &PlanPrice) -> PriceColumns {
@@ -191,7 +198,7 @@ pub async fn rate_fresh(
         };
         keys.entry((owner, f.month))
             .or_insert((p.rules.shared, p.rules.carry_over));
-        pool_keys.push((owner, f.month));
+        pool_keys.push(((owner, f.month), p.price_id));
     }
     open_missing(tx, &mut book, &fresh, &keys).await?;
     let (owners, periods): (Vec<Uuid>, Vec<NaiveDate>) = keys.keys().copied().unzip();
@@ -206,8 +213,8 @@ pub async fn rate_fresh(
     let mut out = Rated::default();
     let mut charges = Vec::with_capacity(fresh.len());
     let mut crossings = Vec::new();
-    for (f, key) in fresh.iter().zip(&pool_keys) {
-        let priced = book.priced(f.contract_id, f.occurred_at)?.clone();
+    for (f, (key, price)) in fresh.iter().zip(&pool_keys) {
+        let priced = book.built(f.contract_id, *price)?;
         let (row, pool) = pools
             .get_mut(key)
             .ok_or_else(|| Error::internal("an allowance pool was not opened"))?;

@@ -115,6 +115,43 @@ impl Payload for QuotaThresholdReached {
     }
 }
 
+/// A pool's usage in a period was rated again (after a price correction): what it cost
+/// before and after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageRerated {
+    /// The line re-rating was asked for.
+    pub line_id: Uuid,
+    pub customer_id: Uuid,
+    /// The pool: the line, or the contract whose lines share the allowance.
+    pub pool_owner_id: Uuid,
+    /// The billing period, `YYYY-MM`.
+    pub cycle: String,
+    pub records: i64,
+    pub before: Money,
+    pub after: Money,
+}
+
+facts!(UsageRerated {
+    aggregate: pool_owner_id,
+    line: line_id,
+    customer: customer_id
+});
+
+impl Payload for UsageRerated {
+    fn example(_: Topic) -> Self {
+        Self {
+            line_id: id(5),
+            customer_id: id(4),
+            pool_owner_id: id(5),
+            cycle: "2026-11".into(),
+            records: 412,
+            before: Money::jpy(1_650),
+            after: Money::jpy(1_100),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IncidentOutage {

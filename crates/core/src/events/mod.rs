@@ -277,6 +277,8 @@ contract! {
     PaymentFailed = "payment.failed", "payment", "billing", Always, PaymentFailed;
     /// A line used a threshold of its data allowance.
     QuotaThresholdReached = "quota.threshold_reached", "line", "usage", Never, QuotaThresholdReached;
+    /// A pool's usage in a period was rated again after a price correction.
+    UsageRerated = "usage.rerated", "usagePool", "usage", Never, UsageRerated;
     /// An outage was declared.
     IncidentOutage = "incident.outage", "incident", "assurance", Always, IncidentOutage;
 }

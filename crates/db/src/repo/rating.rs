@@ -274,6 +274,67 @@ pub async fn charges_insert(tx: &mut TenantTx, charges: &[Charge]) -> Result<()>
     Ok(())
 }
 
+/// A rated record of a pool with what it was charged.
+#[derive(Debug, Clone, FromRow)]
+pub struct Charged {
+    #[sqlx(flatten)]
+    pub record: Fresh,
+    pub meter: String,
+    pub charge: i64,
+}
+
+/// The rated records of a pool in a period, in rating order (time, then record id).
+pub async fn pool_records(
+    tx: &mut TenantTx,
+    owner: Uuid,
+    period: NaiveDate,
+) -> Result<Vec<Charged>> {
+    Ok(sqlx::query_as(
+        "SELECT r.month, r.source, r.record_id, r.kind, r.msisdn, r.line_id, r.contract_id, \
+         l.customer_id, r.occurred_at, r.bytes_up, r.bytes_down, r.seconds, r.destination, \
+         r.roaming_zone, c.meter, c.charge \
+         FROM usage_charges c \
+         JOIN usage_records r ON r.tenant_id = c.tenant_id AND r.month = c.month \
+           AND r.source = c.source AND r.record_id = c.record_id \
+         JOIN lines l ON l.tenant_id = r.tenant_id AND l.id = r.line_id \
+         WHERE c.tenant_id = $1 AND c.pool_owner = $2 AND c.month = $3 \
+         ORDER BY r.occurred_at, r.record_id",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(owner)
+    .bind(period)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Replaces the charges of records rated again.
+pub async fn charges_update(tx: &mut TenantTx, charges: &[Charge]) -> Result<()> {
+    macro_rules! col {
+        ($f:ident) => {
+            charges.iter().map(|c| c.$f.clone()).collect::<Vec<_>>()
+        };
+    }
+    sqlx::query(
+        "UPDATE usage_charges c SET meter = k.meter, units = k.units, charge = k.charge, \
+         currency = k.currency, plan_price_id = k.price, rated_at = now() \
+         FROM unnest($2::date[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], \
+         $8::text[], $9::uuid[]) AS k(month, source, record_id, meter, units, charge, currency, price) \
+         WHERE c.tenant_id = $1 AND c.month = k.month AND c.source = k.source AND c.record_id = k.record_id",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(col!(month))
+    .bind(col!(source))
+    .bind(col!(record_id))
+    .bind(col!(meter))
+    .bind(col!(units))
+    .bind(col!(charge))
+    .bind(col!(currency))
+    .bind(col!(plan_price_id))
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// The pools of these owners in one period (a line's own and its contract's shared pool).
 pub async fn pools_of(
     tx: &mut TenantTx,
@@ -293,20 +354,23 @@ pub async fn pools_of(
     .await?)
 }
 
-/// What a line was charged in a period, by meter.
+/// What a line was charged in a period, by meter (`pool`: the pool it was rated in).
 pub async fn line_charges(
     tx: &mut TenantTx,
     tenant: Uuid,
+    pool: Uuid,
     line: Uuid,
     month: NaiveDate,
 ) -> Result<Vec<(String, i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT meter, sum(units)::bigint, sum(charge)::bigint FROM usage_charges \
-         WHERE tenant_id = $1 AND line_id = $2 AND month = $3 GROUP BY meter ORDER BY meter",
+         WHERE tenant_id = $1 AND pool_owner = $2 AND month = $3 AND line_id = $4 \
+         GROUP BY meter ORDER BY meter",
     )
     .bind(tenant)
-    .bind(line)
+    .bind(pool)
     .bind(month)
+    .bind(line)
     .fetch_all(tx.conn())
     .await?)
 }

@@ -15,6 +15,7 @@ pub mod notification_mutations;
 pub mod notifications;
 mod notifications_deprecated;
 mod plugins;
+mod rating;
 mod tenants;
 mod usage;
 
@@ -35,6 +36,7 @@ pub struct Query(
     plugins::PluginQuery,
     carrier_gateway::CarrierQuery,
     usage::UsageQuery,
+    rating::RatingQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -53,6 +55,7 @@ pub struct Mutation(
     notifications_deprecated::NotificationMutationDeprecated,
     plugins::PluginMutation,
     usage::UsageMutation,
+    rating::RatingMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -87,3 +87,67 @@ fn strip_nulls(v: serde_json::Value) -> serde_json::Value {
         v => v,
     }
 }
+
+/// One record whose charge re-rating changes.
+#[derive(SimpleObject)]
+pub struct RerateChange {
+    pub source: String,
+    pub record_id: String,
+    pub line_id: async_graphql::ID,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
+    pub meter: String,
+    /// Minor units charged now and after re-rating.
+    pub before: i64,
+    pub after: i64,
+}
+
+/// What re-rating a line's allowance pool in a period changes (or changed, once applied).
+#[derive(SimpleObject)]
+pub struct UsageRerating {
+    pub line_id: async_graphql::ID,
+    /// The pool: the line, or the contract whose lines share the allowance.
+    pub pool_owner_id: async_graphql::ID,
+    pub shared: bool,
+    /// The first day of the period.
+    pub period: chrono::NaiveDate,
+    pub currency: String,
+    pub records: i64,
+    /// Charged now, and after re-rating (minor units).
+    pub before: i64,
+    pub after: i64,
+    /// How many records' charges change; `changes` lists the first 100.
+    pub changed: i64,
+    pub changes: Vec<RerateChange>,
+    pub applied: bool,
+}
+
+impl From<tsunagi_app::usage::rerate::Rerating> for UsageRerating {
+    fn from(r: tsunagi_app::usage::rerate::Rerating) -> Self {
+        use crate::types::ledger::id;
+        Self {
+            line_id: id(r.line_id),
+            pool_owner_id: id(r.pool_owner_id),
+            shared: r.shared,
+            period: r.period,
+            currency: r.currency,
+            records: r.records,
+            before: r.before,
+            after: r.after,
+            changed: r.changed,
+            changes: r
+                .changes
+                .into_iter()
+                .map(|c| RerateChange {
+                    source: c.source,
+                    record_id: c.record_id,
+                    line_id: id(c.line_id),
+                    occurred_at: c.occurred_at,
+                    meter: c.meter,
+                    before: c.before,
+                    after: c.after,
+                })
+                .collect(),
+            applied: r.applied,
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Re-rating after a price correction: a pool's records of a period (the line's own, or
+//! every line of its contract when the plan shares the allowance) rated again from the
+//! start of the period, in the order rating uses (time, then record id), against the
+//! catalog as it is now. `quote` shows the difference and changes nothing; `apply` does the
+//! same under the pool's row lock and replaces the charges and the pool's counters, but only
+//! if the new total is still the one the person saw (else CONFLICT: quote again).
+
+use super::rate::Book;
+use crate::record::record_event;
+use crate::{App, Ctx};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+use tsunagi_core::events::{self as ev, Event, Money};
+use tsunagi_core::rating::{Pool, rate};
+use tsunagi_core::{Error, Result, TenantId};
+use tsunagi_db::TenantTx;
+use tsunagi_db::audit::AuditEntry;
+use tsunagi_db::repo::contracts::Line;
+use tsunagi_db::repo::rating::{self as repo, Charge};
+use uuid::Uuid;
+
+/// The most changed records a quote lists (the totals count them all).
+pub const LISTED: usize = 100;
+
+/// One record whose charge changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub source: String,
+    pub record_id: String,
+    pub line_id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub meter: String,
+    pub before: i64,
+    pub after: i64,
+}
+
+/// What re-rating a pool's period does.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rerating {
+    pub line_id: Uuid,
+    pub pool_owner_id: Uuid,
+    pub shared: bool,
+    pub period: NaiveDate,
+    pub currency: String,
+    pub records: i64,
+    /// Charged now and after re-rating, minor units.
+    pub before: i64,
+    pub after: i64,
+    /// How many records' charges change; the first [`LISTED`] of them.
+    pub changed: i64,
+    pub changes: Vec<Change>,
+    pub applied: bool,
+}
+
+fn first_of(d: NaiveDate) -> NaiveDate {
+    d.with_day(1).unwrap_or(d)
+}
+
+/// What re-rating `line`'s pool in `period` (its month; default: the current one) would
+/// change. Needs `usage:read` (or the customer's own line).
+pub async fn quote(
+    app: &App,
+    ctx: &Ctx,
+    line: Uuid,
+    period: Option<NaiveDate>,
+) -> Result<Rerating> {
+    let line = super::readable_line(app, ctx, line).await?;
+    let mut tx = app.read(ctx).await?;
+    let (r, _, _) = compute(&mut tx, &line, period, false).await?;
+    tx.end()?;
+    Ok(r)
+}
+
+/// Re-rates and stores the result if its new total is `expected_after` (what the quote
+/// showed). Needs `usage:update`; only the line's own tenant re-rates it.
+pub async fn apply(
+    app: &App,
+    ctx: &Ctx,
+    line: Uuid,
+    period: Option<NaiveDate>,
+    expected_after: i64,
+) -> Result<Rerating> {
+    app.authz.check(&ctx.principal, "usage", "update").await?;
+    let line = super::readable_line(app, ctx, line).await?;
+    if line.tenant_id != ctx.principal.tenant_id.as_uuid() {
+        return Err(Error::forbidden(
+            "the line belongs to a reseller; only it re-rates its usage",
+        ));
+    }
+    let mut tx = app.tx(ctx).await?;
+    let (mut r, charges, pool) = compute(&mut tx, &line, period, true).await?;
+    if r.after != expected_after {
+        return Err(Error::conflict(format!(
+            "re-rating now totals {} and not {expected_after}: the usage or the prices changed since the quote; quote again",
+            r.after
+        )));
+    }
+    if let Some(row) = pool {
+        repo::charges_update(&mut tx, &charges).await?;
+        repo::pools_save(&mut tx, &[row]).await?;
+    }
+    r.applied = true;
+    record_event(
+        &mut tx,
+        ctx,
+        AuditEntry::new("usage.rerate", "usage_pool", r.pool_owner_id).after(serde_json::json!({
+            "lineId": r.line_id, "period": r.period, "records": r.records,
+            "before": r.before, "after": r.after, "changed": r.changed,
+        })),
+        Event::UsageRerated(ev::UsageRerated {
+            line_id: r.line_id,
+            customer_id: line.customer_id,
+            pool_owner_id: r.pool_owner_id,
+            cycle: r.period.format("%Y-%m").to_string(),
+            records: r.records,
+            before: Money {
+                minor: r.before,
+                currency: r.currency.clone(),
+            },
+            after: Money {
+                minor: r.after,
+                currency: r.currency.clone(),
+            },
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+/// Rates the pool's period again. `lock`: hold the pool's row until the transaction ends.
+/// Returns the comparison, every record's new charge and the pool's new counters.
+async fn compute(
+    tx: &mut TenantTx,
+    line: &Line,
+    period: Option<NaiveDate>,
+    lock: bool,
+) -> Result<(Rerating, Vec<Charge>, Option<repo::PoolRow>)> {
+    let settings = crate::tenants::effective_settings(tx, TenantId::from(line.tenant_id)).await?;
+    let tz: Tz = settings.tz();
+    let period = first_of(period.unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive()));
+    let mut book = Book::load(
+        tx,
+        line.tenant_id,
+        &[line.contract_id],
+        settings.rounding,
+        tz,
+    )
+    .await?;
+    // The pool as the period's rating made it: the owner of the line's charges (a plan that
+    // became shared mid-period keeps the pool it was rated in).
+    let shared = book.priced(line.contract_id, Utc::now())?.rules.shared;
+    let mut owner = if shared { line.contract_id } else { line.id };
+    let mut row = pool(tx, line.tenant_id, owner, period, lock).await?;
+    if row.is_none() && shared {
+        owner = line.id;
+        row = pool(tx, line.tenant_id, owner, period, lock).await?;
+    }
+    let records = if row.is_some() {
+        repo::pool_records(tx, owner, period).await?
+    } else {
+        Vec::new()
+    };
+    let contracts: Vec<Uuid> = {
+        let mut c: Vec<Uuid> = records.iter().map(|r| r.record.contract_id).collect();
+        c.sort();
+        c.dedup();
+        c
+    };
+    if !contracts.is_empty() {
+        book = Book::load(tx, line.tenant_id, &contracts, settings.rounding, tz).await?;
+    }
+    let mut pool = Pool {
+        used: Default::default(),
+        carried_bytes: row.as_ref().map_or(0, |r| r.carried_bytes),
+        added_bytes: row.as_ref().map_or(0, |r| r.added_bytes),
+    };
+    let mut out = Rerating {
+        line_id: line.id,
+        pool_owner_id: owner,
+        shared: row.as_ref().is_some_and(|r| r.shared),
+        period,
+        currency: settings.currency.clone(),
+        records: records.len() as i64,
+        before: 0,
+        after: 0,
+        changed: 0,
+        changes: Vec::new(),
+        applied: false,
+    };
+    let mut charges = Vec::with_capacity(records.len());
+    for c in &records {
+        let f = &c.record;
+        let priced = book.priced(f.contract_id, f.occurred_at)?;
+        let r = rate(&priced.tariff, &mut pool, f);
+        out.currency = priced.currency.clone();
+        out.before = out.before.saturating_add(c.charge);
+        out.after = out.after.saturating_add(r.charge);
+        if r.charge != c.charge || r.meter.key() != c.meter {
+            out.changed += 1;
+            if out.changes.len() < LISTED {
+                out.changes.push(Change {
+                    source: f.source.clone(),
+                    record_id: f.record_id.clone(),
+                    line_id: f.line_id,
+                    occurred_at: f.occurred_at,
+                    meter: r.meter.key(),
+                    before: c.charge,
+                    after: r.charge,
+                });
+            }
+        }
+        charges.push(Charge {
+            month: f.month,
+            source: f.source.clone(),
+            record_id: f.record_id.clone(),
+            line_id: f.line_id,
+            pool_owner: owner,
+            meter: r.meter.key(),
+            units: r.units,
+            charge: r.charge,
+            currency: priced.currency.clone(),
+            plan_price_id: priced.price_id,
+        });
+    }
+    let row = row.map(|mut row| {
+        row.used.0 = pool.used.iter().map(|(m, v)| (m.key(), *v)).collect();
+        row.charged = out.after;
+        row.records = out.records;
+        row
+    });
+    Ok((out, charges, row))
+}
+
+async fn pool(
+    tx: &mut TenantTx,
+    tenant: Uuid,
+    owner: Uuid,
+    period: NaiveDate,
+    lock: bool,
+) -> Result<Option<repo::PoolRow>> {
+    let rows = if lock {
+        repo::pools_lock(tx, &[owner], &[period]).await?
+    } else {
+        repo::pools_of(tx, tenant, &[owner], period).await?
+    };
+    Ok(rows.into_iter().next())
+}
