@@ -60,12 +60,9 @@ pub async fn line_allowance(app: &App, ctx: &Ctx, line_id: Uuid) -> Result<Allow
     )
     .await?;
     let priced = book.priced(line.contract_id, now)?.clone();
-    let shared = priced.rules.shared;
-    let owner = if shared { line.contract_id } else { line.id };
-    let row = repo::pools_of(&mut tx, line.tenant_id, &[owner], period)
-        .await?
-        .into_iter()
-        .next();
+    let row = super::rate::line_pool(&mut tx, &line, priced.rules.shared, period, false).await?;
+    let shared = row.as_ref().map_or(priced.rules.shared, |r| r.shared);
+    let owner = row.as_ref().map_or(line.id, |r| r.owner_id);
     let charged = repo::line_charges(&mut tx, line.tenant_id, owner, line.id, period).await?;
     tx.end()?;
     let pool = row.as_ref().map(pool_of).unwrap_or_default();

@@ -136,6 +136,14 @@ impl Book {
         Ok(&self.cache[&key])
     }
 
+    /// Whether the contract was in service before `period` began (its first day, local).
+    pub fn served_before(&self, contract: Uuid, period: NaiveDate) -> bool {
+        self.terms
+            .get(&contract)
+            .and_then(|t| t.started_at)
+            .is_some_and(|s| s.with_timezone(&self.tz).date_naive() < period)
+    }
+
     /// A tariff [`Book::priced`] already built.
     pub fn built(&self, contract: Uuid, price: Uuid) -> Result<&Priced> {
         self.cache
@@ -171,6 +179,37 @@ pub fn pool_of(row: &PoolRow) -> Pool {
 
 type Key = (Uuid, NaiveDate);
 
+/// The pool a record of `line` counts in: its contract's when the plan shares the allowance.
+pub fn owner_of(shared: bool, line: Uuid, contract: Uuid) -> Uuid {
+    if shared { contract } else { line }
+}
+
+/// The pool a line's period was rated in: the one today's rules name if it exists, else the
+/// other (a price version that changed `shared` mid-period). `lock`: for update (the
+/// transaction's own tenant only).
+pub async fn line_pool(
+    tx: &mut TenantTx,
+    line: &tsunagi_db::repo::contracts::Line,
+    shared: bool,
+    period: NaiveDate,
+    lock: bool,
+) -> Result<Option<PoolRow>> {
+    for owner in [
+        owner_of(shared, line.id, line.contract_id),
+        owner_of(!shared, line.id, line.contract_id),
+    ] {
+        let rows = if lock {
+            repo::pools_lock(tx, &[owner], &[period]).await?
+        } else {
+            repo::pools_of(tx, line.tenant_id, &[owner], period).await?
+        };
+        if let Some(r) = rows.into_iter().next() {
+            return Ok(Some(r));
+        }
+    }
+    Ok(None)
+}
+
 /// Rates what the chunk took (see the module's documentation).
 pub async fn rate_fresh(
     tx: &mut TenantTx,
@@ -191,11 +230,7 @@ pub async fn rate_fresh(
     let mut pool_keys = Vec::with_capacity(fresh.len());
     for f in &fresh {
         let p = book.priced(f.contract_id, f.occurred_at)?;
-        let owner = if p.rules.shared {
-            f.contract_id
-        } else {
-            f.line_id
-        };
+        let owner = owner_of(p.rules.shared, f.line_id, f.contract_id);
         keys.entry((owner, f.month))
             .or_insert((p.rules.shared, p.rules.carry_over));
         pool_keys.push(((owner, f.month), p.price_id));
@@ -322,13 +357,21 @@ async fn open_missing(
     let mut new = Vec::with_capacity(missing.len());
     for ((owner, period), shared, carry) in missing {
         let mut carried = 0;
-        if carry && let Some(row) = before.get(&(owner, prev(period))) {
-            // The tariff of the pool's first record of the new period prices what carries.
+        if carry {
+            // Priced by the tariff of the pool's first record of the new period. No pool last
+            // period (nothing used) carries the whole allowance, if the contract was in
+            // service then.
             let f = fresh
                 .iter()
                 .find(|f| f.month == period && (f.line_id == owner || f.contract_id == owner))
                 .ok_or_else(|| Error::internal("a pool without records"))?;
-            carried = pool_of(row).carry_next(&book.priced(f.contract_id, f.occurred_at)?.tariff);
+            let served = book.served_before(f.contract_id, period);
+            let tariff = &book.priced(f.contract_id, f.occurred_at)?.tariff;
+            carried = match before.get(&(owner, prev(period))) {
+                Some(row) => pool_of(row).carry_next(tariff),
+                None if served => Pool::default().carry_next(tariff),
+                None => 0,
+            };
         }
         new.push((owner, shared, period, carried));
     }

@@ -65,6 +65,9 @@ pub async fn quote(
     line: Uuid,
     period: Option<NaiveDate>,
 ) -> Result<Rerating> {
+    if ctx.principal.is_customer() {
+        return Err(Error::forbidden("re-rating is for the operator's staff"));
+    }
     let line = super::readable_line(app, ctx, line).await?;
     let mut tx = app.read(ctx).await?;
     let (r, _, _) = compute(&mut tx, &line, period, false).await?;
@@ -130,7 +133,8 @@ pub async fn apply(
 }
 
 /// Rates the pool's period again. `lock`: hold the pool's row until the transaction ends.
-/// Returns the comparison, every record's new charge and the pool's new counters.
+/// Returns the comparison, the new charges of the records whose charge changes and the
+/// pool's new counters.
 async fn compute(
     tx: &mut TenantTx,
     line: &Line,
@@ -148,17 +152,12 @@ async fn compute(
         tz,
     )
     .await?;
-    // The pool as the period's rating made it: the owner of the line's charges (a plan that
-    // became shared mid-period keeps the pool it was rated in).
+    // The pool the period was rated in (today's rules name it, or the other one).
     let shared = book.priced(line.contract_id, Utc::now())?.rules.shared;
-    let mut owner = if shared { line.contract_id } else { line.id };
-    let mut row = pool(tx, line.tenant_id, owner, period, lock).await?;
-    if row.is_none() && shared {
-        owner = line.id;
-        row = pool(tx, line.tenant_id, owner, period, lock).await?;
-    }
+    let row = super::rate::line_pool(tx, line, shared, period, lock).await?;
+    let owner = row.as_ref().map_or(line.id, |r| r.owner_id);
     let records = if row.is_some() {
-        repo::pool_records(tx, owner, period).await?
+        repo::pool_records(tx, line.tenant_id, owner, period).await?
     } else {
         Vec::new()
     };
@@ -211,6 +210,9 @@ async fn compute(
                 });
             }
         }
+        if r.charge == c.charge && r.meter.key() == c.meter {
+            continue;
+        }
         charges.push(Charge {
             month: f.month,
             source: f.source.clone(),
@@ -231,19 +233,4 @@ async fn compute(
         row
     });
     Ok((out, charges, row))
-}
-
-async fn pool(
-    tx: &mut TenantTx,
-    tenant: Uuid,
-    owner: Uuid,
-    period: NaiveDate,
-    lock: bool,
-) -> Result<Option<repo::PoolRow>> {
-    let rows = if lock {
-        repo::pools_lock(tx, &[owner], &[period]).await?
-    } else {
-        repo::pools_of(tx, tenant, &[owner], period).await?
-    };
-    Ok(rows.into_iter().next())
 }

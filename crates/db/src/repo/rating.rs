@@ -79,12 +79,13 @@ pub struct Terms {
     pub plan_id: Uuid,
     pub plan_price_id: Uuid,
     pub option_ids: Vec<Uuid>,
+    pub started_at: Option<DateTime<Utc>>,
 }
 
 /// The terms of a tenant's contracts (the tenant of the transaction, or one it reads).
 pub async fn terms(tx: &mut TenantTx, tenant: Uuid, contracts: &[Uuid]) -> Result<Vec<Terms>> {
     Ok(sqlx::query_as(
-        "SELECT id, plan_id, plan_price_id, option_ids FROM contracts WHERE tenant_id = $1 AND id = ANY($2)",
+        "SELECT id, plan_id, plan_price_id, option_ids, started_at FROM contracts WHERE tenant_id = $1 AND id = ANY($2)",
     )
     .bind(tenant)
     .bind(contracts)
@@ -286,6 +287,7 @@ pub struct Charged {
 /// The rated records of a pool in a period, in rating order (time, then record id).
 pub async fn pool_records(
     tx: &mut TenantTx,
+    tenant: Uuid,
     owner: Uuid,
     period: NaiveDate,
 ) -> Result<Vec<Charged>> {
@@ -300,7 +302,7 @@ pub async fn pool_records(
          WHERE c.tenant_id = $1 AND c.pool_owner = $2 AND c.month = $3 \
          ORDER BY r.occurred_at, r.record_id",
     )
-    .bind(tx.tenant_id().as_uuid())
+    .bind(tenant)
     .bind(owner)
     .bind(period)
     .fetch_all(tx.conn())
