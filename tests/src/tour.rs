@@ -114,6 +114,34 @@ pub async fn ledger_producers(env: &TestEnv, s: &Seeded, admin: &Client) -> ledg
         .await
         .expect("expire");
     assert_eq!(n, 1);
+    // Usage re-rated after a price correction, by its producer: one SMS taken and rated at
+    // 3 yen, a price version from its time at 5 yen, the quote, then the re-rating.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    admin
+        .ok(
+            "mutation($r: [UsageRecordInput!]!) { usageSubmit(input: {source: \"carrier\", records: $r}) { submission { accepted } } }",
+            json!({ "r": [{ "recordId": "tour-sms-1", "type": "sms", "msisdn": l.msisdn, "time": at, "destination": "domestic" }] }),
+        )
+        .await;
+    admin
+        .ok(
+            "mutation($p: ID!, $from: DateTime!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 2980, dataMb: 3072, voiceMin: 0, sms: 0, overageDataPerGb: 550, overageVoicePerMin: 22, overageSms: 5, validFrom: $from}}) { price { id } } }",
+            json!({ "p": l.plan, "from": at }),
+        )
+        .await;
+    let q = admin
+        .ok(
+            "query($l: ID!) { usageRerateQuote(lineId: $l) { after } }",
+            json!({ "l": l.line }),
+        )
+        .await;
+    admin
+        .ok(
+            "mutation($l: ID!, $e: Int!) { usageRerate(input: {lineId: $l, expectedAfter: $e}) { rerating { applied } } }",
+            json!({ "l": l.line, "e": q["usageRerateQuote"]["after"] }),
+        )
+        .await;
     // The billing, payments, usage and incident producers arrive later; their events are
     // written as they will write them, about this ledger's customer and line.
     let tenant = s.tenant(TENANT).to_owned();
