@@ -4,7 +4,7 @@
 
 use super::rate::{Book, pool_of};
 use crate::{App, Ctx};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use tsunagi_core::rating::{Meter, Pool};
@@ -50,7 +50,7 @@ pub async fn line_allowance(app: &App, ctx: &Ctx, line_id: Uuid) -> Result<Allow
     let tz: Tz = settings.tz();
     let now = Utc::now();
     let local = now.with_timezone(&tz).date_naive();
-    let period = local.with_day(1).unwrap_or(local);
+    let period = super::first_of(local);
     let mut book = Book::load(
         &mut tx,
         line.tenant_id,

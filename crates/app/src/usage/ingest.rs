@@ -8,7 +8,7 @@
 
 use crate::record::record;
 use crate::{App, Ctx};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -131,7 +131,7 @@ impl Chunk {
 
 fn month_of(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
     let d = t.with_timezone(&tz).date_naive();
-    d.with_day(1).unwrap_or(d)
+    super::first_of(d)
 }
 
 impl Ingest {

@@ -85,6 +85,11 @@ pub(crate) async fn readable_line(
     Ok(l)
 }
 
+/// The first day of the month holding `d`: a bill period's key.
+pub(crate) fn first_of(d: chrono::NaiveDate) -> chrono::NaiveDate {
+    chrono::Datelike::with_day(&d, 1).unwrap_or(d)
+}
+
 /// The latest submissions, newest first.
 pub async fn batches(app: &App, ctx: &Ctx, limit: i64) -> Result<Vec<Batch>> {
     app.authz.check(&ctx.principal, "usage", "read").await?;

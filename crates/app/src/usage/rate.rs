@@ -179,6 +179,11 @@ pub fn pool_of(row: &PoolRow) -> Pool {
 
 type Key = (Uuid, NaiveDate);
 
+/// Writes a pool's counters back into its row (meters by their stored names).
+pub fn keep_used(row: &mut PoolRow, pool: &Pool) {
+    row.used.0 = pool.used.iter().map(|(m, v)| (m.key(), *v)).collect();
+}
+
 /// The pool a record of `line` counts in: its contract's when the plan shares the allowance.
 pub fn owner_of(shared: bool, line: Uuid, contract: Uuid) -> Uuid {
     if shared { contract } else { line }
@@ -285,7 +290,7 @@ pub async fn rate_fresh(
     let rows: Vec<PoolRow> = pools
         .into_values()
         .map(|(mut row, pool)| {
-            row.used.0 = pool.used.iter().map(|(m, v)| (m.key(), *v)).collect();
+            keep_used(&mut row, &pool);
             row
         })
         .collect();

@@ -8,7 +8,7 @@
 use super::rate::Book;
 use crate::record::record_event;
 use crate::{App, Ctx};
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use tsunagi_core::events::{self as ev, Event, Money};
@@ -51,10 +51,6 @@ pub struct Rerating {
     pub changed: i64,
     pub changes: Vec<Change>,
     pub applied: bool,
-}
-
-fn first_of(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).unwrap_or(d)
 }
 
 /// What re-rating `line`'s pool in `period` (its month; default: the current one) would
@@ -143,7 +139,8 @@ async fn compute(
 ) -> Result<(Rerating, Vec<Charge>, Option<repo::PoolRow>)> {
     let settings = crate::tenants::effective_settings(tx, TenantId::from(line.tenant_id)).await?;
     let tz: Tz = settings.tz();
-    let period = first_of(period.unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive()));
+    let period =
+        super::first_of(period.unwrap_or_else(|| Utc::now().with_timezone(&tz).date_naive()));
     let mut book = Book::load(
         tx,
         line.tenant_id,
@@ -227,7 +224,7 @@ async fn compute(
         });
     }
     let row = row.map(|mut row| {
-        row.used.0 = pool.used.iter().map(|(m, v)| (m.key(), *v)).collect();
+        super::rate::keep_used(&mut row, &pool);
         row.charged = out.after;
         row.records = out.records;
         row
