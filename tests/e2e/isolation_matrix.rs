@@ -311,7 +311,15 @@ pub const BY_ID: &[(&str, &str)] = &[
     ),
     (
         "lineAllowance",
-        "query($line: ID!) { lineAllowance(lineId: $line) { lineId meters { meter used } } }",
+        "query($line: ID!) { lineAllowance(lineId: $line) { lineId meters { meter used } limit { action } } }",
+    ),
+    (
+        "dataAddOns",
+        "query($line: ID!) { dataAddOns(lineId: $line) { id code } }",
+    ),
+    (
+        "dataAddOnBuy",
+        "mutation($line: ID!) { dataAddOnBuy(input: {lineId: $line, optionId: $line}) { order { id } addedBytes } }",
     ),
     (
         "usageRejection",

@@ -14,6 +14,7 @@ mod carrier_mnp;
 mod console;
 mod console_http;
 mod customer_contacts;
+mod data_limits;
 mod event_tour;
 mod idempotency;
 mod isolation;

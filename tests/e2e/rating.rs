@@ -35,7 +35,7 @@ fn total_charge(a: &Value) -> i64 {
 }
 
 /// A price version with a 10 MB allowance, one minute, one SMS, in force from now.
-async fn small_price(admin: &Client, plan: &str) {
+pub(crate) async fn small_price(admin: &Client, plan: &str) {
     let bad = admin
         .gql(
             PRICE,

@@ -59,6 +59,29 @@ impl RoundingRule {
     }
 }
 
+/// What happens when a pool's data allowance is used up in the current bill period (the
+/// customer is told in every case, through `quota.threshold_reached` at 100 %).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataAtQuota {
+    /// Nothing beyond the notice: data goes on, charged as overage.
+    Notify,
+    /// Data is slowed to `throttleKbps` at the carrier until the period ends or an add-on.
+    Throttle,
+    /// Data is stopped at the carrier (speed limit 0); calls and SMS go on.
+    Block,
+}
+
+impl DataAtQuota {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Notify => "notify",
+            Self::Throttle => "throttle",
+            Self::Block => "block",
+        }
+    }
+}
+
 /// What a tenant stores: each field optional, `None` meaning "inherit".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TenantSettingsOverride {
@@ -93,6 +116,11 @@ pub struct TenantSettingsOverride {
     /// Days an MNP reservation number must still be valid when a port-in is ordered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mnp_min_days_left: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_at_quota: Option<DataAtQuota>,
+    /// The speed a throttled line gets, kbit/s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttle_kbps: Option<i32>,
 }
 
 /// The settings in force for a tenant, every field resolved.
@@ -110,6 +138,8 @@ pub struct TenantSettings {
     pub carrier_pending_after_minutes: i32,
     pub carrier_review_after_minutes: i32,
     pub mnp_min_days_left: i32,
+    pub data_at_quota: DataAtQuota,
+    pub throttle_kbps: i32,
 }
 
 impl TenantSettings {
@@ -135,6 +165,9 @@ impl Default for TenantSettings {
             carrier_review_after_minutes: 24 * 60,
             // Japanese MVNOs commonly ask for 10 of the reservation's 15 days to be left.
             mnp_min_days_left: 10,
+            data_at_quota: DataAtQuota::Notify,
+            // The speed Japanese MVNOs commonly throttle to (低速 128 kbps).
+            throttle_kbps: 128,
         }
     }
 }
@@ -224,6 +257,13 @@ impl TenantSettingsOverride {
                 "must be between 1 and 15 days (a reservation number is valid for 15 days)",
             );
         }
+        if let Some(k) = self.throttle_kbps {
+            v.check(
+                (1..=100_000).contains(&k),
+                &format!("{prefix}.throttleKbps"),
+                "must be between 1 and 100000 kbit/s (block data with dataAtQuota: block)",
+            );
+        }
         v.finish()
     }
 }
@@ -286,6 +326,14 @@ pub fn resolve_settings(chain: &[TenantSettingsOverride]) -> TenantSettings {
             .iter()
             .find_map(|s| s.mnp_min_days_left)
             .unwrap_or(d.mnp_min_days_left),
+        data_at_quota: chain
+            .iter()
+            .find_map(|s| s.data_at_quota)
+            .unwrap_or(d.data_at_quota),
+        throttle_kbps: chain
+            .iter()
+            .find_map(|s| s.throttle_kbps)
+            .unwrap_or(d.throttle_kbps),
     }
 }
 
@@ -330,6 +378,36 @@ mod tests {
                 "input.settings.timeZone"
             ]
         );
+    }
+
+    #[test]
+    fn data_limits_default_to_notify_and_inherit() {
+        let d = resolve_settings(&[]);
+        assert_eq!(
+            (d.data_at_quota, d.throttle_kbps),
+            (DataAtQuota::Notify, 128)
+        );
+        let mvno = TenantSettingsOverride {
+            data_at_quota: Some(DataAtQuota::Throttle),
+            throttle_kbps: Some(200),
+            ..Default::default()
+        };
+        let reseller = TenantSettingsOverride {
+            data_at_quota: Some(DataAtQuota::Block),
+            ..Default::default()
+        };
+        let r = resolve_settings(&[reseller, mvno]);
+        assert_eq!(
+            (r.data_at_quota, r.throttle_kbps),
+            (DataAtQuota::Block, 200)
+        );
+        for (kbps, ok) in [(0, false), (1, true), (100_000, true), (100_001, false)] {
+            let s = TenantSettingsOverride {
+                throttle_kbps: Some(kbps),
+                ..Default::default()
+            };
+            assert_eq!(s.validate("s").is_ok(), ok, "{kbps} kbit/s");
+        }
     }
 
     #[test]

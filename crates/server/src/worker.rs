@@ -47,6 +47,17 @@ pub async fn flag_unanswered_steps(app: &App) {
     }
 }
 
+/// Data limits of bill periods that have ended: the lines get their speed back.
+pub async fn lift_data_limits(app: &App) {
+    match tsunagi_app::usage::limit::lift_past_periods(app, chrono::Utc::now()).await {
+        Ok(n) if n > 0 => tracing::info!(lines = n, "data limits of past periods lifted"),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e.detail(), "data-limit lifting failed; next activation retries")
+        }
+    }
+}
+
 /// Our lines against every connected carrier's inventory.
 pub async fn reconcile(app: &App) {
     match tsunagi_app::carrier::reconcile::run_all(app).await {
@@ -70,6 +81,11 @@ pub async fn run(app: App) {
         tracing::Instrument::instrument(
             flag_unanswered_steps(&app),
             tracing::info_span!("job", job = "carrier_watch"),
+        )
+        .await;
+        tracing::Instrument::instrument(
+            lift_data_limits(&app),
+            tracing::info_span!("job", job = "data_limits"),
         )
         .await;
         let every = app.config.carrier.reconcile_every_mins;

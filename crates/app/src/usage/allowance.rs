@@ -39,6 +39,19 @@ pub struct Allowance {
     pub meters: Vec<MeterAllowance>,
     /// When the pool last counted a record (none yet: `None`).
     pub updated_at: Option<DateTime<Utc>>,
+    /// The data limit in force on the line's pool, if any.
+    pub limit: Option<DataLimit>,
+}
+
+/// A data limit in force: the allowance was used up and the tenant's rule slowed or stopped
+/// data at the carrier.
+#[derive(Debug, Clone, Serialize)]
+pub struct DataLimit {
+    /// `throttle` or `block`.
+    pub action: String,
+    /// The speed the carrier was asked for, kbit/s (0: blocked).
+    pub kbps: i32,
+    pub since: DateTime<Utc>,
 }
 
 /// The line's allowance now.
@@ -97,6 +110,16 @@ pub async fn line_allowance(app: &App, ctx: &Ctx, line_id: Uuid) -> Result<Allow
         carried_bytes: pool.carried_bytes,
         added_bytes: pool.added_bytes,
         meters,
+        limit: row
+            .as_ref()
+            .filter(|r| super::limit::limited(r))
+            .and_then(|r| {
+                Some(DataLimit {
+                    action: r.limit_action.clone()?,
+                    kbps: r.limit_kbps?,
+                    since: r.limited_at?,
+                })
+            }),
         updated_at: row
             .map(|r| r.updated_at)
             .filter(|_| pool.used.values().any(|v| *v > 0)),

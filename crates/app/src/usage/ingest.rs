@@ -12,7 +12,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 use std::collections::BTreeSet;
-use tsunagi_core::tenant::RoundingRule;
 use tsunagi_core::usage::{Rejection, Submitted, UsageRecord, check};
 use tsunagi_core::{Error, Result};
 use tsunagi_db::audit::AuditEntry;
@@ -68,7 +67,7 @@ pub struct Ingest {
     source: String,
     tz: Tz,
     tz_name: String,
-    rounding: RoundingRule,
+    rule: super::limit::Rule,
     country_code: String,
     now: DateTime<Utc>,
     buf: CopyText,
@@ -85,9 +84,8 @@ struct Chunk {
     ctx: Ctx,
     batch: Uuid,
     source: String,
-    tz: Tz,
     tz_name: String,
-    rounding: RoundingRule,
+    rule: super::limit::Rule,
     number: u32,
     rows: CopyText,
 }
@@ -104,7 +102,7 @@ impl Chunk {
             &self.ctx.principal.actor.label(),
         )
         .await?;
-        let rated = super::rate::rate_fresh(&mut tx, &self.ctx, self.rounding, self.tz).await?;
+        let rated = super::rate::rate_fresh(&mut tx, &self.app, &self.ctx, &self.rule).await?;
         repo::batch_add(&mut tx, self.batch, &routed).await?;
         record(
             &mut tx,
@@ -159,8 +157,8 @@ impl Ingest {
             batch,
             source: source.to_owned(),
             tz,
+            rule: super::limit::Rule::of(&settings),
             tz_name: settings.time_zone,
-            rounding: settings.rounding,
             country_code: settings.country_calling_code,
             now: Utc::now(),
             buf: CopyText::new(),
@@ -268,9 +266,8 @@ impl Ingest {
             ctx: self.ctx.clone(),
             batch: self.batch,
             source: self.source.clone(),
-            tz: self.tz,
             tz_name: self.tz_name.clone(),
-            rounding: self.rounding,
+            rule: self.rule.clone(),
             number: self.chunks,
             rows: std::mem::take(&mut self.buf),
         };

@@ -6,9 +6,12 @@
 //! records needs `usage:read`, or a customer's own line; submitting needs `usage:create`
 //! (the `usage_feed` role of an API key).
 
+pub mod add_on;
 pub mod allowance;
+mod book;
 pub mod formats;
 pub mod ingest;
+pub mod limit;
 pub mod rate;
 pub mod rejections;
 pub mod rerate;

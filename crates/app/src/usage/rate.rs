@@ -8,21 +8,19 @@
 //! the plan says so. Crossing 80 % or 100 % of a data allowance announces
 //! `quota.threshold_reached`, in the same transaction (once: a pool only grows).
 
-use crate::Ctx;
+pub use super::book::{Book, Priced};
+use super::limit::{self, Rule};
 use crate::record::record_event;
-use chrono::{Months, NaiveDate};
-use chrono_tz::Tz;
+use crate::{App, Ctx};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tsunagi_core::events::{self as ev, E164, Event};
-use tsunagi_core::pricing::{self, Applies, Version};
-use tsunagi_core::rating::rules::{self, MB, OptionRules, PriceColumns, PriceRules};
-use tsunagi_core::rating::{Meter, Pool, Tariff, rate};
-use tsunagi_core::tenant::RoundingRule;
+use tsunagi_core::rating::rules::MB;
+use tsunagi_core::rating::{Meter, Pool, rate};
 use tsunagi_core::{Error, Result};
 use tsunagi_db::TenantTx;
 use tsunagi_db::audit::AuditEntry;
-use tsunagi_db::repo::catalog::PlanPrice;
-use tsunagi_db::repo::rating::{self as repo, Charge, Fresh, PoolRow};
+use tsunagi_db::repo::rating::{self as repo, Charge, PoolRow};
 use uuid::Uuid;
 
 /// What rating a chunk did.
@@ -33,134 +31,6 @@ pub struct Rated {
     pub charged: i64,
     /// Thresholds announced.
     pub crossings: i64,
-}
-
-/// A tariff as priced for one contract at one time.
-#[derive(Debug, Clone)]
-pub struct Priced {
-    pub tariff: Tariff,
-    pub rules: PriceRules,
-    pub price_id: Uuid,
-    pub currency: String,
-}
-
-/// The catalog as rating needs it for a set of contracts, read once per chunk.
-pub struct Book {
-    terms: HashMap<Uuid, repo::Terms>,
-    prices: HashMap<Uuid, Vec<PlanPrice>>,
-    options: HashMap<Uuid, OptionRules>,
-    rounding: RoundingRule,
-    tz: Tz,
-    cache: HashMap<(Uuid, Uuid), Priced>,
-}
-
-impl Book {
-    pub async fn load(
-        tx: &mut TenantTx,
-        tenant: Uuid,
-        contracts: &[Uuid],
-        rounding: RoundingRule,
-        tz: Tz,
-    ) -> Result<Self> {
-        let terms = repo::terms(tx, tenant, contracts).await?;
-        let plans: BTreeSet<Uuid> = terms.iter().map(|t| t.plan_id).collect();
-        let plans: Vec<Uuid> = plans.into_iter().collect();
-        let mut prices: HashMap<Uuid, Vec<PlanPrice>> = HashMap::new();
-        for p in repo::prices_of_plans(tx, &plans).await? {
-            prices.entry(p.plan_id).or_default().push(p);
-        }
-        let option_ids: BTreeSet<Uuid> = terms.iter().flat_map(|t| t.option_ids.clone()).collect();
-        let option_ids: Vec<Uuid> = option_ids.into_iter().collect();
-        let mut options = HashMap::new();
-        for (id, v) in repo::option_rules(tx, &option_ids).await? {
-            let r = OptionRules::parse(&v, "option.rating")
-                .map_err(|e| Error::internal(format!("option {id}: {}: {}", e.field, e.reason)))?;
-            options.insert(id, r);
-        }
-        Ok(Self {
-            terms: terms.into_iter().map(|t| (t.id, t)).collect(),
-            prices,
-            options,
-            rounding,
-            tz,
-            cache: HashMap::new(),
-        })
-    }
-
-    /// The tariff of a contract at an instant: the price version in force then.
-    pub fn priced(&mut self, contract: Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<&Priced> {
-        let terms = self
-            .terms
-            .get(&contract)
-            .ok_or_else(|| Error::internal(format!("contract {contract} is not readable")))?;
-        let versions = self
-            .prices
-            .get(&terms.plan_id)
-            .ok_or_else(|| Error::internal(format!("plan {} has no price", terms.plan_id)))?;
-        let base = versions
-            .iter()
-            .position(|p| p.id == terms.plan_price_id)
-            .ok_or_else(|| Error::internal("the contract's price version is missing"))?;
-        let v: Vec<Version> = versions
-            .iter()
-            .map(|p| Version {
-                valid_from: p.valid_from,
-                applies: Applies::parse(&p.applies).unwrap_or(Applies::Immediately),
-            })
-            .collect();
-        let p = &versions[pricing::in_force(&v, base, at, self.tz)];
-        let key = (contract, p.id);
-        if !self.cache.contains_key(&key) {
-            let rules = PriceRules::parse(&p.rating, "rating").map_err(|e| {
-                Error::internal(format!("price {}: {}: {}", p.id, e.field, e.reason))
-            })?;
-            let opts: Vec<OptionRules> = terms
-                .option_ids
-                .iter()
-                .filter_map(|o| self.options.get(o).cloned())
-                .collect();
-            let tariff = rules::tariff(&columns(p), &rules, &opts, self.rounding);
-            tariff
-                .check()
-                .map_err(|e| Error::internal(format!("price {}: {}", p.id, e.0)))?;
-            self.cache.insert(
-                key,
-                Priced {
-                    tariff,
-                    rules,
-                    price_id: p.id,
-                    currency: p.currency.clone(),
-                },
-            );
-        }
-        Ok(&self.cache[&key])
-    }
-
-    /// Whether the contract was in service before `period` began (its first day, local).
-    pub fn served_before(&self, contract: Uuid, period: NaiveDate) -> bool {
-        self.terms
-            .get(&contract)
-            .and_then(|t| t.started_at)
-            .is_some_and(|s| s.with_timezone(&self.tz).date_naive() < period)
-    }
-
-    /// A tariff [`Book::priced`] already built.
-    pub fn built(&self, contract: Uuid, price: Uuid) -> Result<&Priced> {
-        self.cache
-            .get(&(contract, price))
-            .ok_or_else(|| Error::internal("a tariff was not built before rating"))
-    }
-}
-
-fn columns(p: &PlanPrice) -> PriceColumns {
-    PriceColumns {
-        data_mb: p.data_mb,
-        voice_min: i64::from(p.voice_min),
-        sms: i64::from(p.sms),
-        overage_data_per_gb: p.overage_data_per_gb,
-        overage_voice_per_min: p.overage_voice_per_min,
-        overage_sms: p.overage_sms,
-    }
 }
 
 /// A pool's counters as rating keeps them.
@@ -177,7 +47,8 @@ pub fn pool_of(row: &PoolRow) -> Pool {
     }
 }
 
-type Key = (Uuid, NaiveDate);
+/// A pool's key: its owner (line or contract) and period.
+pub type Key = (Uuid, NaiveDate);
 
 /// Writes a pool's counters back into its row (meters by their stored names).
 pub fn keep_used(row: &mut PoolRow, pool: &Pool) {
@@ -215,13 +86,19 @@ pub async fn line_pool(
     Ok(None)
 }
 
-/// Rates what the chunk took (see the module's documentation).
-pub async fn rate_fresh(
-    tx: &mut TenantTx,
-    ctx: &Ctx,
-    rounding: RoundingRule,
-    tz: Tz,
-) -> Result<Rated> {
+/// A pool to open if missing: whether it shares and carries over, and the contract and
+/// instant whose tariff prices what it carries in (its first record's).
+#[derive(Debug, Clone, Copy)]
+pub struct Opening {
+    pub shared: bool,
+    pub carry: bool,
+    pub contract: Uuid,
+    pub at: DateTime<Utc>,
+}
+
+/// Rates what the chunk took (see the module's documentation); `rule` is the tenant's
+/// `dataAtQuota` with the settings rating reads.
+pub async fn rate_fresh(tx: &mut TenantTx, app: &App, ctx: &Ctx, rule: &Rule) -> Result<Rated> {
     let fresh = repo::fresh(tx).await?;
     if fresh.is_empty() {
         return Ok(Rated::default());
@@ -229,18 +106,21 @@ pub async fn rate_fresh(
     let contracts: BTreeSet<Uuid> = fresh.iter().map(|f| f.contract_id).collect();
     let contracts: Vec<Uuid> = contracts.into_iter().collect();
     let tenant = tx.tenant_id().as_uuid();
-    let mut book = Book::load(tx, tenant, &contracts, rounding, tz).await?;
-    // Each record's pool, and whether it shares and carries over.
-    let mut keys: BTreeMap<Key, (bool, bool)> = BTreeMap::new();
+    let mut book = Book::load(tx, tenant, &contracts, rule.rounding, rule.tz).await?;
+    let mut keys: BTreeMap<Key, Opening> = BTreeMap::new();
     let mut pool_keys = Vec::with_capacity(fresh.len());
     for f in &fresh {
         let p = book.priced(f.contract_id, f.occurred_at)?;
         let owner = owner_of(p.rules.shared, f.line_id, f.contract_id);
-        keys.entry((owner, f.month))
-            .or_insert((p.rules.shared, p.rules.carry_over));
+        keys.entry((owner, f.month)).or_insert(Opening {
+            shared: p.rules.shared,
+            carry: p.rules.carry_over,
+            contract: f.contract_id,
+            at: f.occurred_at,
+        });
         pool_keys.push(((owner, f.month), p.price_id));
     }
-    open_missing(tx, &mut book, &fresh, &keys).await?;
+    open_pools(tx, &mut book, &keys).await?;
     let (owners, periods): (Vec<Uuid>, Vec<NaiveDate>) = keys.keys().copied().unzip();
     let mut pools: HashMap<Key, (PoolRow, Pool)> = repo::pools_lock(tx, &owners, &periods)
         .await?
@@ -253,6 +133,8 @@ pub async fn rate_fresh(
     let mut out = Rated::default();
     let mut charges = Vec::with_capacity(fresh.len());
     let mut crossings = Vec::new();
+    // The data allowance of each pool that counted data, by its latest record's tariff.
+    let mut data_pools: BTreeMap<Key, i64> = BTreeMap::new();
     for (f, (key, price)) in fresh.iter().zip(&pool_keys) {
         let priced = book.built(f.contract_id, *price)?;
         let (row, pool) = pools
@@ -264,6 +146,7 @@ pub async fn rate_fresh(
         out.records += 1;
         out.charged = out.charged.saturating_add(r.charge);
         if r.meter == Meter::Data {
+            data_pools.insert(*key, pool.allowance(&priced.tariff, &Meter::Data));
             for t in &r.crossed {
                 crossings.push((
                     f.clone(),
@@ -287,6 +170,16 @@ pub async fn rate_fresh(
             plan_price_id: priced.price_id,
         });
     }
+    // Pools of the current period whose data allowance is used up: the tenant's rule.
+    let now = super::first_of(Utc::now().with_timezone(&rule.tz).date_naive());
+    let full: Vec<PoolRow> = data_pools
+        .iter()
+        .filter(|((_, period), _)| *period == now)
+        .filter_map(|(k, allowance)| {
+            let (row, pool) = pools.get(k)?;
+            (*allowance > 0 && pool.used(&Meter::Data) >= *allowance).then(|| row.clone())
+        })
+        .collect();
     let rows: Vec<PoolRow> = pools
         .into_values()
         .map(|(mut row, pool)| {
@@ -296,6 +189,9 @@ pub async fn rate_fresh(
         .collect();
     repo::pools_save(tx, &rows).await?;
     repo::charges_insert(tx, &charges).await?;
+    for row in &full {
+        limit::limit(tx, app, ctx, rule, row).await?;
+    }
     for (f, (owner, period), threshold, used, allowance) in crossings {
         out.crossings += 1;
         record_event(
@@ -323,12 +219,11 @@ pub async fn rate_fresh(
 }
 
 /// Opens the pools that do not exist yet; one that carries over takes what its previous
-/// period left of that period's own allowance.
-async fn open_missing(
+/// period left of that period's own allowance (priced by the tariff of its `Opening`).
+pub async fn open_pools(
     tx: &mut TenantTx,
     book: &mut Book,
-    fresh: &[Fresh],
-    keys: &BTreeMap<Key, (bool, bool)>,
+    keys: &BTreeMap<Key, Opening>,
 ) -> Result<()> {
     let (owners, periods): (Vec<Uuid>, Vec<NaiveDate>) = keys.keys().copied().unzip();
     let existing: BTreeSet<Key> = repo::pools_find(tx, &owners, &periods)
@@ -336,10 +231,10 @@ async fn open_missing(
         .into_iter()
         .map(|r| (r.owner_id, r.period))
         .collect();
-    let missing: Vec<(Key, bool, bool)> = keys
+    let missing: Vec<(Key, Opening)> = keys
         .iter()
         .filter(|(k, _)| !existing.contains(k))
-        .map(|(k, (shared, carry))| (*k, *shared, *carry))
+        .map(|(k, o)| (*k, *o))
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -347,8 +242,8 @@ async fn open_missing(
     let prev = |d: NaiveDate| d.checked_sub_months(Months::new(1)).unwrap_or(d);
     let (po, pp): (Vec<Uuid>, Vec<NaiveDate>) = missing
         .iter()
-        .filter(|m| m.2)
-        .map(|((o, d), _, _)| (*o, prev(*d)))
+        .filter(|m| m.1.carry)
+        .map(|((o, d), _)| (*o, prev(*d)))
         .unzip();
     let before: HashMap<Key, PoolRow> = if po.is_empty() {
         HashMap::new()
@@ -360,25 +255,20 @@ async fn open_missing(
             .collect()
     };
     let mut new = Vec::with_capacity(missing.len());
-    for ((owner, period), shared, carry) in missing {
+    for ((owner, period), o) in missing {
         let mut carried = 0;
-        if carry {
-            // Priced by the tariff of the pool's first record of the new period. No pool last
-            // period (nothing used) carries the whole allowance, if the contract was in
-            // service then.
-            let f = fresh
-                .iter()
-                .find(|f| f.month == period && (f.line_id == owner || f.contract_id == owner))
-                .ok_or_else(|| Error::internal("a pool without records"))?;
-            let served = book.served_before(f.contract_id, period);
-            let tariff = &book.priced(f.contract_id, f.occurred_at)?.tariff;
+        if o.carry {
+            // No pool last period (nothing used) carries the whole allowance, if the contract
+            // was in service then.
+            let served = book.served_before(o.contract, period);
+            let tariff = &book.priced(o.contract, o.at)?.tariff;
             carried = match before.get(&(owner, prev(period))) {
                 Some(row) => pool_of(row).carry_next(tariff),
                 None if served => Pool::default().carry_next(tariff),
                 None => 0,
             };
         }
-        new.push((owner, shared, period, carried));
+        new.push((owner, o.shared, period, carried));
     }
     repo::pools_open(tx, &new).await
 }

@@ -8,6 +8,7 @@ pub mod contracts;
 pub mod customers;
 pub mod esim;
 pub mod inventory;
+pub mod limits;
 pub mod mail;
 pub mod notifications;
 pub mod orders;

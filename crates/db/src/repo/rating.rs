@@ -128,13 +128,22 @@ pub struct PoolRow {
     pub charged: i64,
     pub records: i64,
     pub updated_at: DateTime<Utc>,
+    /// `throttle` or `block` while the pool's lines are limited (see `limits`).
+    pub limit_action: Option<String>,
+    pub limit_kbps: Option<i32>,
+    pub limited_at: Option<DateTime<Utc>>,
+    pub lifted_at: Option<DateTime<Utc>>,
+    /// `add_on` or `next_period`.
+    pub lifted_by: Option<String>,
 }
 
 macro_rules! pool_columns {
     () => {
-        "owner_id, shared, period, used, carried_bytes, added_bytes, charged, records, updated_at"
+        "owner_id, shared, period, used, carried_bytes, added_bytes, charged, records, updated_at, \
+         limit_action, limit_kbps, limited_at, lifted_at, lifted_by"
     };
 }
+pub(crate) use pool_columns;
 
 /// The pools of these (owner, period) keys that exist, without locking them.
 pub async fn pools_find(

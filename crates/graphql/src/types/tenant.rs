@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use tsunagi_app::views::Tenant as Row;
 use tsunagi_core::TenantId;
 use tsunagi_core::tenant::{
-    RoundingRule as CoreRounding, TenantSettings as CoreSettings, TenantSettingsOverride,
+    DataAtQuota as CoreDataAtQuota, RoundingRule as CoreRounding, TenantSettings as CoreSettings,
+    TenantSettingsOverride,
 };
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -53,6 +54,37 @@ impl From<RoundingRule> for CoreRounding {
     }
 }
 
+/// What happens when a line's data allowance is used up in the current bill period.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum DataAtQuota {
+    /// The customer is told; data goes on as overage.
+    Notify,
+    /// Data slows to `throttleKbps` at the carrier until the period ends or an add-on.
+    Throttle,
+    /// Data stops at the carrier (calls and SMS go on) until the period ends or an add-on.
+    Block,
+}
+
+impl From<CoreDataAtQuota> for DataAtQuota {
+    fn from(r: CoreDataAtQuota) -> Self {
+        match r {
+            CoreDataAtQuota::Notify => Self::Notify,
+            CoreDataAtQuota::Throttle => Self::Throttle,
+            CoreDataAtQuota::Block => Self::Block,
+        }
+    }
+}
+
+impl From<DataAtQuota> for CoreDataAtQuota {
+    fn from(r: DataAtQuota) -> Self {
+        match r {
+            DataAtQuota::Notify => Self::Notify,
+            DataAtQuota::Throttle => Self::Throttle,
+            DataAtQuota::Block => Self::Block,
+        }
+    }
+}
+
 /// Settings with every value resolved (own override, else the parent's, else the default).
 #[derive(SimpleObject)]
 pub struct TenantSettings {
@@ -73,6 +105,10 @@ pub struct TenantSettings {
     pub carrier_review_after_minutes: i32,
     /// Days an MNP reservation number must still be valid when a port-in is ordered.
     pub mnp_min_days_left: i32,
+    /// What happens when a line's data allowance is used up.
+    pub data_at_quota: DataAtQuota,
+    /// The speed a throttled line gets, kbit/s.
+    pub throttle_kbps: i32,
 }
 
 impl From<CoreSettings> for TenantSettings {
@@ -90,6 +126,8 @@ impl From<CoreSettings> for TenantSettings {
             carrier_pending_after_minutes: s.carrier_pending_after_minutes,
             carrier_review_after_minutes: s.carrier_review_after_minutes,
             mnp_min_days_left: s.mnp_min_days_left,
+            data_at_quota: s.data_at_quota.into(),
+            throttle_kbps: s.throttle_kbps,
         }
     }
 }
@@ -110,6 +148,8 @@ pub struct TenantSettingsOverrides {
     pub carrier_pending_after_minutes: Option<i32>,
     pub carrier_review_after_minutes: Option<i32>,
     pub mnp_min_days_left: Option<i32>,
+    pub data_at_quota: Option<DataAtQuota>,
+    pub throttle_kbps: Option<i32>,
 }
 
 impl From<TenantSettingsOverrides> for TenantSettingsOverride {
@@ -127,6 +167,8 @@ impl From<TenantSettingsOverrides> for TenantSettingsOverride {
             carrier_pending_after_minutes: s.carrier_pending_after_minutes,
             carrier_review_after_minutes: s.carrier_review_after_minutes,
             mnp_min_days_left: s.mnp_min_days_left,
+            data_at_quota: s.data_at_quota.map(Into::into),
+            throttle_kbps: s.throttle_kbps,
         }
     }
 }
@@ -146,6 +188,8 @@ impl From<TenantSettingsOverride> for TenantSettingsOverrides {
             carrier_pending_after_minutes: s.carrier_pending_after_minutes,
             carrier_review_after_minutes: s.carrier_review_after_minutes,
             mnp_min_days_left: s.mnp_min_days_left,
+            data_at_quota: s.data_at_quota.map(Into::into),
+            throttle_kbps: s.throttle_kbps,
         }
     }
 }

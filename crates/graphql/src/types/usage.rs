@@ -320,6 +320,19 @@ pub struct LineAllowance {
     pub meters: Vec<MeterAllowance>,
     /// When a record was last counted (none yet: null).
     pub updated_at: Option<DateTime<Utc>>,
+    /// The data limit in force (the allowance was used up and the tenant's `dataAtQuota`
+    /// slowed or stopped data); null when data runs at full speed.
+    pub limit: Option<DataLimit>,
+}
+
+/// A data limit in force on a line's allowance pool.
+#[derive(SimpleObject)]
+pub struct DataLimit {
+    /// `THROTTLE` or `BLOCK`.
+    pub action: crate::types::tenant::DataAtQuota,
+    /// The speed the carrier was asked for, kbit/s (0: data blocked).
+    pub kbps: i32,
+    pub since: DateTime<Utc>,
 }
 
 impl From<tsunagi_app::usage::allowance::Allowance> for LineAllowance {
@@ -344,6 +357,15 @@ impl From<tsunagi_app::usage::allowance::Allowance> for LineAllowance {
                 })
                 .collect(),
             updated_at: a.updated_at,
+            limit: a.limit.map(|l| DataLimit {
+                action: if l.action == "block" {
+                    crate::types::tenant::DataAtQuota::Block
+                } else {
+                    crate::types::tenant::DataAtQuota::Throttle
+                },
+                kbps: l.kbps,
+                since: l.since,
+            }),
         }
     }
 }
