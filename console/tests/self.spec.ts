@@ -1,7 +1,7 @@
 // Self-service: a customer's user signs in to the same app and sees only their own line —
 // not the other line of their company — and asks to suspend it; the request waits for the
-// operator's approval, and says so. Their profile: the language of their messages, saved to
-// them, and which messages they get.
+// operator's approval, and says so. They buy a data add-on, and their allowance grows.
+// Their profile: the language of their messages, saved to them, and which messages they get.
 import { expect, test } from '@playwright/test';
 import { MSISDN, noSeriousViolations, shot, signIn } from './helpers';
 
@@ -24,6 +24,15 @@ test('a customer user sees only their line and requests its suspension, which wa
   const allowance = page.getByTestId('line-allowance');
   await expect(allowance).toContainText('Allowance this month');
   await expect(allowance).toContainText('no usage counted yet');
+  await expect(allowance.getByTestId('allowance-data')).toContainText('0 MB of');
+  // More data for this month: a data add-on, its price confirmed first; the allowance grows.
+  const addOns = page.getByTestId('data-add-ons');
+  await expect(addOns).toContainText('1 GB data charge: 1000 MB for ¥550');
+  await addOns.getByRole('button', { name: 'Buy 1 GB data charge' }).click();
+  await expect(addOns).toContainText("adds 1000 MB to this month's allowance. ¥550 is charged once");
+  await addOns.getByRole('button', { name: 'Buy for ¥550' }).click();
+  await expect(addOns.getByRole('status')).toContainText("Added 1000 MB to this month's allowance.");
+  await expect(allowance).toContainText('1000 MB added');
   await expect(allowance.getByTestId('allowance-data')).toContainText('0 MB of');
   await noSeriousViolations(page, 'self-service');
   await page.getByLabel('Why (e.g. phone lost)').fill('I lost my phone on the train');

@@ -39,6 +39,13 @@ async fn stage(s: &Seeded, l: &Ledger) -> String {
         .await;
     let order = &o["orderNewLine"]["order"];
     assert_eq!(order["status"], "COMPLETED", "{o}");
+    // The data add-on the demo sells (self-service buys it).
+    admin
+        .ok(
+            "mutation { optionCreate(input: {code: \"DATA-1G\", name: \"1 GB data charge\", monthlyFee: 550, rating: {addOnMb: 1000}}) { option { id } } }",
+            json!({}),
+        )
+        .await;
     admin
         .ok(
             "mutation($e: String!, $p: String!, $c: ID, $l: ID) { userCreate(input: {email: $e, displayName: \"Tanaka (own line)\", password: $p, roles: [\"customer_user\"], customerId: $c, lineId: $l}) { user { id } } }",

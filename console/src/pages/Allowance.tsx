@@ -1,8 +1,9 @@
 // A line's allowance in the current bill period, for staff (line page) and customers
 // (self-service): data, calls and messages used against what is included (with carried-over
 // and added data), what is left, and what was charged beyond it. Refreshed every 30 seconds
-// while open: the counts move as the carrier's records are rated.
-import { Card, Group, Progress, Stack, Text, Title } from '@mantine/core';
+// while open: the counts move as the carrier's records are rated. A line slowed or stopped
+// because its data ran out says so, and until when.
+import { Alert, Card, Group, Progress, Stack, Text, Title } from '@mantine/core';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useQuery } from 'urql';
@@ -14,6 +15,7 @@ const AllowanceQuery = graphql(`
     lineAllowance(lineId: $id) {
       period shared currency carriedBytes addedBytes updatedAt
       meters { meter included used remaining lineUnits lineCharge }
+      limit { action kbps since }
     }
   }
 `);
@@ -46,6 +48,13 @@ export function Allowance({ lineId }: { lineId: string }) {
             {a.shared ? ` · ${t('allowance.shared')}` : ''}
             {a.updatedAt ? ` · ${t('allowance.updated', { at: formatTime(a.updatedAt) })}` : ` · ${t('allowance.nothingYet')}`}
           </Text>
+          {a.limit && (
+            <Alert color="orange" role="status" data-testid="allowance-limit">
+              {a.limit.action === 'BLOCK'
+                ? t('allowance.blocked', { at: formatTime(a.limit.since) })
+                : t('allowance.throttled', { kbps: a.limit.kbps, at: formatTime(a.limit.since) })}
+            </Alert>
+          )}
           {a.meters.map((m) => (
             <div key={m.meter} data-testid={`allowance-${m.meter}`}>
               <Group justify="space-between">

@@ -11,6 +11,7 @@ import type { LineStatus } from '../gql/graphql';
 import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { Allowance } from './Allowance';
+import { DataAddOns } from './DataAddOns';
 import { Rerate } from './Rerate';
 import { LineUsage } from './LineUsage';
 import { PlanChange } from './PlanChange';
@@ -190,6 +191,7 @@ export default function LinePage() {
       </Card>
 
       {can('usage:read') && <Allowance key={rated} lineId={l.id} />}
+      {can('usage:read') && can('order:create') && l.status === 'ACTIVE' && <DataAddOns lineId={l.id} onBought={() => setRated((n) => n + 1)} />}
       {can('usage:update') && <Rerate lineId={l.id} onDone={() => setRated((n) => n + 1)} />}
       {can('usage:read') && <LineUsage lineId={l.id} />}
 

@@ -1,6 +1,7 @@
 // Self-service, for a customer's own administrator and users: my lines (a user sees only
 // their own), each with its state, plan and price, and requests — suspend a lost phone's
-// line, resume it — that go to the operator for approval, their status visible here. What a
+// line, resume it — that go to the operator for approval, their status visible here; their
+// allowance this month, and data add-ons to buy when it runs out. What a
 // customer cannot do here says who to ask instead.
 import { Alert, Badge, Button, Card, Group, Stack, Table, Text, Textarea, Title } from '@mantine/core';
 import { useState } from 'react';
@@ -12,6 +13,7 @@ import { formatMoney, formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { ApiError } from '../ui/errors';
 import { Allowance } from './Allowance';
+import { DataAddOns } from './DataAddOns';
 import { MyProfile } from './SelfProfile';
 
 const MyLinesQuery = graphql(`
@@ -63,6 +65,7 @@ function MyLine({ line: l, onChange }: { line: Line; onChange: () => void }) {
   const can = useCan();
   const [reason, setReason] = useState('');
   const [sent, setSent] = useState(false);
+  const [added, setAdded] = useState(0);
   const [suspended, suspend] = useMutation(SuspendMutation);
   const [resumed, resume] = useMutation(ResumeMutation);
   const waiting = l.orders.some(
@@ -77,7 +80,10 @@ function MyLine({ line: l, onChange }: { line: Line; onChange: () => void }) {
         <Badge size="lg" color={l.status === 'ACTIVE' ? 'teal.9' : 'gray.8'} data-testid="my-line-status">{l.status}</Badge>
       </Group>
       <Text size="sm">{l.plan.name} · {formatMoney(price.monthlyFee, price.currency)}{t('line.perMonth')} · {t('line.since', { at: formatTime(l.updatedAt) })}</Text>
-      <Stack mt="md"><Allowance lineId={l.id} /></Stack>
+      <Stack mt="md">
+        <Allowance key={added} lineId={l.id} />
+        {may && l.status === 'ACTIVE' && <DataAddOns lineId={l.id} onBought={() => setAdded((n) => n + 1)} />}
+      </Stack>
       <Title order={4} size="h5" mt="md">{t('self.requests')}</Title>
       {l.orders.length === 0 ? (
         <Text size="sm">{t('self.noRequests')}</Text>

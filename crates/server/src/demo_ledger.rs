@@ -101,6 +101,17 @@ pub async fn seed(app: &App) -> Result<()> {
     )
     .await
     .map_err(ops)?;
+    // A data add-on customers buy in self-service when their month's data runs out.
+    catalog::option_create(
+        app,
+        &ctx,
+        "DATA-1G",
+        "1 GB data charge",
+        550,
+        serde_json::json!({ "addOnMb": 1000 }),
+    )
+    .await
+    .map_err(ops)?;
     let (basic, _) = catalog::plan_create(
         app,
         &ctx,
