@@ -1,4 +1,4 @@
-// The carrier connection and reconciliation. Runs after every other browser test (its own
+// The carrier connection, its usage feed and reconciliation. Runs after every other browser test (its own
 // Playwright project): once the carrier is connected, line operations go to it. Then the
 // carrier keeps failing a step: a person retries it, and resolves the line with what the
 // carrier really did.
@@ -18,6 +18,8 @@ test('a tenant admin connects the carrier and reconciles: drift is listed with i
   await page.getByLabel('Carrier API endpoint').fill(sim);
   await page.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByTestId('callback-secret')).toContainText('whsec_');
+  // The carrier's usage feed, as the worker reads it: nothing received yet.
+  await expect(page.getByTestId('usage-feed')).toContainText('0 records received');
   await noSeriousViolations(page, 'carrier');
   // The line active in our books is unknown to the carrier: reconciliation says so.
   await page.getByRole('button', { name: 'Run now' }).click();

@@ -347,6 +347,10 @@ pub const INHERITED: &[&str] = &["planPriceAdd", "planActivate", "planRetire"];
 pub const OWN: &[(&str, &str)] = &[
     ("carrierSettings", "{ carrierSettings { endpoint } }"),
     (
+        "carrierUsageFeed",
+        "{ carrierUsageFeed { position records lastError } }",
+    ),
+    (
         "carrierSettingsSet",
         "mutation { carrierSettingsSet(input: {endpoint: \"https://carrier.example/api\", apiKey: \"evil-key-123\"}) { callbackSecret } }",
     ),

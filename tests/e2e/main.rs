@@ -40,3 +40,4 @@ mod search_japanese;
 mod subscriptions;
 mod tenants;
 mod usage;
+mod usage_feed;

@@ -31,6 +31,7 @@ pub fn env() -> Vec<(&'static str, String)> {
         ("TSUNAGI_CARRIER__RETRY_SCALE", "0.05".into()),
         ("TSUNAGI_CARRIER__POLL_MS", "20".into()),
         ("TSUNAGI_CARRIER__LEASE_SECS", "5".into()),
+        ("TSUNAGI_CARRIER__USAGE_POLL_MS", "200".into()),
     ]
 }
 
@@ -113,6 +114,19 @@ impl CarrierSim {
             Some(json!({ "eid": EID, "fail": fail })),
         )
         .await
+    }
+
+    /// Adds records to the carrier's usage feed (NDJSON fields).
+    pub async fn usage(&self, records: Value) {
+        let r = self
+            .http
+            .post(format!("{}/admin/usage", self.base))
+            .bearer_auth(SIM_KEY)
+            .json(&records)
+            .send()
+            .await
+            .expect("usage");
+        assert!(r.status().is_success(), "usage: {}", r.status());
     }
 
     pub async fn line(&self, msisdn: &str) -> Option<Value> {

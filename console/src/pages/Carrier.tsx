@@ -1,5 +1,5 @@
 // The tenant's carrier: its connection (endpoint, sealed keys, the callback secret shown
-// once), and reconciliation: run it now, its runs, and what each found, drift that needs a
+// once), its usage feed as the worker reads it, and reconciliation: run it now, its runs, and what each found, drift that needs a
 // person first.
 import { Alert, Button, Card, Checkbox, Code, Group, NumberInput, PasswordInput, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { formatTime } from '../i18n';
+import { CarrierFeed } from './CarrierFeed';
 
 const SettingsQuery = graphql(`
   query CarrierSettings {
@@ -120,6 +121,7 @@ export default function CarrierPage() {
           </Stack>
         </form>
       </Card>
+      {current && <CarrierFeed />}
       {current && <Reconciliation />}
     </Stack>
   );

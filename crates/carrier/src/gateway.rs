@@ -123,6 +123,20 @@ pub struct InventoryPage {
     pub next: Option<String>,
 }
 
+/// One page of the carrier's usage feed: records in the fields of docs/usage.md's NDJSON
+/// (`recordId`, `type`, `msisdn`, `time`, `bytesUp`, …), kept as JSON objects so a record the
+/// platform refuses is refused naming its field, as a file's would be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsagePage {
+    pub records: Vec<serde_json::Map<String, serde_json::Value>>,
+    /// The position after this page: pass as `after` for what follows (unchanged when the
+    /// page is empty).
+    pub next: String,
+    /// More records are waiting now.
+    pub more: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GatewayError {
     /// Refused for good: `code` is the carrier's (`invalid_state`, `not_found`,
@@ -161,4 +175,6 @@ pub trait CarrierGateway: Send + Sync {
         after: Option<&str>,
         limit: u32,
     ) -> Result<InventoryPage, GatewayError>;
+    /// The usage records after position `after` (None: from the start), at most `limit`.
+    async fn usage(&self, after: Option<&str>, limit: u32) -> Result<UsagePage, GatewayError>;
 }

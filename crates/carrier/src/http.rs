@@ -4,7 +4,9 @@
 //! [`GatewayError`]: 4xx `Rejected` (with the carrier's code), 429/5xx, refused
 //! credentials (401/403) and refused connections `Transient`, a timeout or a connection lost after sending `Unknown`.
 
-use crate::gateway::{CarrierGateway, CarrierLine, GatewayError, InventoryPage, LineCommand};
+use crate::gateway::{
+    CarrierGateway, CarrierLine, GatewayError, InventoryPage, LineCommand, UsagePage,
+};
 use serde::Deserialize;
 use std::time::Duration;
 
@@ -132,6 +134,18 @@ impl CarrierGateway for HttpCarrier {
         let mut req = self
             .client
             .get(format!("{}/v1/lines", self.base))
+            .query(&[("limit", limit.to_string())]);
+        if let Some(a) = after {
+            req = req.query(&[("after", a)]);
+        }
+        let res = self.send(req, true).await?;
+        Self::read(res, false).await
+    }
+
+    async fn usage(&self, after: Option<&str>, limit: u32) -> Result<UsagePage, GatewayError> {
+        let mut req = self
+            .client
+            .get(format!("{}/v1/usage", self.base))
             .query(&[("limit", limit.to_string())]);
         if let Some(a) = after {
             req = req.query(&[("after", a)]);

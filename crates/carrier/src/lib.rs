@@ -21,7 +21,7 @@ pub use es2plus::{
 };
 pub use gateway::{
     CallbackEvent, CarrierGateway, CarrierLine, CarrierStatus, Command, GatewayError,
-    InventoryPage, LineCommand,
+    InventoryPage, LineCommand, UsagePage,
 };
 pub use http::HttpCarrier;
 pub use smdp_http::HttpSmdp;

@@ -27,8 +27,10 @@ pub async fn start(
         journal,
         api_key: DEMO_CARRIER_KEY.into(),
         // The demo's customers "scan the QR code" a while after their eSIM is confirmed.
+        // Each active line uses some data every two minutes: allowances move in the console.
         faults: sim::Faults {
             auto_download_ms: 20_000,
+            traffic_ms: 120_000,
             ..Default::default()
         },
         callback: None,

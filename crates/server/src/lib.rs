@@ -60,8 +60,9 @@ pub async fn connect(cfg: &Config) -> Result<App> {
 /// tasks run until aborted.
 pub fn start_hub(cfg: &Config, app: &App) -> Result<Vec<tokio::task::JoinHandle<()>>> {
     let carrier = tokio::spawn(worker::carrier_loop(app.clone()));
+    let feed = tokio::spawn(worker::usage_feed_loop(app.clone()));
     if !cfg.hub.enabled {
-        return Ok(vec![carrier]);
+        return Ok(vec![carrier, feed]);
     }
     let key = app
         .config
@@ -79,6 +80,7 @@ pub fn start_hub(cfg: &Config, app: &App) -> Result<Vec<tokio::task::JoinHandle<
     tracing::info!("notification hub and carrier workers started");
     let mut tasks = hub.spawn();
     tasks.push(carrier);
+    tasks.push(feed);
     Ok(tasks)
 }
 

@@ -2,7 +2,8 @@
 //! periodically, and never retries inside itself (the next activation is the retry). The
 //! notification hub runs beside these activations in the same process (`start_hub`: relay,
 //! consumers, dispatcher, digests), and so do the carrier workers (`carrier_loop`, which
-//! polls on its own short clock); billing and dunning jobs join in their issues.
+//! polls on its own short clock) and the usage feed's reader (`usage_feed_loop`); billing
+//! and dunning jobs join in their issues.
 
 use std::time::Duration;
 use tsunagi_app::App;
@@ -106,6 +107,27 @@ pub async fn run(app: App) {
             .await;
         }
         ticks += 1;
+    }
+}
+
+/// The carrier's usage feed: every `carrier.usage_poll_ms`, each connected carrier's new
+/// records are pulled into the usage intake.
+pub async fn usage_feed_loop(app: App) {
+    let every = app.config.carrier.usage_poll_ms;
+    if every == 0 {
+        return;
+    }
+    loop {
+        tokio::time::sleep(Duration::from_millis(every)).await;
+        let round = tsunagi_app::carrier::usage_feed::pull_all(&app);
+        let span = tracing::info_span!("job", job = "usage_feed");
+        match tracing::Instrument::instrument(round, span).await {
+            Ok(n) if n > 0 => tracing::info!(records = n, "usage feed pulled"),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e.detail(), "usage feed round failed; next round retries")
+            }
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 //! sends its line to review with a critical event. The carrier's own messages arrive as
 //! signed callbacks (`callbacks`). With an SM-DP+ set, an eSIM line's profile is ordered,
 //! confirmed, cancelled and released there (`esim`), and the SM-DP+'s signed download
-//! notices move it (`notices`). What a step's answer does to the line, contract and order
+//! notices move it (`notices`). The carrier's usage records are pulled from its feed into
+//! the usage intake (`usage_feed`). What a step's answer does to the line, contract and order
 //! stays in `orders::carrier`, shared with the manual path (`carrierReport`, review).
 
 pub mod callbacks;
@@ -16,6 +17,7 @@ pub mod notices;
 pub mod reconcile;
 pub mod rules;
 pub mod settings;
+pub mod usage_feed;
 pub mod worker;
 
 use serde::Deserialize;
@@ -50,6 +52,8 @@ pub struct CarrierConfig {
     pub callback_tolerance_secs: i64,
     /// Minutes between scheduled reconciliation runs of every tenant with a carrier (0: off).
     pub reconcile_every_mins: u64,
+    /// Milliseconds between readings of every connected carrier's usage feed (0: off).
+    pub usage_poll_ms: u64,
 }
 
 impl Default for CarrierConfig {
@@ -66,6 +70,7 @@ impl Default for CarrierConfig {
             lease_secs: 120.0,
             callback_tolerance_secs: 300,
             reconcile_every_mins: 60,
+            usage_poll_ms: 60_000,
         }
     }
 }

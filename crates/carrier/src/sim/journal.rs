@@ -44,4 +44,15 @@ impl Journal {
         self.0.write_all(&line)?;
         self.0.sync_data()
     }
+
+    /// Writes every entry as a line and flushes them to disk once.
+    pub fn append_all<T: Serialize>(&mut self, entries: &[T]) -> std::io::Result<()> {
+        let mut buf = Vec::new();
+        for e in entries {
+            serde_json::to_writer(&mut buf, e)?;
+            buf.push(b'\n');
+        }
+        self.0.write_all(&buf)?;
+        self.0.sync_data()
+    }
 }

@@ -12,6 +12,10 @@
 //! same callback sender, signed the same way. The same faults apply to ES2+ calls, and two
 //! more to downloads: `autoDownloadMs` (the device downloads a released profile by itself)
 //! and `downloadFailureRate` (a share of those downloads fail).
+//!
+//! Its mediation's usage records wait in a feed the platform pulls (`usage`, `GET
+//! /v1/usage`), added by `POST /admin/usage` or generated every `trafficMs` for every active
+//! line; the error rate and latency apply to the feed too.
 
 mod callbacks;
 mod journal;
@@ -19,6 +23,7 @@ mod smdp;
 mod smdp_api;
 mod smdp_rules;
 mod state;
+mod usage;
 
 pub use callbacks::{CallbackTarget, NOTICE_PATH};
 pub use smdp::{Es2Call, Fail, Profile, ProfileState, SMDP_ADDRESS, SmdpEntry};
@@ -60,6 +65,9 @@ pub struct Faults {
     /// When > 0, the device downloads each profile that becomes released by itself after
     /// this many milliseconds (0: only `POST /admin/esim/{iccid}/download`).
     pub auto_download_ms: u64,
+    /// Not a fault: when > 0, every this many milliseconds each active line makes a data
+    /// session (1–20 MB) that joins the usage feed (the demo's live usage).
+    pub traffic_ms: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -74,6 +82,7 @@ pub struct SimConfig {
 
 struct Sim {
     books: Mutex<state::Books>,
+    feed: Mutex<usage::Feed>,
     smdp: Mutex<smdp::Books>,
     faults: Arc<std::sync::Mutex<Faults>>,
     api_key: String,
@@ -135,6 +144,7 @@ pub fn router(cfg: &SimConfig) -> std::io::Result<Router> {
     });
     let sim = Arc::new(Sim {
         books: Mutex::new(state::Books::open(&cfg.journal)?),
+        feed: Mutex::new(usage::Feed::open(&usage::journal_path(&cfg.journal))?),
         smdp: Mutex::new(smdp::Books::open(&smdp::journal_path(&cfg.journal))?),
         faults,
         api_key: cfg.api_key.clone(),
@@ -148,7 +158,10 @@ pub fn router(cfg: &SimConfig) -> std::io::Result<Router> {
         .route("/admin/callback", post(callback_set))
         .route("/admin/journal", get(journal))
         .route("/admin/lines/{msisdn}", post(force))
-        .route("/admin/lines", post(load));
+        .route("/admin/lines", post(load))
+        .route("/v1/usage", get(usage_feed))
+        .route("/admin/usage", post(usage_add));
+    traffic(Arc::downgrade(&sim));
     Ok(smdp_api::routes(carrier)
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
@@ -325,4 +338,69 @@ async fn callback_set(State(sim): State<Shared>, Json(t): Json<CallbackTarget>) 
         *cur = Some(t.clone());
     }
     Json(t).into_response()
+}
+
+#[derive(Deserialize)]
+struct UsageQuery {
+    after: Option<String>,
+    limit: Option<u32>,
+}
+
+/// The feed after a position, at most `limit` records (1–10,000; default 1,000).
+async fn usage_feed(State(sim): State<Shared>, q: Query<UsageQuery>) -> Response {
+    let f = current_faults(&sim);
+    tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+    if f.error_rate > 0.0 && rand::random::<f64>() < f.error_rate {
+        return problem(503, "unavailable", "injected error");
+    }
+    let after = match q.after.as_deref().map(str::parse::<u64>) {
+        None => 0,
+        Some(Ok(a)) => a,
+        Some(Err(_)) => return problem(400, "bad_request", "after: a position from `next`"),
+    };
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000) as usize;
+    Json(sim.feed.lock().await.page(after, limit)).into_response()
+}
+
+/// Adds records to the feed (objects in the NDJSON fields; `recordId` and `time` default
+/// to `cdr-<position>` and now).
+async fn usage_add(
+    State(sim): State<Shared>,
+    Json(records): Json<Vec<serde_json::Map<String, serde_json::Value>>>,
+) -> Response {
+    let n = records.len();
+    match sim.feed.lock().await.append(records) {
+        Ok(last) => Json(json!({ "added": n, "last": last })).into_response(),
+        Err(e) => problem(500, "journal", &e.to_string()),
+    }
+}
+
+/// Generated traffic (`trafficMs`), for as long as the simulator lives.
+fn traffic(sim: std::sync::Weak<Sim>) {
+    tokio::spawn(async move {
+        loop {
+            let every = match sim.upgrade() {
+                Some(s) => current_faults(&s).traffic_ms,
+                None => return,
+            };
+            tokio::time::sleep(Duration::from_millis(if every > 0 { every } else { 1000 })).await;
+            let Some(s) = sim.upgrade() else { return };
+            if every == 0 || current_faults(&s).traffic_ms == 0 {
+                continue;
+            }
+            let active: Vec<String> = s
+                .books
+                .lock()
+                .await
+                .lines
+                .values()
+                .filter(|l| l.status == crate::gateway::CarrierStatus::Active)
+                .map(|l| l.msisdn.clone())
+                .collect();
+            let records = active.iter().map(|m| usage::traffic(m)).collect();
+            if let Err(e) = s.feed.lock().await.append(records) {
+                tracing::warn!(error = %e, "simulated traffic not journalled");
+            }
+        }
+    });
 }

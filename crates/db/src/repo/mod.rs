@@ -19,6 +19,7 @@ pub mod search;
 pub mod sessions;
 pub mod tenants;
 pub mod usage;
+pub mod usage_feed;
 pub mod users;
 
 use tsunagi_core::{Error, Result};

@@ -145,7 +145,11 @@ macro_rules! pool_columns {
 }
 pub(crate) use pool_columns;
 
-/// The pools of these (owner, period) keys that exist, without locking them.
+/// The pools of these (owner, period) keys that exist, without locking them. A semi-join
+/// (`IN`), not a join: under the generic plan of a prepared statement, with statistics not
+/// yet gathered on a month's new pools, the planner took a join for one row and looped over
+/// every key for every pool (10,000 × 10,000 comparisons, 3.8 s a chunk in the intake
+/// bench); the semi-join probes the primary key once per key whatever the estimates (30 ms).
 pub async fn pools_find(
     tx: &mut TenantTx,
     owners: &[Uuid],
@@ -154,8 +158,8 @@ pub async fn pools_find(
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         pool_columns!(),
-        " FROM usage_pools p JOIN unnest($2::uuid[], $3::date[]) AS k(o, d) \
-         ON p.owner_id = k.o AND p.period = k.d WHERE p.tenant_id = $1"
+        " FROM usage_pools p WHERE p.tenant_id = $1 \
+         AND (p.owner_id, p.period) IN (SELECT * FROM unnest($2::uuid[], $3::date[]))"
     ))
     .bind(tx.tenant_id().as_uuid())
     .bind(owners)

@@ -1,15 +1,15 @@
-//! The connected carrier: a tenant's carrier settings, the open carrier steps with what
-//! each waits for, and a person's "retry now" for a step whose tries ran out.
+//! The connected carrier: a tenant's carrier settings, its usage feed, the open carrier
+//! steps with what each waits for, and a person's "retry now" for a step whose tries ran out.
 
 use crate::app_ctx;
 use crate::error::{GqlResult, parse_id};
 use crate::pagination::{IdCursor, forward_connection, forward_page};
 use crate::types::carrier::{
-    CarrierSettings, ProvisioningJob, ReconciliationItem, ReconciliationRun,
+    CarrierSettings, CarrierUsageFeed, ProvisioningJob, ReconciliationItem, ReconciliationRun,
 };
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use tsunagi_app::carrier::{jobs, reconcile, settings};
+use tsunagi_app::carrier::{jobs, reconcile, settings, usage_feed};
 
 #[derive(Default)]
 pub struct CarrierQuery;
@@ -23,6 +23,15 @@ impl CarrierQuery {
     ) -> async_graphql::Result<Option<CarrierSettings>> {
         let (app, c) = app_ctx(ctx)?;
         Ok(settings::get(app, &c).await.gql()?.map(Into::into))
+    }
+    /// The carrier's usage feed as the worker reads it: how far, how many records, when,
+    /// and the last failure (null: never read). Needs `carrier:read`.
+    async fn carrier_usage_feed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<CarrierUsageFeed>> {
+        let (app, c) = app_ctx(ctx)?;
+        Ok(usage_feed::feed(app, &c).await.gql()?.map(Into::into))
     }
     /// Carrier steps still open, oldest first: with the workers (`nextAttemptAt`,
     /// `waitingFor`), parked after their tries (`exhaustedAt`), or waiting for a person.

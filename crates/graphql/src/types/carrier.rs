@@ -217,3 +217,30 @@ impl From<tsunagi_app::views::carrier::Item> for ReconciliationItem {
         }
     }
 }
+
+/// The carrier's usage feed as the worker reads it (`carrier.usage_poll_ms`).
+#[derive(SimpleObject)]
+pub struct CarrierUsageFeed {
+    /// The carrier's position after the last records taken (null: none yet).
+    pub position: Option<String>,
+    /// Records received from the feed so far (duplicates and refused ones included).
+    pub records: i64,
+    /// When the feed was last read without failure.
+    pub pulled_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The last reading's failure (cleared by the next success); nothing is lost: the next
+    /// reading starts at `position`.
+    pub last_error: Option<String>,
+    pub failed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<tsunagi_app::carrier::usage_feed::Feed> for CarrierUsageFeed {
+    fn from(f: tsunagi_app::carrier::usage_feed::Feed) -> Self {
+        Self {
+            position: f.position,
+            records: f.records,
+            pulled_at: f.pulled_at,
+            last_error: f.last_error,
+            failed_at: f.failed_at,
+        }
+    }
+}

@@ -105,6 +105,10 @@ pub enum Command {
         /// POST /admin/esim/{iccid}/download).
         #[arg(long, default_value_t = 0)]
         auto_download_ms: u64,
+        /// Every N ms each active line makes a data session that joins the usage feed
+        /// (GET /v1/usage; 0: only records added by POST /admin/usage).
+        #[arg(long, default_value_t = 0)]
+        traffic_ms: u64,
     },
 }
 
@@ -174,6 +178,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             reorder_ms,
             download_failure_rate,
             auto_download_ms,
+            traffic_ms,
         } => {
             let cfg = tsunagi_carrier::sim::SimConfig {
                 journal,
@@ -187,6 +192,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                     reorder_ms,
                     download_failure_rate,
                     auto_download_ms,
+                    traffic_ms,
                 },
                 callback: match (callback_url, callback_secret) {
                     (Some(url), Some(secret)) => {

@@ -1,0 +1,125 @@
+//! The carrier's usage feed from the producer's side: records the carrier simulator (a real
+//! HTTP server) produced for our lines are pulled by the worker, taken exactly once and
+//! rated; a record the carrier sends again changes nothing, one for an unknown number waits
+//! in the rejection queue, and a carrier that fails is asked again without losing a record.
+
+use crate::carrier_gateway::{T, WAIT, new_line, platform};
+use serde_json::{Value, json};
+use std::time::Instant;
+use tsunagi_carrier::sim::Faults;
+use tsunagi_tests::Client;
+use tsunagi_tests::carrier::{self, CarrierSim, wait_status};
+
+const ALLOWANCE: &str = "query($l: ID!) { lineAllowance(lineId: $l) { meters { meter used } } }";
+const FEED: &str = "{ carrierUsageFeed { position records pulledAt lastError failedAt } }";
+
+/// Waits until `check` holds for the answer of `query` (panics after WAIT with the answer).
+async fn wait_for(c: &Client, query: &str, vars: Value, check: impl Fn(&Value) -> bool) -> Value {
+    let start = Instant::now();
+    loop {
+        let v = c.ok(query, vars.clone()).await;
+        if check(&v) {
+            return v;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "still not there after {WAIT:?}: {v}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn used(a: &Value, meter: &str) -> i64 {
+    a["lineAllowance"]["meters"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["meter"] == meter))
+        .and_then(|m| m["used"].as_i64())
+        .unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn the_carriers_usage_feed_is_pulled_exactly_once_and_rated() {
+    let (env, _workers, s, l) = platform(94).await;
+    let admin = s.as_role(T, "tenant_admin").await;
+    let support = s.as_role(T, "support").await;
+    let sim = CarrierSim::start(Faults::default()).await;
+    carrier::connect(&admin, &sim, &env.base, s.tenant(T)).await;
+    let (_, line) = new_line(&admin, &l, &l.iccids[2]).await;
+    let ln = wait_status(&support, &line, "ACTIVE", WAIT).await;
+    let m = ln["msisdn"].as_str().expect("msisdn").to_owned();
+    let data = |id: &str, bytes: i64| json!({"recordId": id, "type": "data", "msisdn": m, "bytesUp": 0, "bytesDown": bytes});
+
+    // The carrier's mediation produces three records: two of ours, one for a number we do
+    // not have. The worker pulls them; ours are rated, the third waits with its reason.
+    sim.usage(json!([
+        data("f1", 2_000_000),
+        {"recordId": "f2", "type": "sms", "msisdn": m, "destination": "domestic"},
+        {"recordId": "f-unknown", "type": "data", "msisdn": "+819099999999", "bytesUp": 0, "bytesDown": 1},
+    ]))
+    .await;
+    let vars = json!({ "l": line });
+    let a = wait_for(&support, ALLOWANCE, vars.clone(), |a| {
+        used(a, "data") == 2_000_000
+    })
+    .await;
+    assert_eq!(used(&a, "sms"), 1, "{a}");
+    let f = wait_for(&admin, FEED, json!({}), |f| {
+        f["carrierUsageFeed"]["records"] == 3
+    })
+    .await;
+    assert_eq!(f["carrierUsageFeed"]["position"], "3", "{f}");
+    assert_eq!(f["carrierUsageFeed"]["lastError"], Value::Null, "{f}");
+    let r = admin
+        .ok(
+            "{ usageRejections(source: \"carrier\") { edges { node { recordId code field reason } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            &r["usageRejections"]["edges"][0]["node"]["recordId"],
+            &r["usageRejections"]["edges"][0]["node"]["code"]
+        ),
+        (&json!("f-unknown"), &json!("UNKNOWN_MSISDN")),
+        "{r}"
+    );
+
+    // The carrier sends f1 again (a mediation re-run) beside a new record: f1 counts once.
+    sim.usage(json!([data("f1", 2_000_000), data("f3", 1_000_000)]))
+        .await;
+    wait_for(&admin, FEED, json!({}), |f| {
+        f["carrierUsageFeed"]["records"] == 5
+    })
+    .await;
+    let a = support.ok(ALLOWANCE, vars.clone()).await;
+    assert_eq!(used(&a, "data"), 3_000_000, "f1 once: {a}");
+
+    // The carrier fails: the failure shows on the feed, nothing is lost, and the record
+    // arrives once the carrier answers again.
+    sim.faults(json!({ "errorRate": 1.0 })).await;
+    sim.usage(json!([data("f4", 500_000)])).await;
+    let f = wait_for(&admin, FEED, json!({}), |f| {
+        f["carrierUsageFeed"]["lastError"].is_string()
+    })
+    .await;
+    assert!(
+        f["carrierUsageFeed"]["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("unavailable")),
+        "{f}"
+    );
+    assert_eq!(
+        used(&support.ok(ALLOWANCE, vars.clone()).await, "data"),
+        3_000_000
+    );
+    sim.faults(json!({ "errorRate": 0.0 })).await;
+    wait_for(&support, ALLOWANCE, vars.clone(), |a| {
+        used(a, "data") == 3_500_000
+    })
+    .await;
+    let f = wait_for(&admin, FEED, json!({}), |f| {
+        f["carrierUsageFeed"]["lastError"].is_null()
+    })
+    .await;
+    assert_eq!(f["carrierUsageFeed"]["records"], 6, "{f}");
+}
