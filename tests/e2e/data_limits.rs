@@ -128,11 +128,26 @@ async fn a_used_up_allowance_throttles_at_the_carrier_once_and_an_add_on_lifts_i
         offers["dataAddOns"],
         json!([{ "id": add_on, "code": "DATA-1G", "monthlyFee": 550, "rating": { "addOnMb": 1000 } }])
     );
-    let buy = "mutation($l: ID!, $o: ID!) { dataAddOnBuy(input: {lineId: $l, optionId: $o}) { order { kind status } addedBytes linesFreed } }";
-    let wrong = me.gql(buy, json!({ "l": line, "o": l.option })).await;
+    let buy = "mutation($l: ID!, $o: ID!, $f: Int!) { dataAddOnBuy(input: {lineId: $l, optionId: $o, expectedFee: $f}) { order { kind status } addedBytes linesFreed } }";
+    let wrong = me
+        .gql(buy, json!({ "l": line, "o": l.option, "f": 880 }))
+        .await;
     assert_eq!(code(&wrong).as_deref(), Some("VALIDATION"), "{wrong}");
     assert!(wrong.to_string().contains("input.optionId"), "{wrong}");
-    let b = me.ok(buy, json!({ "l": line, "o": add_on })).await;
+    // Bought only at the price shown.
+    let stale = me
+        .gql(buy, json!({ "l": line, "o": add_on, "f": 500 }))
+        .await;
+    assert_eq!(code(&stale).as_deref(), Some("CONFLICT"), "{stale}");
+    // The MVNO's staff see a reseller's line but do not buy for it (the reseller does).
+    let r = tsunagi_tests::ledger::build(&s, "kansai-connect", 95).await;
+    let across = admin
+        .gql(buy, json!({ "l": r.line, "o": add_on, "f": 550 }))
+        .await;
+    assert_eq!(code(&across).as_deref(), Some("FORBIDDEN"), "{across}");
+    let b = me
+        .ok(buy, json!({ "l": line, "o": add_on, "f": 550 }))
+        .await;
     assert_eq!(
         b["dataAddOnBuy"],
         json!({ "order": { "kind": "data_add_on", "status": "COMPLETED" }, "addedBytes": 1000 * MB, "linesFreed": 1 })

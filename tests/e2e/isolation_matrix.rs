@@ -319,7 +319,7 @@ pub const BY_ID: &[(&str, &str)] = &[
     ),
     (
         "dataAddOnBuy",
-        "mutation($line: ID!) { dataAddOnBuy(input: {lineId: $line, optionId: $line}) { order { id } addedBytes } }",
+        "mutation($line: ID!) { dataAddOnBuy(input: {lineId: $line, optionId: $line, expectedFee: 0}) { order { id } addedBytes } }",
     ),
     (
         "usageRejection",

@@ -1,6 +1,6 @@
 // Data add-ons for a line, for its customer (self-service) and for staff who take orders:
 // what is on sale (options whose rating adds data), and the purchase — confirmed first with
-// its price, then added to this month's allowance at once; a line slowed or stopped because
+// its price (bought only at that price), then added to this month's allowance at once; a line slowed or stopped because
 // its data ran out gets its speed back. `onBought` lets the page refresh the allowance.
 import { Alert, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
@@ -17,8 +17,8 @@ const OffersQuery = graphql(`
 `);
 
 const BuyMutation = graphql(`
-  mutation DataAddOnBuy($line: ID!, $option: ID!) {
-    dataAddOnBuy(input: { lineId: $line, optionId: $option }) { order { id kind status } addedBytes linesFreed }
+  mutation DataAddOnBuy($line: ID!, $option: ID!, $fee: Int!) {
+    dataAddOnBuy(input: { lineId: $line, optionId: $option, expectedFee: $fee }) { order { id kind status } addedBytes linesFreed }
   }
 `);
 
@@ -47,7 +47,7 @@ export function DataAddOns({ lineId, onBought }: { lineId: string; onBought: () 
             <Text size="sm">{t('addOn.confirm', { name: chosen.name, mb: chosen.rating.addOnMb, price: formatMoney(chosen.monthlyFee, chosen.currency) })}</Text>
             <Group mt="sm">
               <Button loading={bought.fetching} onClick={async () => {
-                const r = await buy({ line: lineId, option: chosen.id });
+                const r = await buy({ line: lineId, option: chosen.id, fee: chosen.monthlyFee });
                 if (r.data) {
                   setPicked(null);
                   onBought();

@@ -39,9 +39,17 @@ pub async fn feed(app: &App, ctx: &Ctx) -> Result<Option<Feed>> {
     Ok(f)
 }
 
+/// Why a reading stopped short.
+enum Stop {
+    /// The carrier failed: what was read before is taken and the position moves past it.
+    Carrier(String),
+    /// Taking the records failed: nothing of this reading counts; it is read again.
+    Intake(String),
+}
+
 /// Pulls what the tenant's carrier has after the tenant's position (see the module's
 /// documentation), at most `PAGES` pages as one submission. `ctx` acts for the tenant with
-/// the `usage_feed` role.
+/// the `usage_feed` role. A failure is recorded on the feed before it is returned.
 pub async fn pull(app: &App, ctx: &Ctx) -> Result<Pulled> {
     let mut tx = app.tx(ctx).await?;
     let gw = app.carriers.of(app, &mut tx, true).await?;
@@ -54,12 +62,12 @@ pub async fn pull(app: &App, ctx: &Ctx) -> Result<Pulled> {
     let mut ingest: Option<Ingest> = None;
     let mut out = Pulled::default();
     let mut at = 0i64;
-    let mut failure = None;
-    for _ in 0..PAGES {
+    let mut stop = None;
+    'pages: for _ in 0..PAGES {
         let page = match gw.usage(position.as_deref(), PAGE).await {
             Ok(p) => p,
             Err(e) => {
-                failure = Some(e.to_string());
+                stop = Some(Stop::Carrier(e.to_string()));
                 break;
             }
         };
@@ -67,14 +75,24 @@ pub async fn pull(app: &App, ctx: &Ctx) -> Result<Pulled> {
             break;
         }
         if ingest.is_none() {
-            ingest = Some(Ingest::start(app, ctx, SOURCE, "feed").await?);
+            match Ingest::start(app, ctx, SOURCE, "feed").await {
+                Ok(i) => ingest = Some(i),
+                Err(e) => {
+                    stop = Some(Stop::Intake(e.detail()));
+                    break;
+                }
+            }
         }
         let Some(i) = ingest.as_mut() else { break };
         for r in &page.records {
             at += 1;
-            match from_json_object(r) {
-                Item::Record(s) => i.push(at, &s).await?,
-                Item::Unreadable { raw, why } => i.push_unreadable(at, &raw, &why).await?,
+            let pushed = match from_json_object(r) {
+                Item::Record(s) => i.push(at, &s).await,
+                Item::Unreadable { raw, why } => i.push_unreadable(at, &raw, &why).await,
+            };
+            if let Err(e) = pushed {
+                stop = Some(Stop::Intake(e.detail()));
+                break 'pages;
             }
         }
         out.pages += 1;
@@ -85,23 +103,41 @@ pub async fn pull(app: &App, ctx: &Ctx) -> Result<Pulled> {
     }
     // What was read is committed before the position moves past it.
     if let Some(i) = ingest {
-        let summary = i.finish().await?;
-        out.received = summary.received;
-        out.accepted = summary.accepted;
+        match &stop {
+            Some(Stop::Intake(why)) => {
+                // Closes the batch as failed; the position stays, so all of it is read again.
+                if let Err(e) = i.fail(why).await {
+                    tracing::warn!(error = %e.detail(), "usage feed: the failed batch was not closed");
+                }
+            }
+            _ => match i.finish().await {
+                Ok(summary) => {
+                    out.received = summary.received;
+                    out.accepted = summary.accepted;
+                }
+                Err(e) => stop = Some(Stop::Intake(e.detail())),
+            },
+        }
     }
     let mut tx = app.tx(ctx).await?;
-    match &failure {
-        // Pages read before the failure count; the position stays after them.
-        Some(why) => {
+    let why = match &stop {
+        None => {
+            repo::feed_advance(&mut tx, position.as_deref(), out.received).await?;
+            None
+        }
+        Some(Stop::Carrier(why)) => {
             if position != start {
                 repo::feed_advance(&mut tx, position.as_deref(), out.received).await?;
             }
-            repo::feed_failed(&mut tx, why).await?;
+            Some(why.clone())
         }
-        None => repo::feed_advance(&mut tx, position.as_deref(), out.received).await?,
+        Some(Stop::Intake(why)) => Some(format!("taking the records failed: {why}")),
+    };
+    if let Some(why) = &why {
+        repo::feed_failed(&mut tx, why).await?;
     }
     tx.commit().await?;
-    match failure {
+    match why {
         Some(why) => Err(Error::unavailable(why)),
         None => Ok(out),
     }

@@ -67,9 +67,21 @@ pub struct Bought {
     pub lines_freed: usize,
 }
 
-/// Buys a data add-on for a line in the current bill period (see the module's documentation).
-pub async fn buy(app: &App, ctx: &Ctx, line_id: Uuid, option_id: Uuid) -> Result<Bought> {
+/// Buys a data add-on for a line in the current bill period (see the module's documentation),
+/// at the fee the buyer was shown (`expected_fee`, minor units; another is a CONFLICT).
+pub async fn buy(
+    app: &App,
+    ctx: &Ctx,
+    line_id: Uuid,
+    option_id: Uuid,
+    expected_fee: i64,
+) -> Result<Bought> {
     let line = authorized(app, ctx, line_id).await?;
+    if line.tenant_id != ctx.principal.tenant_id.as_uuid() {
+        return Err(Error::forbidden(
+            "the line belongs to a reseller; its add-ons are bought there",
+        ));
+    }
     if line.status != "active" {
         return Err(Error::conflict(format!(
             "the line is {}; data add-ons are for active lines",
@@ -94,6 +106,12 @@ pub async fn buy(app: &App, ctx: &Ctx, line_id: Uuid, option_id: Uuid) -> Result
             "the option is not a data add-on (its rating has no addOnMb)",
         )
     })?;
+    if option.monthly_fee != expected_fee {
+        return Err(Error::conflict(format!(
+            "the add-on now costs {} {} (shown: {expected_fee}); show the price again",
+            option.monthly_fee, option.currency
+        )));
+    }
     let settings =
         crate::tenants::effective_settings(&mut tx, TenantId::from(line.tenant_id)).await?;
     let rule = Rule::of(&settings);
@@ -147,7 +165,7 @@ pub async fn buy(app: &App, ctx: &Ctx, line_id: Uuid, option_id: Uuid) -> Result
     let pool = pool_of(&row);
     let allowance = pool.allowance(&priced.tariff, &Meter::Data);
     let freed = if pool.used(&Meter::Data) < allowance {
-        limit::lift(&mut tx, app, ctx, &row, "add_on").await?
+        limit::lift(&mut tx, app, ctx, &row, "add_on", &[]).await?
     } else {
         0
     };

@@ -6,7 +6,7 @@
 //! ends (the worker's [`lift_past_periods`]). The pool's limit is written under its row lock
 //! (the caller holds it), so its lines are limited once, however many raters cross the line.
 
-use crate::orders::{order_move, order_open, provision_with};
+use crate::orders::{order_fail, order_move, order_open, provision_with};
 use crate::record::record;
 use crate::{App, Ctx};
 use chrono::{DateTime, Duration, Utc};
@@ -77,6 +77,10 @@ async fn speed_order(
     kbps: Option<i32>,
     why: &str,
 ) -> Result<Order> {
+    // The newest speed wins: an older change still on its way is ended first.
+    for order in repo::speed_jobs_supersede(tx, line.id).await? {
+        order_fail(tx, ctx, order, "superseded by a newer speed change").await?;
+    }
     let o = order_open(
         tx,
         ctx,
@@ -155,7 +159,8 @@ pub async fn limit(
     Ok(lines.len())
 }
 
-/// Lifts a pool's limit (`by`: `add_on` or `next_period`): its lines get their speed back.
+/// Lifts a pool's limit (`by`: `add_on` or `next_period`): its lines get their speed back,
+/// except those limited again by a pool of a later period (`still`: those pools' owners).
 /// Returns the lines freed.
 pub async fn lift(
     tx: &mut TenantTx,
@@ -163,12 +168,14 @@ pub async fn lift(
     ctx: &Ctx,
     row: &PoolRow,
     by: &str,
+    still: &[uuid::Uuid],
 ) -> Result<usize> {
     if !limited(row) {
         return Ok(0);
     }
     repo::pool_lift(tx, row.owner_id, row.period, by).await?;
-    let lines = lines_of(tx, row).await?;
+    let mut lines = lines_of(tx, row).await?;
+    lines.retain(|l| !still.contains(&l.id) && !still.contains(&l.contract_id));
     let why = match by {
         "add_on" => "a data add-on raised the allowance",
         _ => "a new bill period began",
@@ -201,16 +208,31 @@ pub async fn lift_past_periods(app: &App, now: DateTime<Utc>) -> Result<usize> {
     let latest = super::first_of((now + Duration::hours(14)).date_naive());
     let mut freed = 0;
     for tenant in repo::tenants_with_limited_pools(&app.db, latest).await? {
-        let Some(ctx) = Ctx::system(app, TenantId(tenant), "system:data-limits").await? else {
-            continue;
-        };
-        let mut tx = app.tx(&ctx).await?;
-        let s = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
-        let period = super::first_of(now.with_timezone(&s.tz()).date_naive());
-        for row in repo::pools_limited_before(&mut tx, period).await? {
-            freed += lift(&mut tx, app, &ctx, &row, "next_period").await?;
+        // One tenant's failure does not hold the others back.
+        match lift_tenant(app, TenantId(tenant), now).await {
+            Ok(n) => freed += n,
+            Err(e) => {
+                tracing::warn!(tenant = %tenant, error = %e.detail(), "data limits not lifted; next activation retries")
+            }
         }
-        tx.commit().await?;
     }
+    Ok(freed)
+}
+
+async fn lift_tenant(app: &App, tenant: TenantId, now: DateTime<Utc>) -> Result<usize> {
+    let Some(ctx) = Ctx::system(app, tenant, "system:data-limits").await? else {
+        return Ok(0);
+    };
+    let mut tx = app.tx(&ctx).await?;
+    let s = crate::tenants::effective_settings(&mut tx, ctx.principal.tenant_id).await?;
+    let period = super::first_of(now.with_timezone(&s.tz()).date_naive());
+    let mut freed = 0;
+    let ended = repo::pools_limited_before(&mut tx, period).await?;
+    // A line whose new period is limited already keeps that limit.
+    let still = repo::owners_limited_in(&mut tx, period).await?;
+    for row in ended {
+        freed += lift(&mut tx, app, &ctx, &row, "next_period", &still).await?;
+    }
+    tx.commit().await?;
     Ok(freed)
 }

@@ -159,9 +159,9 @@ pub fn router(cfg: &SimConfig) -> std::io::Result<Router> {
         .route("/admin/journal", get(journal))
         .route("/admin/lines/{msisdn}", post(force))
         .route("/admin/lines", post(load))
-        .route("/v1/usage", get(usage_feed))
-        .route("/admin/usage", post(usage_add));
-    traffic(Arc::downgrade(&sim));
+        .route("/v1/usage", get(usage::feed))
+        .route("/admin/usage", post(usage::add));
+    usage::traffic(Arc::downgrade(&sim));
     Ok(smdp_api::routes(carrier)
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
@@ -338,69 +338,4 @@ async fn callback_set(State(sim): State<Shared>, Json(t): Json<CallbackTarget>) 
         *cur = Some(t.clone());
     }
     Json(t).into_response()
-}
-
-#[derive(Deserialize)]
-struct UsageQuery {
-    after: Option<String>,
-    limit: Option<u32>,
-}
-
-/// The feed after a position, at most `limit` records (1–10,000; default 1,000).
-async fn usage_feed(State(sim): State<Shared>, q: Query<UsageQuery>) -> Response {
-    let f = current_faults(&sim);
-    tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
-    if f.error_rate > 0.0 && rand::random::<f64>() < f.error_rate {
-        return problem(503, "unavailable", "injected error");
-    }
-    let after = match q.after.as_deref().map(str::parse::<u64>) {
-        None => 0,
-        Some(Ok(a)) => a,
-        Some(Err(_)) => return problem(400, "bad_request", "after: a position from `next`"),
-    };
-    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000) as usize;
-    Json(sim.feed.lock().await.page(after, limit)).into_response()
-}
-
-/// Adds records to the feed (objects in the NDJSON fields; `recordId` and `time` default
-/// to `cdr-<position>` and now).
-async fn usage_add(
-    State(sim): State<Shared>,
-    Json(records): Json<Vec<serde_json::Map<String, serde_json::Value>>>,
-) -> Response {
-    let n = records.len();
-    match sim.feed.lock().await.append(records) {
-        Ok(last) => Json(json!({ "added": n, "last": last })).into_response(),
-        Err(e) => problem(500, "journal", &e.to_string()),
-    }
-}
-
-/// Generated traffic (`trafficMs`), for as long as the simulator lives.
-fn traffic(sim: std::sync::Weak<Sim>) {
-    tokio::spawn(async move {
-        loop {
-            let every = match sim.upgrade() {
-                Some(s) => current_faults(&s).traffic_ms,
-                None => return,
-            };
-            tokio::time::sleep(Duration::from_millis(if every > 0 { every } else { 1000 })).await;
-            let Some(s) = sim.upgrade() else { return };
-            if every == 0 || current_faults(&s).traffic_ms == 0 {
-                continue;
-            }
-            let active: Vec<String> = s
-                .books
-                .lock()
-                .await
-                .lines
-                .values()
-                .filter(|l| l.status == crate::gateway::CarrierStatus::Active)
-                .map(|l| l.msisdn.clone())
-                .collect();
-            let records = active.iter().map(|m| usage::traffic(m)).collect();
-            if let Err(e) = s.feed.lock().await.append(records) {
-                tracing::warn!(error = %e, "simulated traffic not journalled");
-            }
-        }
-    });
 }

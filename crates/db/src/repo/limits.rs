@@ -81,6 +81,18 @@ pub async fn pools_limited_before(tx: &mut TenantTx, before: NaiveDate) -> Resul
     .await?)
 }
 
+/// The owners (lines, or contracts of shared pools) limited now in `period`.
+pub async fn owners_limited_in(tx: &mut TenantTx, period: NaiveDate) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT owner_id FROM usage_pools WHERE tenant_id = $1 AND period = $2 \
+         AND limit_action IS NOT NULL AND lifted_at IS NULL",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(period)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// Every tenant with a limit in force on a period before `before` (the worker's sweep).
 pub async fn tenants_with_limited_pools(db: &Db, before: NaiveDate) -> Result<Vec<Uuid>> {
     Ok(
@@ -89,4 +101,20 @@ pub async fn tenants_with_limited_pools(db: &Db, before: NaiveDate) -> Result<Ve
             .fetch_all(db.pool())
             .await?,
     )
+}
+
+/// Ends the line's speed changes still open (queued, running or waiting for a person): a
+/// newer one replaces them, so a late retry of an older one cannot undo it. A worker holding
+/// one finds it no longer running when it answers, and drops it. Returns their orders.
+pub async fn speed_jobs_supersede(tx: &mut TenantTx, line: Uuid) -> Result<Vec<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE provisioning_jobs SET status = 'failed', next_attempt_at = NULL, lease_until = NULL, \
+         waiting_for = NULL, last_error = 'superseded by a newer speed change', updated_at = now() \
+         WHERE tenant_id = $1 AND line_id = $2 AND action = 'set_speed_limit' \
+           AND status IN ('queued', 'running') RETURNING order_id",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(line)
+    .fetch_all(tx.conn())
+    .await?)
 }

@@ -51,6 +51,9 @@ pub struct DataAddOnBuyInput {
     pub line_id: ID,
     /// An option on sale whose rating has `addOnMb`.
     pub option_id: ID,
+    /// The fee the buyer was shown (minor units): bought only at that price (else CONFLICT).
+    /// Send an `Idempotency-Key` header too, so a retry does not buy twice.
+    pub expected_fee: i64,
 }
 
 #[derive(SimpleObject)]
@@ -117,6 +120,7 @@ impl RatingMutation {
             &c,
             parse_id(&input.line_id, "input.lineId")?,
             parse_id(&input.option_id, "input.optionId")?,
+            input.expected_fee,
         )
         .await
         .gql()?;
