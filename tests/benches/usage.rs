@@ -99,24 +99,10 @@ fn stats(v: &mut [f64]) -> (f64, f64, f64) {
 }
 
 async fn seed(env: &TestEnv, tenant: &str) -> anyhow::Result<()> {
-    let t = tenant;
-    let steps = [
-        format!("INSERT INTO plans (tenant_id, id, code, name, status) VALUES ('{t}', md5('{t}plan')::uuid, 'USAGE-BENCH', 'Usage bench', 'active')"),
-        format!("INSERT INTO plan_prices (tenant_id, id, plan_id, currency, monthly_fee, data_mb, voice_min, sms, overage_data_per_gb, overage_voice_per_min, overage_sms, valid_from, applies) \
-                 VALUES ('{t}', md5('{t}price')::uuid, md5('{t}plan')::uuid, 'JPY', 2980, 3072, 0, 0, 550, 22, 3, now() - interval '1 year', 'immediately')"),
-        format!("INSERT INTO customers (tenant_id, id, kind, name, kyc_status) SELECT '{t}', md5('{t}c' || g)::uuid, 'individual', 'Usage ' || g, 'verified' FROM generate_series(1, {LINES}) g"),
-        format!("INSERT INTO numbers (tenant_id, msisdn, status) SELECT '{t}', '8179' || lpad(g::text, 8, '0'), 'assigned' FROM generate_series(1, {LINES}) g"),
-        format!("INSERT INTO sims (tenant_id, id, iccid, imsi, status) SELECT '{t}', md5('{t}s' || g)::uuid, '8981990' || lpad(g::text, 12, '0'), '4401199' || lpad(g::text, 8, '0'), 'assigned' FROM generate_series(1, {LINES}) g"),
-        format!("INSERT INTO contracts (tenant_id, id, customer_id, plan_id, plan_price_id, status, started_at) SELECT '{t}', md5('{t}k' || g)::uuid, md5('{t}c' || g)::uuid, md5('{t}plan')::uuid, md5('{t}price')::uuid, 'active', now() - interval '1 year' FROM generate_series(1, {LINES}) g"),
-        format!("INSERT INTO lines (tenant_id, id, contract_id, customer_id, msisdn, sim_id, status) SELECT '{t}', md5('{t}l' || g)::uuid, md5('{t}k' || g)::uuid, md5('{t}c' || g)::uuid, '8179' || lpad(g::text, 8, '0'), md5('{t}s' || g)::uuid, 'active' FROM generate_series(1, {LINES}) g"),
-        "CREATE TABLE bench_usage_copy (LIKE usage_records INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)".into(),
-        "ANALYZE".into(),
-    ];
-    for s in steps {
-        sqlx::query(sqlx::AssertSqlSafe(s))
-            .execute(&env.admin)
-            .await?;
-    }
+    tsunagi_tests::usage_load::seed_lines(env, tenant, LINES).await?;
+    sqlx::query("CREATE TABLE bench_usage_copy (LIKE usage_records INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING INDEXES)")
+        .execute(&env.admin)
+        .await?;
     Ok(())
 }
 

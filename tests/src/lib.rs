@@ -12,6 +12,7 @@ pub mod plugins;
 pub mod scale;
 pub mod seed;
 pub mod tour;
+pub mod usage_load;
 pub mod walk;
 pub mod ws;
 
