@@ -122,4 +122,29 @@ async fn the_carriers_usage_feed_is_pulled_exactly_once_and_rated() {
     })
     .await;
     assert_eq!(f["carrierUsageFeed"]["records"], 6, "{f}");
+
+    // Two readers at once (worker replicas; the worker's own loop runs beside them too):
+    // one reads, and every record counts once.
+    sim.usage(json!([
+        data("f5", 100_000),
+        data("f6", 100_000),
+        data("f7", 100_000)
+    ]))
+    .await;
+    let app = &env.running.app;
+    let pull = tsunagi_app::carrier::usage_feed::pull_all;
+    let (a, b) = tokio::join!(pull(app), pull(app));
+    assert!(a.expect("reader a") + b.expect("reader b") <= 3);
+    wait_for(&support, ALLOWANCE, vars.clone(), |a| {
+        used(a, "data") == 3_800_000
+    })
+    .await;
+    let f = wait_for(&admin, FEED, json!({}), |f| {
+        f["carrierUsageFeed"]["records"] == 9
+    })
+    .await;
+    assert_eq!(f["carrierUsageFeed"]["position"], "9", "{f}");
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let f = admin.ok(FEED, json!({})).await;
+    assert_eq!(f["carrierUsageFeed"]["records"], 9, "counted once: {f}");
 }

@@ -4,7 +4,8 @@
 //! rated, refused records kept with their reason. The position moves only after a page's
 //! records are committed, so a crash or a carrier error re-reads that page, and the
 //! intake's exactly-once key makes the second reading change nothing. A failing carrier is
-//! recorded on the feed (`lastError`) and asked again at the next activation.
+//! recorded on the feed (`lastError`) and asked again at the next activation. One reader at a
+//! time per tenant: a reading takes a lease on the tenant's feed row first.
 
 use crate::usage::Ingest;
 use crate::usage::formats::{Item, from_json_object};
@@ -21,6 +22,8 @@ pub const SOURCE: &str = "carrier";
 const PAGE: u32 = 1_000;
 /// Pages per tenant per activation (a backlog goes on at the next one).
 const PAGES: usize = 50;
+/// How long a reader holds a tenant's feed at most (a crashed reader's lease runs out).
+const LEASE_SECS: i32 = 300;
 
 /// What one pull took.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,6 +56,11 @@ enum Stop {
 pub async fn pull(app: &App, ctx: &Ctx) -> Result<Pulled> {
     let mut tx = app.tx(ctx).await?;
     let gw = app.carriers.of(app, &mut tx, true).await?;
+    // One reader at a time per tenant (several worker replicas each read every tenant).
+    if gw.is_none() || !repo::feed_claim(&mut tx, LEASE_SECS).await? {
+        tx.commit().await?;
+        return Ok(Pulled::default());
+    }
     let start = repo::feed_get(&mut tx).await?.and_then(|f| f.position);
     tx.commit().await?;
     let Some(gw) = gw else {
@@ -136,6 +144,7 @@ pub async fn pull(app: &App, ctx: &Ctx) -> Result<Pulled> {
     if let Some(why) = &why {
         repo::feed_failed(&mut tx, why).await?;
     }
+    repo::feed_release(&mut tx).await?;
     tx.commit().await?;
     match why {
         Some(why) => Err(Error::unavailable(why)),

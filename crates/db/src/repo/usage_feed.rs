@@ -26,6 +26,30 @@ pub async fn feed_get(tx: &mut TenantTx) -> Result<Option<Feed>> {
     .await?)
 }
 
+/// Takes the tenant's feed for one reader for `lease_secs` (false: another reader has it).
+pub async fn feed_claim(tx: &mut TenantTx, lease_secs: i32) -> Result<bool> {
+    Ok(sqlx::query_scalar::<_, uuid::Uuid>(
+        "INSERT INTO carrier_usage_feeds AS f (tenant_id, reading_until) \
+         VALUES ($1, now() + make_interval(secs => $2)) \
+         ON CONFLICT (tenant_id) DO UPDATE SET reading_until = now() + make_interval(secs => $2) \
+         WHERE f.reading_until IS NULL OR f.reading_until < now() RETURNING tenant_id",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(lease_secs)
+    .fetch_optional(tx.conn())
+    .await?
+    .is_some())
+}
+
+/// Gives the feed back for the next reader.
+pub async fn feed_release(tx: &mut TenantTx) -> Result<()> {
+    sqlx::query("UPDATE carrier_usage_feeds SET reading_until = NULL WHERE tenant_id = $1")
+        .bind(tx.tenant_id().as_uuid())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// A reading committed: the position after it (None: the carrier has had nothing yet), and
 /// its records counted. Clears the last failure.
 pub async fn feed_advance(tx: &mut TenantTx, position: Option<&str>, records: i64) -> Result<()> {
