@@ -5,33 +5,15 @@
 //! with the same key settle it), books that survive a restart, inventory pages, and a
 //! storm of commands under faults where no key is ever applied twice.
 
-use std::path::PathBuf;
 use std::time::Duration;
-use tsunagi_carrier::sim::{self, Answer, Entry, Faults, SimConfig};
+use tsunagi_carrier::sim::{Answer, Entry, Faults};
 use tsunagi_carrier::{
     CarrierGateway, CarrierStatus, Command, GatewayError, HttpCarrier, LineCommand,
 };
 
+mod common;
+
 const KEY: &str = "test-carrier-key";
-
-fn journal() -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "tsunagi-carrier-sim-{}-{}.jsonl",
-        std::process::id(),
-        rand::random::<u64>()
-    ))
-}
-
-async fn start(path: &std::path::Path, faults: Faults) -> (String, tokio::task::JoinHandle<()>) {
-    let cfg = SimConfig {
-        journal: path.to_path_buf(),
-        api_key: KEY.into(),
-        faults,
-        callback: None,
-    };
-    let (addr, task) = sim::serve(&cfg, "127.0.0.1:0").await.expect("simulator");
-    (format!("http://{addr}"), task)
-}
 
 fn cmd(key: &str, msisdn: &str, command: Command) -> LineCommand {
     LineCommand {
@@ -72,8 +54,8 @@ async fn set_faults(base: &str, f: &Faults) {
 
 #[tokio::test]
 async fn commands_are_applied_once_and_the_double_stop_is_refused() {
-    let path = journal();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let path = common::journal("carrier-sim");
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     let c = HttpCarrier::new(&base, KEY, Duration::from_secs(2));
     let m = "+819012345678";
     let l = c
@@ -141,7 +123,7 @@ async fn commands_are_applied_once_and_the_double_stop_is_refused() {
     assert_eq!(keys, ["k1", "k2", "k3", "k4", "k5", "k6", "k7"]);
 
     // The books survive a restart: state and the idempotency log.
-    let (base2, _task2) = start(&path, Faults::default()).await;
+    let (base2, _task2) = common::start(&path, KEY, Faults::default()).await;
     let c2 = HttpCarrier::new(&base2, KEY, Duration::from_secs(2));
     assert_eq!(c2.line(m).await.expect("read"), Some(w));
     let replay = c2
@@ -152,13 +134,13 @@ async fn commands_are_applied_once_and_the_double_stop_is_refused() {
         replay, s,
         "a key answered before the restart is answered the same after"
     );
-    let _ = std::fs::remove_file(&path);
+    common::cleanup(&path);
 }
 
 #[tokio::test]
 async fn injected_errors_apply_nothing_and_timeouts_are_unknown_until_asked() {
-    let path = journal();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let path = common::journal("carrier-sim");
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     let c = HttpCarrier::new(&base, KEY, Duration::from_millis(300));
     let m = "+818011112222";
     set_faults(
@@ -202,13 +184,13 @@ async fn injected_errors_apply_nothing_and_timeouts_are_unknown_until_asked() {
         .expect("settled");
     assert_eq!(l, seen);
     assert_eq!(entries(&base).await.len(), 1);
-    let _ = std::fs::remove_file(&path);
+    common::cleanup(&path);
 }
 
 #[tokio::test]
 async fn the_inventory_pages_through_every_line() {
-    let path = journal();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let path = common::journal("carrier-sim");
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     let c = HttpCarrier::new(&base, KEY, Duration::from_secs(2));
     for i in 0..25u32 {
         let m = format!("+8170{:08}", i);
@@ -230,7 +212,7 @@ async fn the_inventory_pages_through_every_line() {
     let mut want: Vec<String> = (0..25u32).map(|i| format!("+8170{:08}", i)).collect();
     want.sort();
     assert_eq!(seen, want);
-    let _ = std::fs::remove_file(&path);
+    common::cleanup(&path);
 }
 
 /// 300 commands on 30 lines under 30 % errors and 10 % timeouts, each retried with its key
@@ -238,14 +220,14 @@ async fn the_inventory_pages_through_every_line() {
 /// ends as the model says, and the journal holds each key once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn under_faults_no_key_is_applied_twice() {
-    let path = journal();
+    let path = common::journal("carrier-sim");
     let faults = Faults {
         error_rate: 0.3,
         timeout_rate: 0.1,
         hold_ms: 400,
         ..Faults::default()
     };
-    let (base, _task) = start(&path, faults).await;
+    let (base, _task) = common::start(&path, KEY, faults).await;
     let c = HttpCarrier::new(&base, KEY, Duration::from_millis(200));
     let mut model = std::collections::BTreeMap::new();
     let mut tasks = Vec::new();
@@ -307,5 +289,5 @@ async fn under_faults_no_key_is_applied_twice() {
     keys.dedup();
     assert_eq!((n, keys.len()), (300, 300), "each key journalled once");
     assert!(journal.iter().all(|e| matches!(e.answer, Answer::Line(_))));
-    let _ = std::fs::remove_file(&path);
+    common::cleanup(&path);
 }

@@ -8,43 +8,20 @@
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Uri};
 use serde_json::{Value, json};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tsunagi_carrier::es2plus::point;
-use tsunagi_carrier::sim::{self, Faults, SMDP_ADDRESS, SimConfig, SmdpEntry};
+use tsunagi_carrier::sim::{Faults, SMDP_ADDRESS, SmdpEntry};
 use tsunagi_carrier::{
     CarrierGateway, Command, DownloadProgress, Es2Plus, FinalProfileStatus, GatewayError,
     HttpCarrier, HttpSmdp, LineCommand,
 };
 use tsunagi_core::signing;
 
+mod common;
+
 const KEY: &str = "test-smdp-key";
 const EID: &str = "89049032123451234512345678901235";
-
-fn journal() -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "tsunagi-smdp-sim-{}-{}.jsonl",
-        std::process::id(),
-        rand::random::<u64>()
-    ))
-}
-
-fn cleanup(path: &std::path::Path) {
-    let _ = std::fs::remove_file(path);
-    let _ = std::fs::remove_file(format!("{}.smdp", path.display()));
-}
-
-async fn start(path: &std::path::Path, faults: Faults) -> (String, tokio::task::JoinHandle<()>) {
-    let cfg = SimConfig {
-        journal: path.to_path_buf(),
-        api_key: KEY.into(),
-        faults,
-        callback: None,
-    };
-    let (addr, task) = sim::serve(&cfg, "127.0.0.1:0").await.expect("simulator");
-    (format!("http://{addr}"), task)
-}
 
 fn smdp(base: &str, timeout: Duration) -> HttpSmdp {
     HttpSmdp::new(base, KEY, "tsunagi:test", timeout)
@@ -161,8 +138,8 @@ async fn notices(got: &Received, key: &[u8], n: usize) -> Vec<DownloadProgress> 
 
 #[tokio::test]
 async fn a_profile_is_ordered_confirmed_and_downloaded() {
-    let path = journal();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let path = common::journal("smdp-sim");
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     let (got, key) = receiver(&base).await;
     let s = smdp(&base, Duration::from_secs(2));
     let iccid = "8981100000000000101";
@@ -248,13 +225,13 @@ async fn a_profile_is_ordered_confirmed_and_downloaded() {
         (ev.kind.as_str(), ev.key.as_deref()),
         ("line.updated", Some("k1"))
     );
-    cleanup(&path);
+    common::cleanup(&path);
 }
 
 #[tokio::test]
 async fn calls_are_idempotent_and_refusals_are_specific() {
-    let path = journal();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let path = common::journal("smdp-sim");
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     let s = smdp(&base, Duration::from_secs(2));
     let iccid = "8981100000000000201";
     s.download_order("i1", iccid, Some(EID))
@@ -334,13 +311,13 @@ async fn calls_are_idempotent_and_refusals_are_specific() {
         matches!(&r, Err(GatewayError::Transient(m)) if m.contains("credentials")),
         "{r:?}"
     );
-    cleanup(&path);
+    common::cleanup(&path);
 }
 
 #[tokio::test]
 async fn a_failed_download_can_be_released_again() {
-    let path = journal();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let path = common::journal("smdp-sim");
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     let (got, key) = receiver(&base).await;
     let s = smdp(&base, Duration::from_secs(2));
     let iccid = "8981100000000000301";
@@ -381,13 +358,13 @@ async fn a_failed_download_can_be_released_again() {
             .iter()
             .all(|n| n.notification_point_status.is_success())
     );
-    cleanup(&path);
+    common::cleanup(&path);
 }
 
 #[tokio::test]
 async fn the_smdp_books_survive_a_restart() {
-    let path = journal();
-    let (base, task) = start(&path, Faults::default()).await;
+    let path = common::journal("smdp-sim");
+    let (base, task) = common::start(&path, KEY, Faults::default()).await;
     let s = smdp(&base, Duration::from_secs(2));
     let (a, b) = ("8981100000000000401", "8981100000000000402");
     s.download_order("r1", a, None).await.expect("ordered");
@@ -406,7 +383,7 @@ async fn the_smdp_books_survive_a_restart() {
         .expect("the SM-DP+ journal beside the carrier's");
     std::io::Write::write_all(&mut f, b"{\"function\":\"confirmOr").expect("torn line");
 
-    let (base, task) = start(&path, Faults::default()).await;
+    let (base, task) = common::start(&path, KEY, Faults::default()).await;
     let s = smdp(&base, Duration::from_secs(2));
     assert_eq!(entries(&base).await, before);
     let p = esim(&base, a).await;
@@ -423,15 +400,15 @@ async fn the_smdp_books_survive_a_restart() {
         .expect("released after the restart");
     // What follows the torn line is kept too.
     task.abort();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     assert_eq!(esim(&base, a).await["state"], "released");
-    cleanup(&path);
+    common::cleanup(&path);
 }
 
 #[tokio::test]
 async fn injected_errors_apply_nothing() {
-    let path = journal();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let path = common::journal("smdp-sim");
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     let s = smdp(&base, Duration::from_millis(300));
     let iccid = "8981100000000000501";
     s.download_order("e1", iccid, None).await.expect("ordered");
@@ -468,13 +445,13 @@ async fn injected_errors_apply_nothing() {
     let c = s.confirm_order("e2", iccid, true).await.expect("settled");
     assert_eq!(json!(c.matching_id), p["matchingId"]);
     assert_eq!(entries(&base).await.len(), 2);
-    cleanup(&path);
+    common::cleanup(&path);
 }
 
 #[tokio::test]
 async fn released_profiles_download_by_themselves_when_asked() {
-    let path = journal();
-    let (base, _task) = start(&path, Faults::default()).await;
+    let path = common::journal("smdp-sim");
+    let (base, _task) = common::start(&path, KEY, Faults::default()).await;
     let s = smdp(&base, Duration::from_secs(2));
     let (st, _) = admin(
         &base,
@@ -497,7 +474,7 @@ async fn released_profiles_download_by_themselves_when_asked() {
     s.download_order("a3", bad, None).await.expect("ordered");
     s.confirm_order("a4", bad, true).await.expect("released");
     wait_state(&base, bad, "error").await;
-    cleanup(&path);
+    common::cleanup(&path);
 }
 
 async fn wait_state(base: &str, iccid: &str, state: &str) {

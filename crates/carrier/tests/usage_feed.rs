@@ -3,31 +3,13 @@
 //! generated for active lines joins it; an injected error is `Transient` and loses nothing.
 
 use serde_json::json;
-use std::path::PathBuf;
 use std::time::Duration;
-use tsunagi_carrier::sim::{self, Faults, SimConfig};
+use tsunagi_carrier::sim::Faults;
 use tsunagi_carrier::{CarrierGateway, GatewayError, HttpCarrier};
 
+mod common;
+
 const KEY: &str = "test-carrier-key";
-
-fn journal() -> PathBuf {
-    std::env::temp_dir().join(format!(
-        "tsunagi-carrier-feed-{}-{}.jsonl",
-        std::process::id(),
-        rand::random::<u64>()
-    ))
-}
-
-async fn start(path: &std::path::Path, faults: Faults) -> (String, tokio::task::JoinHandle<()>) {
-    let cfg = SimConfig {
-        journal: path.to_path_buf(),
-        api_key: KEY.into(),
-        faults,
-        callback: None,
-    };
-    let (addr, task) = sim::serve(&cfg, "127.0.0.1:0").await.expect("simulator");
-    (format!("http://{addr}"), task)
-}
 
 async fn post(base: &str, path: &str, body: serde_json::Value) {
     let r = reqwest::Client::new()
@@ -42,8 +24,8 @@ async fn post(base: &str, path: &str, body: serde_json::Value) {
 
 #[tokio::test]
 async fn the_feed_pages_in_order_survives_a_restart_and_loses_nothing_to_errors() {
-    let path = journal();
-    let (base, task) = start(&path, Faults::default()).await;
+    let path = common::journal("carrier-feed");
+    let (base, task) = common::start(&path, KEY, Faults::default()).await;
     let gw = HttpCarrier::new(&base, KEY, Duration::from_secs(2));
     let empty = gw.usage(None, 10).await.expect("empty feed");
     assert!(empty.records.is_empty() && !empty.more);
@@ -70,7 +52,7 @@ async fn the_feed_pages_in_order_survives_a_restart_and_loses_nothing_to_errors(
     task.abort();
 
     // Restarted on the same journal: the feed is still there, read on from the position.
-    let (base, task) = start(&path, Faults::default()).await;
+    let (base, task) = common::start(&path, KEY, Faults::default()).await;
     let gw = HttpCarrier::new(&base, KEY, Duration::from_secs(2));
     let p2 = gw.usage(Some(&p1.next), 2).await.expect("page 2");
     assert_eq!(p2.records.len(), 1);
@@ -117,11 +99,5 @@ async fn the_feed_pages_in_order_survives_a_restart_and_loses_nothing_to_errors(
         "only the active line: {got:?}"
     );
     task.abort();
-    for p in [
-        path.clone(),
-        path.with_extension("jsonl.usage"),
-        path.with_extension("jsonl.smdp"),
-    ] {
-        let _ = std::fs::remove_file(p);
-    }
+    common::cleanup(&path);
 }
