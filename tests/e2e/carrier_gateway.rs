@@ -64,6 +64,42 @@ pub async fn platform(
     (env, workers, s, l)
 }
 
+/// A platform whose tenant's carrier is the simulator, with one new line active there.
+pub struct Connected {
+    pub env: TestEnv,
+    /// The hub and carrier workers, running for as long as the test holds them.
+    pub _workers: Vec<tokio::task::JoinHandle<()>>,
+    pub s: Seeded,
+    pub l: tsunagi_tests::ledger::Ledger,
+    pub admin: Client,
+    pub support: Client,
+    pub sim: CarrierSim,
+    pub line: String,
+    pub msisdn: String,
+}
+
+pub async fn connected(n: u32) -> Connected {
+    let (env, workers, s, l) = platform(n).await;
+    let admin = s.as_role(T, "tenant_admin").await;
+    let support = s.as_role(T, "support").await;
+    let sim = CarrierSim::start(Faults::default()).await;
+    carrier::connect(&admin, &sim, &env.base, s.tenant(T)).await;
+    let (_, line) = new_line(&admin, &l, &l.iccids[2]).await;
+    let ln = wait_status(&support, &line, "ACTIVE", WAIT).await;
+    let msisdn = ln["msisdn"].as_str().expect("msisdn").to_owned();
+    Connected {
+        env,
+        _workers: workers,
+        s,
+        l,
+        admin,
+        support,
+        sim,
+        line,
+        msisdn,
+    }
+}
+
 pub fn last_job(l: &Value) -> Value {
     l["provisioningJobs"]
         .as_array()

@@ -5,12 +5,11 @@
 //! it is limited again until its bill period ends.
 
 use crate::carrier_esim::customer_user;
-use crate::carrier_gateway::{T, WAIT, new_line, platform};
+use crate::carrier_gateway::{Connected, T, WAIT, connected};
 use chrono::{Duration, SecondsFormat, Utc};
 use serde_json::{Value, json};
 use std::time::Instant;
-use tsunagi_carrier::sim::Faults;
-use tsunagi_tests::carrier::{self, CarrierSim, wait_status};
+use tsunagi_tests::carrier::CarrierSim;
 use tsunagi_tests::{Client, code};
 
 const SUBMIT: &str = "mutation($r: [UsageRecordInput!]!) { usageSubmit(input: {source: \"carrier\", records: $r}) { submission { accepted } } }";
@@ -52,14 +51,17 @@ async fn orders_of(c: &Client, line: &str, kind: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn a_used_up_allowance_throttles_at_the_carrier_once_and_an_add_on_lifts_it() {
-    let (env, _workers, s, l) = platform(91).await;
-    let admin = s.as_role(T, "tenant_admin").await;
-    let support = s.as_role(T, "support").await;
-    let sim = CarrierSim::start(Faults::default()).await;
-    carrier::connect(&admin, &sim, &env.base, s.tenant(T)).await;
-    let (_, line) = new_line(&admin, &l, &l.iccids[2]).await;
-    let ln = wait_status(&support, &line, "ACTIVE", WAIT).await;
-    let msisdn = ln["msisdn"].as_str().expect("msisdn").to_owned();
+    let Connected {
+        env,
+        s,
+        l,
+        admin,
+        support,
+        sim,
+        line,
+        msisdn,
+        ..
+    } = connected(91).await;
 
     // The tenant's rule, checked by field: throttle to 200 kbit/s.
     let set = "mutation($t: ID!, $v: Int!, $k: Int!) { tenantUpdate(input: {id: $t, version: $v, settings: {dataAtQuota: THROTTLE, throttleKbps: $k}}) { tenant { settings { dataAtQuota throttleKbps } } } }";

@@ -3,30 +3,19 @@
 //! rated; a record the carrier sends again changes nothing, one for an unknown number waits
 //! in the rejection queue, and a carrier that fails is asked again without losing a record.
 
-use crate::carrier_gateway::{T, WAIT, new_line, platform};
+use crate::carrier_gateway::{Connected, connected};
+use crate::notifications::wait_until;
 use serde_json::{Value, json};
-use std::time::Instant;
-use tsunagi_carrier::sim::Faults;
 use tsunagi_tests::Client;
-use tsunagi_tests::carrier::{self, CarrierSim, wait_status};
 
 const ALLOWANCE: &str = "query($l: ID!) { lineAllowance(lineId: $l) { meters { meter used } } }";
 const FEED: &str = "{ carrierUsageFeed { position records pulledAt lastError failedAt } }";
 
-/// Waits until `check` holds for the answer of `query` (panics after WAIT with the answer).
+/// [`wait_until`], failing when `check` still does not hold.
 async fn wait_for(c: &Client, query: &str, vars: Value, check: impl Fn(&Value) -> bool) -> Value {
-    let start = Instant::now();
-    loop {
-        let v = c.ok(query, vars.clone()).await;
-        if check(&v) {
-            return v;
-        }
-        assert!(
-            start.elapsed() < WAIT,
-            "still not there after {WAIT:?}: {v}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let v = wait_until(c, query, vars, &check).await;
+    assert!(check(&v), "still not there: {v}");
+    v
 }
 
 fn used(a: &Value, meter: &str) -> i64 {
@@ -39,14 +28,15 @@ fn used(a: &Value, meter: &str) -> i64 {
 
 #[tokio::test]
 async fn the_carriers_usage_feed_is_pulled_exactly_once_and_rated() {
-    let (env, _workers, s, l) = platform(94).await;
-    let admin = s.as_role(T, "tenant_admin").await;
-    let support = s.as_role(T, "support").await;
-    let sim = CarrierSim::start(Faults::default()).await;
-    carrier::connect(&admin, &sim, &env.base, s.tenant(T)).await;
-    let (_, line) = new_line(&admin, &l, &l.iccids[2]).await;
-    let ln = wait_status(&support, &line, "ACTIVE", WAIT).await;
-    let m = ln["msisdn"].as_str().expect("msisdn").to_owned();
+    let Connected {
+        env,
+        admin,
+        support,
+        sim,
+        line,
+        msisdn: m,
+        ..
+    } = connected(94).await;
     let data = |id: &str, bytes: i64| json!({"recordId": id, "type": "data", "msisdn": m, "bytesUp": 0, "bytesDown": bytes});
 
     // The carrier's mediation produces three records: two of ours, one for a number we do

@@ -55,17 +55,16 @@ enum Stop {
 /// the `usage_feed` role. A failure is recorded on the feed before it is returned.
 pub async fn pull(app: &App, ctx: &Ctx) -> Result<Pulled> {
     let mut tx = app.tx(ctx).await?;
-    let gw = app.carriers.of(app, &mut tx, true).await?;
     // One reader at a time per tenant (several worker replicas each read every tenant).
-    if gw.is_none() || !repo::feed_claim(&mut tx, LEASE_SECS).await? {
-        tx.commit().await?;
-        return Ok(Pulled::default());
-    }
+    let gw = match app.carriers.of(app, &mut tx, true).await? {
+        Some(gw) if repo::feed_claim(&mut tx, LEASE_SECS).await? => gw,
+        _ => {
+            tx.commit().await?;
+            return Ok(Pulled::default());
+        }
+    };
     let start = repo::feed_get(&mut tx).await?.and_then(|f| f.position);
     tx.commit().await?;
-    let Some(gw) = gw else {
-        return Ok(Pulled::default());
-    };
     let mut position = start.clone();
     let mut ingest: Option<Ingest> = None;
     let mut out = Pulled::default();

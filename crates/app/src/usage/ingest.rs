@@ -65,8 +65,7 @@ pub struct Ingest {
     ctx: Ctx,
     batch: Uuid,
     source: String,
-    tz: Tz,
-    tz_name: String,
+    /// The tenant's settings rating reads (its time zone too).
     rule: super::limit::Rule,
     country_code: String,
     now: DateTime<Utc>,
@@ -84,7 +83,6 @@ struct Chunk {
     ctx: Ctx,
     batch: Uuid,
     source: String,
-    tz_name: String,
     rule: super::limit::Rule,
     number: u32,
     rows: CopyText,
@@ -98,7 +96,7 @@ impl Chunk {
             &mut tx,
             &self.source,
             self.batch,
-            &self.tz_name,
+            self.rule.tz.name(),
             &self.ctx.principal.actor.label(),
         )
         .await?;
@@ -147,18 +145,16 @@ impl Ingest {
         let batch = Uuid::now_v7();
         repo::batch_insert(&mut tx, batch, source, format, &ctx.principal.actor.label()).await?;
         tx.commit().await?;
-        let tz: Tz = settings
+        settings
             .time_zone
-            .parse()
+            .parse::<Tz>()
             .map_err(|_| Error::internal(format!("tenant time zone {:?}", settings.time_zone)))?;
         Ok(Self {
             app: app.clone(),
             ctx: ctx.clone(),
             batch,
             source: source.to_owned(),
-            tz,
             rule: super::limit::Rule::of(&settings),
-            tz_name: settings.time_zone,
             country_code: settings.country_calling_code,
             now: Utc::now(),
             buf: CopyText::new(),
@@ -198,7 +194,7 @@ impl Ingest {
     }
 
     fn stage_valid(&mut self, position: i64, r: &UsageRecord) {
-        self.months.insert(month_of(r.occurred_at, self.tz));
+        self.months.insert(month_of(r.occurred_at, self.rule.tz));
         self.months.insert(month_of(r.occurred_at, chrono_tz::UTC));
         let b = &mut self.buf;
         b.int(position)
@@ -266,7 +262,6 @@ impl Ingest {
             ctx: self.ctx.clone(),
             batch: self.batch,
             source: self.source.clone(),
-            tz_name: self.tz_name.clone(),
             rule: self.rule.clone(),
             number: self.chunks,
             rows: std::mem::take(&mut self.buf),
