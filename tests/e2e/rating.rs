@@ -290,3 +290,65 @@ async fn concurrent_submitters_never_consume_an_allowance_twice() {
     // 50 MB over 10 MB at 1,000 yen per GB: 50 yen in all, whatever the interleaving.
     assert_eq!(d["lineCharge"], 50, "{a}");
 }
+
+#[tokio::test]
+async fn a_plan_change_mid_month_prices_each_record_by_the_terms_in_force_at_its_time() {
+    let env = tsunagi_tests::TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 86).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    // Plan A: one SMS included, then 3 yen. Plan B: none included, 20 yen each.
+    small_price(&admin, &l.plan).await;
+    let b = admin
+        .ok(
+            "mutation { planCreate(input: {code: \"SMS-20\", name: \"Costly SMS\", price: {monthlyFee: 1980, dataMb: 10, voiceMin: 0, sms: 0, overageDataPerGb: 1000, overageVoicePerMin: 44, overageSms: 20}}) { plan { id } } }",
+            json!({}),
+        )
+        .await;
+    let plan_b = b["planCreate"]["plan"]["id"].as_str().expect("plan");
+    admin
+        .ok(
+            "mutation($p: ID!) { planActivate(input: {id: $p, version: 1}) { plan { status } } }",
+            json!({ "p": plan_b }),
+        )
+        .await;
+    let before = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let changed = admin
+        .ok(
+            "mutation($c: ID!, $p: ID!) { orderPlanChange(input: {contractId: $c, planId: $p}) { order { status } } }",
+            json!({ "c": l.contract, "p": plan_b }),
+        )
+        .await;
+    assert_eq!(
+        changed["orderPlanChange"]["order"]["status"], "COMPLETED",
+        "{changed}"
+    );
+    let after = (Utc::now() + Duration::seconds(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let sms = |id: &str, at: &str| json!({"recordId": id, "type": "sms", "msisdn": l.msisdn, "time": at, "destination": "domestic"});
+    // All sent after the change: the two made before it are priced by plan A (one included,
+    // one at 3 yen), the two made after by plan B (20 yen each) — not all four at 20.
+    let records = json!([
+        sms("t3", &after),
+        sms("t1", &before),
+        sms("t4", &after),
+        sms("t2", &before)
+    ]);
+    let sent = admin.ok(SUBMIT, json!({ "r": records })).await;
+    assert_eq!(sent["usageSubmit"]["submission"]["accepted"], 4, "{sent}");
+    let a = admin.ok(ALLOWANCE, json!({ "l": l.line })).await;
+    assert_eq!(meter(&a, "sms")["used"], 4, "{a}");
+    assert_eq!(meter(&a, "sms")["lineCharge"], 43, "{a}");
+    // Re-rating reads the same history: nothing changes.
+    let quote = admin
+        .ok(
+            "query($l: ID!) { usageRerateQuote(lineId: $l) { records before after changed } }",
+            json!({ "l": l.line }),
+        )
+        .await;
+    assert_eq!(
+        quote["usageRerateQuote"],
+        json!({ "records": 4, "before": 43, "after": 43, "changed": 0 }),
+        "{quote}"
+    );
+}

@@ -1,7 +1,8 @@
-//! The catalog as rating reads it: for the contracts of a chunk, their terms, every price
-//! version of their plans and their options' rules, read once; a contract's tariff at an
-//! instant is the price version in force then (tsunagi_core::pricing), built once per
-//! (contract, version) and checked before use.
+//! The catalog as rating reads it: for the contracts of a chunk, the history of their terms
+//! (plan, base price version and options over time, migration 0024), every price version of
+//! those plans and the options' rules, read once. A contract's tariff at an instant is
+//! built from the terms in force then and, of their plan, the price version in force then
+//! (tsunagi_core::pricing); built once per (contract, terms, version) and checked before use.
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -16,9 +17,13 @@ use tsunagi_db::repo::catalog::PlanPrice;
 use tsunagi_db::repo::rating as repo;
 use uuid::Uuid;
 
+/// Which tariff: a contract, the index of its terms in force, the price version in force.
+pub type TariffKey = (Uuid, usize, Uuid);
+
 /// A tariff as priced for one contract at one time.
 #[derive(Debug, Clone)]
 pub struct Priced {
+    pub key: TariffKey,
     pub tariff: Tariff,
     pub rules: PriceRules,
     pub price_id: Uuid,
@@ -27,12 +32,13 @@ pub struct Priced {
 
 /// The catalog as rating needs it for a set of contracts, read once per chunk.
 pub struct Book {
-    terms: HashMap<Uuid, repo::Terms>,
+    /// Each contract's terms, oldest first (the first from its creation).
+    terms: HashMap<Uuid, Vec<repo::TermsAt>>,
     prices: HashMap<Uuid, Vec<PlanPrice>>,
     options: HashMap<Uuid, OptionRules>,
     rounding: RoundingRule,
     tz: Tz,
-    cache: HashMap<(Uuid, Uuid), Priced>,
+    cache: HashMap<TariffKey, Priced>,
 }
 
 impl Book {
@@ -43,14 +49,18 @@ impl Book {
         rounding: RoundingRule,
         tz: Tz,
     ) -> Result<Self> {
-        let terms = repo::terms(tx, tenant, contracts).await?;
-        let plans: BTreeSet<Uuid> = terms.iter().map(|t| t.plan_id).collect();
+        let mut terms: HashMap<Uuid, Vec<repo::TermsAt>> = HashMap::new();
+        for t in repo::terms_history(tx, tenant, contracts).await? {
+            terms.entry(t.contract_id).or_default().push(t);
+        }
+        let terms_list = || terms.values().flatten();
+        let plans: BTreeSet<Uuid> = terms_list().map(|t| t.plan_id).collect();
         let plans: Vec<Uuid> = plans.into_iter().collect();
         let mut prices: HashMap<Uuid, Vec<PlanPrice>> = HashMap::new();
         for p in repo::prices_of_plans(tx, &plans).await? {
             prices.entry(p.plan_id).or_default().push(p);
         }
-        let option_ids: BTreeSet<Uuid> = terms.iter().flat_map(|t| t.option_ids.clone()).collect();
+        let option_ids: BTreeSet<Uuid> = terms_list().flat_map(|t| t.option_ids.clone()).collect();
         let option_ids: Vec<Uuid> = option_ids.into_iter().collect();
         let mut options = HashMap::new();
         for (id, v) in repo::option_rules(tx, &option_ids).await? {
@@ -59,7 +69,7 @@ impl Book {
             options.insert(id, r);
         }
         Ok(Self {
-            terms: terms.into_iter().map(|t| (t.id, t)).collect(),
+            terms,
             prices,
             options,
             rounding,
@@ -68,12 +78,20 @@ impl Book {
         })
     }
 
-    /// The tariff of a contract at an instant: the price version in force then.
+    /// The tariff of a contract at an instant: its terms then, and of their plan the price
+    /// version in force then.
     pub fn priced(&mut self, contract: Uuid, at: chrono::DateTime<chrono::Utc>) -> Result<&Priced> {
-        let terms = self
+        let history = self
             .terms
             .get(&contract)
+            .filter(|h| !h.is_empty())
             .ok_or_else(|| Error::internal(format!("contract {contract} is not readable")))?;
+        // The latest terms that started at or before `at` (the first if none did).
+        let index = history
+            .iter()
+            .rposition(|t| t.valid_from.is_none_or(|from| from <= at))
+            .unwrap_or(0);
+        let terms = &history[index];
         let versions = self
             .prices
             .get(&terms.plan_id)
@@ -90,7 +108,7 @@ impl Book {
             })
             .collect();
         let p = &versions[pricing::in_force(&v, base, at, self.tz)];
-        let key = (contract, p.id);
+        let key = (contract, index, p.id);
         if !self.cache.contains_key(&key) {
             let rules = PriceRules::parse(&p.rating, "rating").map_err(|e| {
                 Error::internal(format!("price {}: {}: {}", p.id, e.field, e.reason))
@@ -107,6 +125,7 @@ impl Book {
             self.cache.insert(
                 key,
                 Priced {
+                    key,
                     tariff,
                     rules,
                     price_id: p.id,
@@ -121,14 +140,15 @@ impl Book {
     pub fn served_before(&self, contract: Uuid, period: NaiveDate) -> bool {
         self.terms
             .get(&contract)
+            .and_then(|h| h.first())
             .and_then(|t| t.started_at)
             .is_some_and(|s| s.with_timezone(&self.tz).date_naive() < period)
     }
 
     /// A tariff [`Book::priced`] already built.
-    pub fn built(&self, contract: Uuid, price: Uuid) -> Result<&Priced> {
+    pub fn built(&self, key: &TariffKey) -> Result<&Priced> {
         self.cache
-            .get(&(contract, price))
+            .get(key)
             .ok_or_else(|| Error::internal("a tariff was not built before rating"))
     }
 }

@@ -8,7 +8,7 @@
 //! the plan says so. Crossing 80 % or 100 % of a data allowance announces
 //! `quota.threshold_reached`, in the same transaction (once: a pool only grows).
 
-pub use super::book::{Book, Priced};
+pub use super::book::{Book, Priced, TariffKey};
 use super::limit::{self, Rule};
 use crate::record::record_event;
 use crate::{App, Ctx};
@@ -118,7 +118,7 @@ pub async fn rate_fresh(tx: &mut TenantTx, app: &App, ctx: &Ctx, rule: &Rule) ->
             contract: f.contract_id,
             at: f.occurred_at,
         });
-        pool_keys.push(((owner, f.month), p.price_id));
+        pool_keys.push(((owner, f.month), p.key));
     }
     open_pools(tx, &mut book, &keys).await?;
     let (owners, periods): (Vec<Uuid>, Vec<NaiveDate>) = keys.keys().copied().unzip();
@@ -135,8 +135,8 @@ pub async fn rate_fresh(tx: &mut TenantTx, app: &App, ctx: &Ctx, rule: &Rule) ->
     let mut crossings = Vec::new();
     // The data allowance of each pool that counted data, by its latest record's tariff.
     let mut data_pools: BTreeMap<Key, i64> = BTreeMap::new();
-    for (f, (key, price)) in fresh.iter().zip(&pool_keys) {
-        let priced = book.built(f.contract_id, *price)?;
+    for (f, (key, tariff)) in fresh.iter().zip(&pool_keys) {
+        let priced = book.built(tariff)?;
         let (row, pool) = pools
             .get_mut(key)
             .ok_or_else(|| Error::internal("an allowance pool was not opened"))?;

@@ -72,20 +72,30 @@ pub async fn fresh(tx: &mut TenantTx) -> Result<Vec<Fresh>> {
     .await?)
 }
 
-/// What rating needs of a contract.
+/// A contract's terms from `valid_from` (`None`: since its creation) until the next change.
 #[derive(Debug, Clone, FromRow)]
-pub struct Terms {
-    pub id: Uuid,
+pub struct TermsAt {
+    pub contract_id: Uuid,
+    pub valid_from: Option<DateTime<Utc>>,
     pub plan_id: Uuid,
     pub plan_price_id: Uuid,
     pub option_ids: Vec<Uuid>,
+    /// When the contract went into service.
     pub started_at: Option<DateTime<Utc>>,
 }
 
-/// The terms of a tenant's contracts (the tenant of the transaction, or one it reads).
-pub async fn terms(tx: &mut TenantTx, tenant: Uuid, contracts: &[Uuid]) -> Result<Vec<Terms>> {
+/// The history of these contracts' terms (migration 0024), oldest first per contract.
+pub async fn terms_history(
+    tx: &mut TenantTx,
+    tenant: Uuid,
+    contracts: &[Uuid],
+) -> Result<Vec<TermsAt>> {
     Ok(sqlx::query_as(
-        "SELECT id, plan_id, plan_price_id, option_ids, started_at FROM contracts WHERE tenant_id = $1 AND id = ANY($2)",
+        "SELECT t.contract_id, CASE WHEN t.valid_from = '-infinity' THEN NULL ELSE t.valid_from END AS valid_from, \
+                t.plan_id, t.plan_price_id, t.option_ids, c.started_at \
+         FROM contract_terms t JOIN contracts c ON c.tenant_id = t.tenant_id AND c.id = t.contract_id \
+         WHERE t.tenant_id = $1 AND t.contract_id = ANY($2) \
+         ORDER BY t.contract_id, t.valid_from",
     )
     .bind(tenant)
     .bind(contracts)
