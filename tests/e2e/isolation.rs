@@ -130,6 +130,12 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
         .await;
     let submission = &usage["usageSubmit"]["submission"];
     assert_eq!(submission["accepted"], 1, "{usage}");
+    let rerun = admin
+        .ok(
+            "mutation { usageRerateRunStart(input: {}) { run { id } } }",
+            json!({}),
+        )
+        .await;
     let user = me["viewer"]["user"]["id"]
         .as_str()
         .expect("user")
@@ -166,6 +172,7 @@ async fn victim(s: &Seeded, slug: &str, n: u32) -> Victim {
             "job": jobs["line"]["provisioningJobs"][0]["id"],
             "batch": submission["batchId"],
             "rejection": submission["rejections"][0]["id"],
+            "rerun": rerun["usageRerateRunStart"]["run"]["id"],
         }),
         secrets: vec![
             user,

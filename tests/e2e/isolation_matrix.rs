@@ -310,6 +310,14 @@ pub const BY_ID: &[(&str, &str)] = &[
         "mutation($line: ID!) { usageRerate(input: {lineId: $line, expectedAfter: 0}) { rerating { applied } } }",
     ),
     (
+        "usageRerateRun",
+        "query($rerun: ID!) { usageRerateRun(id: $rerun) { id before changedPools { lineId } } }",
+    ),
+    (
+        "usageRerateRunApply",
+        "mutation($rerun: ID!) { usageRerateRunApply(input: {id: $rerun, expectedAfter: 0}) { run { id } } }",
+    ),
+    (
         "lineAllowance",
         "query($line: ID!) { lineAllowance(lineId: $line) { lineId meters { meter used } limit { action } } }",
     ),
@@ -513,6 +521,14 @@ pub const OWN: &[(&str, &str)] = &[
         "mutation { pluginFixtureSetCreate(input: {world: \"pricing\", name: \"evil\", inputs: []}) { id } }",
     ),
     ("usageBatches", "{ usageBatches { id source received } }"),
+    (
+        "usageRerateRuns",
+        "{ usageRerateRuns { id period changedPools { lineId poolOwnerId } } }",
+    ),
+    (
+        "usageRerateRunStart",
+        "mutation { usageRerateRunStart(input: {}) { run { id } } }",
+    ),
     (
         "usageSubmit",
         "mutation($msisdn: String!) { usageSubmit(input: {source: \"carrier\", records: [{recordId: \"evil-1\", type: \"sms\", msisdn: $msisdn, time: \"2026-01-01T00:00:00Z\", destination: \"domestic\"}]}) { submission { accepted rejected } } }",

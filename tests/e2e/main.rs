@@ -34,6 +34,7 @@ mod plugins_javascript;
 mod policies;
 mod ratelimit;
 mod rating;
+mod rerate_runs;
 mod rls;
 mod schema;
 mod search_japanese;

@@ -111,6 +111,7 @@ async fn no_role_without_unmask_sees_an_identifier_or_a_secret_anywhere() {
     args.insert("usageRerateQuote", format!("(lineId: \"{}\")", l.line));
     args.insert("dataAddOns", format!("(lineId: \"{}\")", l.line));
     args.insert("usageRejection", format!("(id: \"{}\")", uuid::Uuid::nil()));
+    args.insert("usageRerateRun", format!("(id: \"{}\")", uuid::Uuid::nil()));
     args.insert("contract", q(&l.contract));
     args.insert("order", q(&l.new_line_order));
     args.insert(

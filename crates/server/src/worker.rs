@@ -59,6 +59,17 @@ pub async fn lift_data_limits(app: &App) {
     }
 }
 
+/// Tenant-wide re-ratings nobody is working on (after a crash, a restart or a failed step).
+pub async fn rerate_runs(app: &App) {
+    match tsunagi_app::usage::rerate_run::work_waiting(app).await {
+        Ok(n) if n > 0 => tracing::info!(runs = n, "re-rating runs resumed"),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e.detail(), "re-rating sweep failed; next activation retries")
+        }
+    }
+}
+
 /// Our lines against every connected carrier's inventory.
 pub async fn reconcile(app: &App) {
     match tsunagi_app::carrier::reconcile::run_all(app).await {
@@ -87,6 +98,11 @@ pub async fn run(app: App) {
         tracing::Instrument::instrument(
             lift_data_limits(&app),
             tracing::info_span!("job", job = "data_limits"),
+        )
+        .await;
+        tracing::Instrument::instrument(
+            rerate_runs(&app),
+            tracing::info_span!("job", job = "rerate_runs"),
         )
         .await;
         let every = app.config.carrier.reconcile_every_mins;

@@ -15,6 +15,7 @@ pub mod limit;
 pub mod rate;
 pub mod rejections;
 pub mod rerate;
+pub mod rerate_run;
 
 use crate::{App, Ctx};
 use chrono::{DateTime, Utc};

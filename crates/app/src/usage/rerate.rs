@@ -39,6 +39,7 @@ pub struct Change {
 #[derive(Debug, Clone, Serialize)]
 pub struct Rerating {
     pub line_id: Uuid,
+    pub customer_id: Uuid,
     pub pool_owner_id: Uuid,
     pub shared: bool,
     pub period: NaiveDate,
@@ -88,20 +89,34 @@ pub async fn apply(
         ));
     }
     let mut tx = app.tx(ctx).await?;
-    let (mut r, charges, pool) = compute(&mut tx, &line, period, true).await?;
+    let (r, charges, pool) = compute(&mut tx, &line, period, true).await?;
     if r.after != expected_after {
         return Err(Error::conflict(format!(
             "re-rating now totals {} and not {expected_after}: the usage or the prices changed since the quote; quote again",
             r.after
         )));
     }
+    let r = store(&mut tx, ctx, r, &charges, pool).await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+/// Stores a re-rating computed under the pool's lock: the changed charges, the pool's
+/// counters, the audit record and `usage.rerated`.
+pub(super) async fn store(
+    tx: &mut TenantTx,
+    ctx: &Ctx,
+    mut r: Rerating,
+    charges: &[Charge],
+    pool: Option<repo::PoolRow>,
+) -> Result<Rerating> {
     if let Some(row) = pool {
-        repo::charges_update(&mut tx, &charges).await?;
-        repo::pools_save(&mut tx, &[row]).await?;
+        repo::charges_update(tx, charges).await?;
+        repo::pools_save(tx, &[row]).await?;
     }
     r.applied = true;
     record_event(
-        &mut tx,
+        tx,
         ctx,
         AuditEntry::new("usage.rerate", "usage_pool", r.pool_owner_id).after(serde_json::json!({
             "lineId": r.line_id, "period": r.period, "records": r.records,
@@ -109,7 +124,7 @@ pub async fn apply(
         })),
         Event::UsageRerated(ev::UsageRerated {
             line_id: r.line_id,
-            customer_id: line.customer_id,
+            customer_id: r.customer_id,
             pool_owner_id: r.pool_owner_id,
             cycle: r.period.format("%Y-%m").to_string(),
             records: r.records,
@@ -124,7 +139,6 @@ pub async fn apply(
         }),
     )
     .await?;
-    tx.commit().await?;
     Ok(r)
 }
 
@@ -152,9 +166,28 @@ async fn compute(
     // The pool the period was rated in (today's rules name it, or the other one).
     let shared = book.priced(line.contract_id, Utc::now())?.rules.shared;
     let row = super::rate::line_pool(tx, line, shared, period, lock).await?;
-    let owner = row.as_ref().map_or(line.id, |r| r.owner_id);
+    let mut r = compute_pool(tx, line.tenant_id, &settings, row, period).await?;
+    r.0.line_id = line.id;
+    r.0.customer_id = line.customer_id;
+    if r.0.records == 0 {
+        r.0.pool_owner_id = line.id;
+    }
+    Ok(r)
+}
+
+/// Rates a pool's records of `period` again (`row`: the pool, locked when it is to be
+/// stored; `None`: nothing was rated). The comparison names the pool's first record's line.
+pub(super) async fn compute_pool(
+    tx: &mut TenantTx,
+    tenant: Uuid,
+    settings: &tsunagi_core::tenant::TenantSettings,
+    row: Option<repo::PoolRow>,
+    period: NaiveDate,
+) -> Result<(Rerating, Vec<Charge>, Option<repo::PoolRow>)> {
+    let tz: Tz = settings.tz();
+    let owner = row.as_ref().map_or(Uuid::nil(), |r| r.owner_id);
     let records = if row.is_some() {
-        repo::pool_records(tx, line.tenant_id, owner, period).await?
+        repo::pool_records(tx, tenant, owner, period).await?
     } else {
         Vec::new()
     };
@@ -164,16 +197,16 @@ async fn compute(
         c.dedup();
         c
     };
-    if !contracts.is_empty() {
-        book = Book::load(tx, line.tenant_id, &contracts, settings.rounding, tz).await?;
-    }
+    let mut book = Book::load(tx, tenant, &contracts, settings.rounding, tz).await?;
     let mut pool = Pool {
         used: Default::default(),
         carried_bytes: row.as_ref().map_or(0, |r| r.carried_bytes),
         added_bytes: row.as_ref().map_or(0, |r| r.added_bytes),
     };
+    let first = records.first().map(|c| &c.record);
     let mut out = Rerating {
-        line_id: line.id,
+        line_id: first.map_or(owner, |f| f.line_id),
+        customer_id: first.map_or(Uuid::nil(), |f| f.customer_id),
         pool_owner_id: owner,
         shared: row.as_ref().is_some_and(|r| r.shared),
         period,

@@ -15,6 +15,7 @@ pub mod orders;
 pub mod policies;
 pub mod rating;
 pub mod reconcile;
+pub mod rerate_runs;
 pub mod search;
 pub mod sessions;
 pub mod tenants;

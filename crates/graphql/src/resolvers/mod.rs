@@ -16,6 +16,7 @@ pub mod notifications;
 mod notifications_deprecated;
 mod plugins;
 mod rating;
+mod rerate_runs;
 mod tenants;
 mod usage;
 
@@ -37,6 +38,7 @@ pub struct Query(
     carrier_gateway::CarrierQuery,
     usage::UsageQuery,
     rating::RatingQuery,
+    rerate_runs::RerateRunQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -56,6 +58,7 @@ pub struct Mutation(
     plugins::PluginMutation,
     usage::UsageMutation,
     rating::RatingMutation,
+    rerate_runs::RerateRunMutation,
 );
 
 #[derive(MergedSubscription, Default)]

@@ -1,0 +1,268 @@
+//! Re-rating a tenant's whole month after a price correction. A month can hold millions of
+//! records, so a run works in the background, durably, in small transactions: `start` opens
+//! it and the quote walks the tenant's pools of the month in owner order (`cursor` keeps
+//! where it stands, so a crashed worker's successor resumes there), rating each pool again
+//! as [`super::rerate`] does for one line and keeping the pools whose charges change. A
+//! person reads the difference and confirms the total (`apply`, with the quote's `after`);
+//! then each changed pool is re-rated again under its row lock and stored only if it still
+//! totals what was quoted — else it is counted as `moved` (its usage or prices changed
+//! since) and left for a new quote. A worker's lease (`working_until`) keeps two workers off
+//! one run; the worker's minute sweep (`work_waiting`) picks up runs nobody works on, and
+//! a step that fails is kept as the run's `error` and tried again by the next sweep.
+
+use super::rerate::{compute_pool, store};
+use crate::record::record;
+use crate::{App, Ctx};
+use chrono::{NaiveDate, Utc};
+use tsunagi_core::{Error, Result, TenantId};
+use tsunagi_db::audit::AuditEntry;
+use tsunagi_db::repo::rating as rating_repo;
+use tsunagi_db::repo::rerate_runs::{self as repo, Run, RunPool};
+use uuid::Uuid;
+
+pub use tsunagi_db::repo::rerate_runs::{Run as RerateRun, RunPool as RerateRunPool};
+
+/// Pools quoted or applied per transaction (and per lease renewal).
+const STEP: i64 = 200;
+/// A worker's lease on a run, seconds: renewed every step.
+const LEASE_SECS: i32 = 300;
+
+/// Opens a run for the month holding `period` (default: the current one) and starts quoting
+/// it. Needs `usage:update`. A future month is refused; a quoted run of the same month is
+/// superseded; one being quoted or applied is a CONFLICT.
+pub async fn start(app: &App, ctx: &Ctx, period: Option<NaiveDate>) -> Result<Run> {
+    app.authz.check(&ctx.principal, "usage", "update").await?;
+    let mut tx = app.tx(ctx).await?;
+    let tz = app.settings.of(&mut tx).await?.settings.tz();
+    let now = super::first_of(Utc::now().with_timezone(&tz).date_naive());
+    let period = super::first_of(period.unwrap_or(now));
+    if period > now {
+        return Err(Error::invalid(
+            "input.period",
+            format!("{period} is in the future; re-rate a month that has usage"),
+        ));
+    }
+    let run = repo::run_insert(
+        &mut tx,
+        Uuid::now_v7(),
+        period,
+        &ctx.principal.actor.label(),
+    )
+    .await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("usage.rerate_run_start", "usage_rerate_run", run.id)
+            .after(serde_json::json!({ "period": period })),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    spawn(app, ctx.principal.tenant_id, run.id);
+    Ok(run)
+}
+
+/// Applies a quoted run if its total after re-rating is `expected_after` (what the person
+/// saw); the pools are stored in the background. Needs `usage:update`.
+pub async fn apply(app: &App, ctx: &Ctx, id: Uuid, expected_after: i64) -> Result<Run> {
+    app.authz.check(&ctx.principal, "usage", "update").await?;
+    let mut tx = app.tx(ctx).await?;
+    let mut run = repo::run_get(&mut tx, id, true)
+        .await?
+        .ok_or_else(|| Error::not_found("re-rating run"))?;
+    if run.status != "quoted" {
+        return Err(Error::conflict(format!(
+            "the run is {}; only a quoted run is applied",
+            run.status
+        )));
+    }
+    if run.after != expected_after {
+        return Err(Error::conflict(format!(
+            "the run totals {} after re-rating, not {expected_after}; read it again",
+            run.after
+        )));
+    }
+    let before = serde_json::to_value(&run).unwrap_or_default();
+    run.status = "applying".into();
+    run.applied_by = Some(ctx.principal.actor.label());
+    repo::run_save(&mut tx, &run, None).await?;
+    record(
+        &mut tx,
+        ctx,
+        AuditEntry::new("usage.rerate_run_apply", "usage_rerate_run", run.id)
+            .before(before)
+            .after(serde_json::json!({ "status": run.status, "after": run.after })),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    spawn(app, ctx.principal.tenant_id, run.id);
+    Ok(run)
+}
+
+/// A run of the principal's tenant or one it reads (`usage:read`, staff only).
+pub async fn get(app: &App, ctx: &Ctx, id: Uuid) -> Result<Run> {
+    readable(app, ctx).await?;
+    let mut tx = app.read(ctx).await?;
+    let run = repo::run_get(&mut tx, id, false).await?;
+    tx.end()?;
+    run.ok_or_else(|| Error::not_found("re-rating run"))
+}
+
+/// The latest runs, newest first.
+pub async fn list(app: &App, ctx: &Ctx, first: i64) -> Result<Vec<Run>> {
+    readable(app, ctx).await?;
+    let mut tx = app.read(ctx).await?;
+    let runs = repo::runs_list(&mut tx, first.clamp(1, 100)).await?;
+    tx.end()?;
+    Ok(runs)
+}
+
+/// A run's changing pools (the first `first`, in owner order).
+pub async fn pools(app: &App, ctx: &Ctx, id: Uuid, first: i64) -> Result<Vec<RunPool>> {
+    readable(app, ctx).await?;
+    let mut tx = app.read(ctx).await?;
+    let pools = repo::pools_of_run(&mut tx, id, false, first.clamp(1, 1_000)).await?;
+    tx.end()?;
+    Ok(pools)
+}
+
+async fn readable(app: &App, ctx: &Ctx) -> Result<()> {
+    if ctx.principal.is_customer() {
+        return Err(Error::forbidden("re-rating is for the operator's staff"));
+    }
+    app.authz.check(&ctx.principal, "usage", "read").await
+}
+
+fn spawn(app: &App, tenant: TenantId, id: Uuid) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        if let Err(e) = work(&app, tenant, id).await {
+            tracing::warn!(run = %id, error = %e.detail(), "re-rating run stopped; the worker's sweep resumes it");
+        }
+    });
+}
+
+/// Worker activation: works every run nobody works on (after a crash or a restart).
+pub async fn work_waiting(app: &App) -> Result<usize> {
+    let waiting = repo::runs_waiting(&app.db).await?;
+    let n = waiting.len();
+    for (tenant, id) in waiting {
+        if let Err(e) = work(app, TenantId(tenant), id).await {
+            tracing::warn!(run = %id, error = %e.detail(), "re-rating run failed; next activation retries");
+        }
+    }
+    Ok(n)
+}
+
+/// Quotes or applies a run to its end, a step of pools per transaction, if no other worker
+/// holds it. A failed step is kept as the run's `error` (cleared by the next good step) and
+/// the run is released for the worker's next sweep to resume where it stands.
+pub async fn work(app: &App, tenant: TenantId, id: Uuid) -> Result<()> {
+    let Some(ctx) = Ctx::system(app, tenant, "system:rerate").await? else {
+        return Ok(());
+    };
+    let mut tx = app.tx(&ctx).await?;
+    let claimed = repo::run_claim(&mut tx, id, LEASE_SECS).await?;
+    tx.commit().await?;
+    let Some(mut run) = claimed else {
+        return Ok(());
+    };
+    loop {
+        let saved = run.clone();
+        run.error = None;
+        let step = match run.status.as_str() {
+            "quoting" => quote_step(app, &ctx, &mut run).await,
+            "applying" => apply_step(app, &ctx, &mut run).await,
+            _ => return Ok(()),
+        };
+        match step {
+            Ok(true) => continue,
+            Ok(false) => return Ok(()),
+            Err(e) => {
+                let mut run = saved;
+                run.error = Some(e.detail().chars().take(1000).collect());
+                let mut tx = app.tx(&ctx).await?;
+                repo::run_save(&mut tx, &run, None).await?;
+                tx.commit().await?;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// Quotes the next pools; false when the quote is complete.
+async fn quote_step(app: &App, ctx: &Ctx, run: &mut Run) -> Result<bool> {
+    let mut tx = app.tx(ctx).await?;
+    let tenant = ctx.principal.tenant_id;
+    let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
+    let rows = repo::pools_after(&mut tx, run.period, run.cursor, STEP).await?;
+    let done = (rows.len() as i64) < STEP;
+    for row in rows {
+        let owner = row.owner_id;
+        let (r, _, _) =
+            compute_pool(&mut tx, tenant.as_uuid(), &settings, Some(row), run.period).await?;
+        run.cursor = Some(owner);
+        run.pools += 1;
+        run.records += r.records;
+        run.before = run.before.saturating_add(r.before);
+        run.after = run.after.saturating_add(r.after);
+        run.changed += r.changed;
+        run.currency = Some(r.currency.clone());
+        if r.changed > 0 {
+            run.pools_changed += 1;
+            let p = RunPool {
+                owner_id: owner,
+                line_id: r.line_id,
+                records: r.records,
+                before: r.before,
+                after: r.after,
+                changed: r.changed,
+                outcome: None,
+            };
+            repo::pool_add(&mut tx, run.id, &p).await?;
+        }
+    }
+    if done {
+        run.status = "quoted".into();
+        run.quoted_at = Some(Utc::now());
+        run.currency.get_or_insert(settings.currency.clone());
+    }
+    repo::run_save(&mut tx, run, (!done).then_some(LEASE_SECS)).await?;
+    tx.commit().await?;
+    Ok(!done)
+}
+
+/// Applies the next changed pools, each only if it still totals what was quoted; false when
+/// every pool is applied or moved.
+async fn apply_step(app: &App, ctx: &Ctx, run: &mut Run) -> Result<bool> {
+    let mut tx = app.tx(ctx).await?;
+    let tenant = ctx.principal.tenant_id;
+    let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
+    let open = repo::pools_of_run(&mut tx, run.id, true, STEP).await?;
+    let done = (open.len() as i64) < STEP;
+    for p in open {
+        let row = rating_repo::pools_lock(&mut tx, &[p.owner_id], &[run.period])
+            .await?
+            .into_iter()
+            .next();
+        let (r, charges, row) =
+            compute_pool(&mut tx, tenant.as_uuid(), &settings, row, run.period).await?;
+        let outcome = if r.before == p.before && r.after == p.after && r.records == p.records {
+            store(&mut tx, ctx, r, &charges, row).await?;
+            run.pools_applied += 1;
+            "applied"
+        } else {
+            run.pools_moved += 1;
+            "moved"
+        };
+        repo::pool_outcome(&mut tx, run.id, p.owner_id, outcome).await?;
+    }
+    if done {
+        run.status = "applied".into();
+        run.finished_at = Some(Utc::now());
+    }
+    repo::run_save(&mut tx, run, (!done).then_some(LEASE_SECS)).await?;
+    tx.commit().await?;
+    Ok(!done)
+}

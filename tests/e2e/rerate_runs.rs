@@ -1,0 +1,191 @@
+//! Re-rating a tenant's whole month from the producer's side: records rated by the intake,
+//! a price correction, a run quoted in the background over every pool, read by billing
+//! staff (and by nobody in another tenant), applied once its total is confirmed — each pool
+//! only if it still totals what was quoted — and a new run that picks up what moved.
+
+use crate::notifications::wait_until;
+use crate::rating::small_price;
+use chrono::{Duration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+use tsunagi_tests::ledger::build;
+use tsunagi_tests::{Client, code};
+
+const SUBMIT: &str = "mutation($r: [UsageRecordInput!]!) { usageSubmit(input: {source: \"carrier\", records: $r}) { submission { accepted } } }";
+const RUN: &str = "query($id: ID!) { usageRerateRun(id: $id) { id status pools records before after changed poolsChanged poolsApplied poolsMoved currency error changedPools { lineId records before after changed outcome } } }";
+const START: &str =
+    "mutation($p: NaiveDate) { usageRerateRunStart(input: {period: $p}) { run { id status } } }";
+const APPLY: &str = "mutation($id: ID!, $e: Int!) { usageRerateRunApply(input: {id: $id, expectedAfter: $e}) { run { status } } }";
+
+async fn sms_charge(c: &Client, line: &str) -> Value {
+    let a = c
+        .ok(
+            "query($l: ID!) { lineAllowance(lineId: $l) { meters { meter lineCharge } } }",
+            json!({ "l": line }),
+        )
+        .await;
+    a["lineAllowance"]["meters"]
+        .as_array()
+        .expect("meters")
+        .iter()
+        .find(|m| m["meter"] == "sms")
+        .map_or(Value::Null, |m| m["lineCharge"].clone())
+}
+
+async fn run_until(c: &Client, id: &str, status: &str) -> Value {
+    let r = wait_until(c, RUN, json!({ "id": id }), |v| {
+        v["usageRerateRun"]["status"] == status
+    })
+    .await;
+    assert_eq!(r["usageRerateRun"]["status"], status, "{r}");
+    r["usageRerateRun"].clone()
+}
+
+#[tokio::test]
+async fn a_tenants_month_is_quoted_in_the_background_and_applied_only_where_nothing_moved() {
+    let env = tsunagi_tests::TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 88).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    small_price(&admin, &l.plan).await;
+    let o = admin
+        .ok("mutation($c: ID!, $p: ID!, $i: String!) { orderNewLine(input: {customerId: $c, planId: $p, iccid: $i}) { order { lineId } } }", json!({ "c": l.customer, "p": l.plan, "i": l.iccids[1] }))
+        .await;
+    let line2 = o["orderNewLine"]["order"]["lineId"]
+        .as_str()
+        .expect("line")
+        .to_owned();
+    let n2 = admin
+        .ok(
+            "query($l: ID!) { line(id: $l) { msisdn } }",
+            json!({ "l": line2 }),
+        )
+        .await;
+    let msisdn2 = n2["line"]["msisdn"].as_str().expect("msisdn").to_owned();
+    let at = (Utc::now() + Duration::seconds(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    let sms = |id: &str, m: &str| json!({"recordId": id, "type": "sms", "msisdn": m, "time": at, "destination": "domestic"});
+    // One SMS included, then 3 yen: line 1 pays 6, line 2 pays 3.
+    let sent = admin
+        .ok(
+            SUBMIT,
+            json!({ "r": [sms("a1", &l.msisdn), sms("a2", &l.msisdn), sms("a3", &l.msisdn), sms("b1", &msisdn2), sms("b2", &msisdn2)] }),
+        )
+        .await;
+    assert_eq!(sent["usageSubmit"]["submission"]["accepted"], 5, "{sent}");
+    // The correction: 10 yen from the records' time.
+    admin
+        .ok(
+            "mutation($p: ID!, $from: DateTime!) { planPriceAdd(input: {planId: $p, price: {monthlyFee: 2980, dataMb: 10, voiceMin: 1, sms: 1, overageDataPerGb: 1000, overageVoicePerMin: 44, overageSms: 10, validFrom: $from}}) { price { id } } }",
+            json!({ "p": l.plan, "from": at }),
+        )
+        .await;
+
+    let support = s.as_role("sakura-mobile", "support").await;
+    let denied = support.gql(START, json!({})).await;
+    assert_eq!(code(&denied).as_deref(), Some("FORBIDDEN"), "{denied}");
+    let billing = s.as_role("sakura-mobile", "billing").await;
+    let future = (Utc::now() + Duration::days(40)).date_naive().to_string();
+    let bad = billing.gql(START, json!({ "p": future })).await;
+    assert_eq!(code(&bad).as_deref(), Some("VALIDATION"), "{bad}");
+    assert!(bad.to_string().contains("input.period"), "{bad}");
+    let started = billing.ok(START, json!({})).await;
+    let id = started["usageRerateRunStart"]["run"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let q = run_until(&billing, &id, "QUOTED").await;
+    assert_eq!(
+        (
+            &q["pools"],
+            &q["records"],
+            &q["before"],
+            &q["after"],
+            &q["changed"],
+            &q["poolsChanged"],
+            &q["currency"]
+        ),
+        (
+            &json!(2),
+            &json!(5),
+            &json!(9),
+            &json!(30),
+            &json!(3),
+            &json!(2),
+            &json!("JPY")
+        ),
+        "{q}"
+    );
+    assert_eq!(q["changedPools"].as_array().map(Vec::len), Some(2), "{q}");
+    assert_eq!(
+        sms_charge(&billing, &l.line).await,
+        6,
+        "a quote changes nothing"
+    );
+    let other = s.as_role("kansai-connect", "tenant_admin").await;
+    let cross = other.gql(RUN, json!({ "id": id })).await;
+    assert_eq!(code(&cross).as_deref(), Some("NOT_FOUND"), "{cross}");
+    let stale = billing.gql(APPLY, json!({ "id": id, "e": 9 })).await;
+    assert_eq!(code(&stale).as_deref(), Some("CONFLICT"), "{stale}");
+
+    // Line 2 moves after the quote (one more SMS, at the corrected 10 yen): its pool is
+    // left alone, line 1's is applied.
+    admin
+        .ok(SUBMIT, json!({ "r": [sms("b3", &msisdn2)] }))
+        .await;
+    let applying = billing.ok(APPLY, json!({ "id": id, "e": 30 })).await;
+    assert_eq!(applying["usageRerateRunApply"]["run"]["status"], "APPLYING");
+    let done = run_until(&billing, &id, "APPLIED").await;
+    assert_eq!(
+        (&done["poolsApplied"], &done["poolsMoved"]),
+        (&json!(1), &json!(1)),
+        "{done}"
+    );
+    assert_eq!(sms_charge(&billing, &l.line).await, 20);
+    assert_eq!(
+        sms_charge(&billing, &line2).await,
+        13,
+        "the moved pool is as it was"
+    );
+    let again = billing.gql(APPLY, json!({ "id": id, "e": 30 })).await;
+    assert_eq!(code(&again).as_deref(), Some("CONFLICT"), "{again}");
+
+    // A new run finds only what is left: line 2's second SMS, 3 → 10.
+    let second = billing.ok(START, json!({})).await;
+    let id2 = second["usageRerateRunStart"]["run"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let q2 = run_until(&billing, &id2, "QUOTED").await;
+    assert_eq!(
+        (
+            &q2["before"],
+            &q2["after"],
+            &q2["changed"],
+            &q2["poolsChanged"]
+        ),
+        (&json!(33), &json!(40), &json!(1), &json!(1)),
+        "{q2}"
+    );
+    billing.ok(APPLY, json!({ "id": id2, "e": 40 })).await;
+    run_until(&billing, &id2, "APPLIED").await;
+    assert_eq!(sms_charge(&billing, &line2).await, 20);
+
+    // Audited: both runs started and applied, one `usage.rerate` per stored pool.
+    let audit = admin
+        .ok(
+            "{ auditLog(filter: {action: \"usage.rerate\"}) { edges { node { actorId } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        audit["auditLog"]["edges"].as_array().map(Vec::len),
+        Some(2),
+        "{audit}"
+    );
+    let runs = billing
+        .ok("{ usageRerateRuns { id status } }", json!({}))
+        .await;
+    assert_eq!(
+        runs["usageRerateRuns"],
+        json!([{ "id": id2, "status": "APPLIED" }, { "id": id, "status": "APPLIED" }])
+    );
+}
