@@ -65,3 +65,17 @@ test('a tenant admin asks what re-rating the month would change before anything 
   await rerate.getByRole('button', { name: 'Cancel' }).click();
   await expect(rerate.getByRole('button', { name: 'Show what would change' })).toBeVisible();
 });
+
+test('a tenant admin works out a whole month re-rating in the background and sees nothing to apply', async ({ page }) => {
+  await signIn(page, 'admin');
+  await page.getByRole('link', { name: 'Usage' }).click();
+  const runs = page.getByTestId('rerate-runs');
+  await runs.getByRole('button', { name: "Work out this month's re-rating" }).click();
+  // The page follows the run while the worker quotes it; nothing was corrected, so every
+  // allowance keeps its charges and there is nothing to apply.
+  await expect(runs.getByTestId('rerate-run-status')).toHaveText('Ready to apply');
+  await expect(runs.getByTestId('rerate-run-summary')).toContainText('0 records in 0 allowances change');
+  await expect(runs.getByRole('button', { name: 'Apply the re-rating' })).toHaveCount(0);
+  await noSeriousViolations(page, 'rerate-runs');
+  await shot(page, 'rerate-runs');
+});

@@ -10,6 +10,7 @@ import { graphql } from '../gql';
 import { formatTime } from '../i18n';
 import { useCan } from '../permissions';
 import { Confirm } from '../ui/Confirm';
+import { RerateRuns } from './RerateRuns';
 
 const UsageQuery = graphql(`
   query UsagePage {
@@ -141,6 +142,7 @@ export default function UsagePage() {
           </Table>
         )}
       </Card>
+      <RerateRuns />
       <Card withBorder>
         <Title order={3} size="h4" mb="sm">{t('usage.batches')}</Title>
         {(data?.usageBatches.length ?? 0) === 0 ? <Text>{t('usage.noBatches')}</Text> : (
