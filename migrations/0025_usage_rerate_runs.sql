@@ -2,9 +2,10 @@
 -- background (what each pool would be charged against the catalog as it is now), shown to a
 -- person, and applied pool by pool — each pool only if it still totals what was quoted
 -- (else it is counted as `moved`, to be quoted again). `cursor` is the last pool owner the
--- quote has done (a run resumes there after a crash); `working_until` is a worker's lease.
--- At most one run per tenant and month is quoting or applying; a newer run supersedes a
--- quoted one.
+-- quote has done (a run resumes there after a crash); `lease` and `working_until` are a
+-- worker's lease (every write of a worker names its lease, so one that lost it writes
+-- nothing); `attempts` counts failed steps in a row (the run fails after five). At most
+-- one run per tenant and month is quoting or applying; a newer run supersedes a quoted one.
 
 CREATE TABLE usage_rerate_runs (
     tenant_id     uuid NOT NULL REFERENCES tenants (id),
@@ -25,7 +26,9 @@ CREATE TABLE usage_rerate_runs (
     error         text,
     requested_by  text NOT NULL,
     applied_by    text,
+    lease         uuid,
     working_until timestamptz,
+    attempts      integer NOT NULL DEFAULT 0,
     created_at    timestamptz NOT NULL DEFAULT now(),
     quoted_at     timestamptz,
     finished_at   timestamptz,

@@ -530,6 +530,14 @@ pub const OWN: &[(&str, &str)] = &[
         "mutation { usageRerateRunStart(input: {}) { run { id } } }",
     ),
     (
+        "usageClosedPeriods",
+        "{ usageClosedPeriods { period closedBy } }",
+    ),
+    (
+        "usagePeriodClose",
+        "mutation { usagePeriodClose(input: {period: \"2020-01-01\"}) { period } }",
+    ),
+    (
         "usageSubmit",
         "mutation($msisdn: String!) { usageSubmit(input: {source: \"carrier\", records: [{recordId: \"evil-1\", type: \"sms\", msisdn: $msisdn, time: \"2026-01-01T00:00:00Z\", destination: \"domestic\"}]}) { submission { accepted rejected } } }",
     ),

@@ -352,3 +352,44 @@ async fn a_plan_change_mid_month_prices_each_record_by_the_terms_in_force_at_its
         "{quote}"
     );
 }
+
+#[tokio::test]
+// Two raw transactions as the owner: the trigger is what is tested, below any tenant context.
+#[allow(clippy::disallowed_methods)]
+async fn terms_changed_by_transactions_that_overlap_keep_the_order_they_were_made() {
+    let env = tsunagi_tests::TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 89).await;
+    let opt: uuid::Uuid = l.option.parse().expect("option");
+    let contract: uuid::Uuid = l.contract.parse().expect("contract");
+    // A begins first but changes the contract last (it queued behind B): its terms are the
+    // contract's now, so they must be the history's latest row.
+    let mut a = env.admin.begin().await.expect("a");
+    sqlx::query("SELECT 1")
+        .execute(&mut *a)
+        .await
+        .expect("a starts");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut b = env.admin.begin().await.expect("b");
+    sqlx::query("UPDATE contracts SET option_ids = '{}' WHERE id = $1")
+        .bind(contract)
+        .execute(&mut *b)
+        .await
+        .expect("b");
+    b.commit().await.expect("b commits");
+    sqlx::query("UPDATE contracts SET option_ids = ARRAY[$2]::uuid[] WHERE id = $1")
+        .bind(contract)
+        .bind(opt)
+        .execute(&mut *a)
+        .await
+        .expect("a");
+    a.commit().await.expect("a commits");
+    let rows: Vec<Vec<uuid::Uuid>> = sqlx::query_scalar(
+        "SELECT option_ids FROM contract_terms WHERE contract_id = $1 ORDER BY valid_from",
+    )
+    .bind(contract)
+    .fetch_all(&env.admin)
+    .await
+    .expect("terms");
+    assert_eq!(rows, vec![vec![opt], vec![], vec![opt]], "{rows:?}");
+}

@@ -189,3 +189,127 @@ async fn a_tenants_month_is_quoted_in_the_background_and_applied_only_where_noth
         json!([{ "id": id2, "status": "APPLIED" }, { "id": id, "status": "APPLIED" }])
     );
 }
+
+#[tokio::test]
+async fn a_closed_month_takes_no_more_records_and_is_not_re_rated() {
+    use chrono::{Datelike, TimeZone};
+    let env = tsunagi_tests::TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 90).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    // The line has been in service for two months.
+    sqlx::query("UPDATE contracts SET started_at = now() - interval '60 days' WHERE id = $1::uuid")
+        .bind(&l.contract)
+        .execute(&env.admin)
+        .await
+        .expect("backdate");
+    let tokyo = chrono_tz::Asia::Tokyo;
+    let today = Utc::now().with_timezone(&tokyo).date_naive();
+    let this_month = today.with_day(1).expect("first");
+    let last_day = this_month - Duration::days(10);
+    let last_month = last_day.with_day(1).expect("first");
+    let at = tokyo
+        .from_local_datetime(&last_day.and_hms_opt(12, 0, 0).expect("noon"))
+        .single()
+        .expect("time")
+        .to_rfc3339();
+    let sms = |id: &str| json!({"recordId": id, "type": "sms", "msisdn": l.msisdn, "time": at, "destination": "domestic"});
+    let sent = admin.ok(SUBMIT, json!({ "r": [sms("m-1")] })).await;
+    assert_eq!(sent["usageSubmit"]["submission"]["accepted"], 1, "{sent}");
+
+    const CLOSE: &str =
+        "mutation($p: NaiveDate!) { usagePeriodClose(input: {period: $p}) { period closedBy } }";
+    let support = s.as_role("sakura-mobile", "support").await;
+    let denied = support
+        .gql(CLOSE, json!({ "p": last_month.to_string() }))
+        .await;
+    assert_eq!(code(&denied).as_deref(), Some("FORBIDDEN"), "{denied}");
+    let billing = s.as_role("sakura-mobile", "billing").await;
+    let open = billing.gql(CLOSE, json!({ "p": today.to_string() })).await;
+    assert_eq!(code(&open).as_deref(), Some("VALIDATION"), "{open}");
+    assert!(open.to_string().contains("input.period"), "{open}");
+    let closed = billing
+        .ok(CLOSE, json!({ "p": last_day.to_string() }))
+        .await;
+    assert_eq!(
+        closed["usagePeriodClose"]["period"],
+        last_month.to_string(),
+        "{closed}"
+    );
+    let twice = billing
+        .gql(CLOSE, json!({ "p": last_month.to_string() }))
+        .await;
+    assert_eq!(code(&twice).as_deref(), Some("CONFLICT"), "{twice}");
+    let list = billing
+        .ok("{ usageClosedPeriods { period } }", json!({}))
+        .await;
+    assert_eq!(
+        list["usageClosedPeriods"],
+        json!([{ "period": last_month.to_string() }])
+    );
+
+    // A late record of the closed month waits in the queue with its reason; one sent again
+    // counts as a duplicate (it was taken before the close).
+    let late = admin
+        .ok(
+            "mutation($r: [UsageRecordInput!]!) { usageSubmit(input: {source: \"carrier\", records: $r}) { submission { accepted duplicates rejected rejections { recordId code reason } } } }",
+            json!({ "r": [sms("m-1"), sms("m-2")] }),
+        )
+        .await;
+    let sub = &late["usageSubmit"]["submission"];
+    assert_eq!(
+        (&sub["accepted"], &sub["duplicates"], &sub["rejected"]),
+        (&json!(0), &json!(1), &json!(1)),
+        "{late}"
+    );
+    assert_eq!(sub["rejections"][0]["recordId"], "m-2");
+    assert_eq!(sub["rejections"][0]["code"], "PERIOD_CLOSED");
+    let month = last_month.format("%Y-%m").to_string();
+    assert!(
+        sub["rejections"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains(&month)),
+        "{late}"
+    );
+    // Re-processing it does not slip it in.
+    let queued = billing
+        .ok(
+            "{ usageRejections(code: PERIOD_CLOSED) { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    let rid = queued["usageRejections"]["edges"][0]["node"]["id"].clone();
+    let again = billing
+        .ok(
+            "mutation($id: ID!) { usageRejectionReprocess(input: {id: $id}) { rejection { status code } } }",
+            json!({ "id": rid }),
+        )
+        .await;
+    assert_eq!(
+        again["usageRejectionReprocess"]["rejection"],
+        json!({ "status": "OPEN", "code": "PERIOD_CLOSED" })
+    );
+
+    // The closed month is not re-rated, for the line or the tenant.
+    let line = billing
+        .gql(
+            "mutation($l: ID!, $p: NaiveDate) { usageRerate(input: {lineId: $l, period: $p, expectedAfter: 0}) { rerating { applied } } }",
+            json!({ "l": l.line, "p": last_month.to_string() }),
+        )
+        .await;
+    assert_eq!(code(&line).as_deref(), Some("CONFLICT"), "{line}");
+    let run = billing
+        .gql(START, json!({ "p": last_month.to_string() }))
+        .await;
+    assert_eq!(code(&run).as_deref(), Some("CONFLICT"), "{run}");
+    let audit = admin
+        .ok(
+            "{ auditLog(filter: {action: \"usage.period_close\"}) { edges { node { targetId } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        audit["auditLog"]["edges"],
+        json!([{ "node": { "targetId": month } }])
+    );
+}

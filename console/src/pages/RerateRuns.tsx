@@ -2,7 +2,7 @@
 // (the page polls it while it works), then shows what every pool would be charged now and
 // after, with the pools that change; applying it needs a confirmation naming the new total.
 // Pools whose usage moved after the quote are left alone and counted, for a new run.
-import { Alert, Badge, Button, Card, Group, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, Select, Table, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router-dom';
@@ -24,8 +24,18 @@ const RunsQuery = graphql(`
 `);
 
 const StartMutation = graphql(`
-  mutation RerateRunStart { usageRerateRunStart(input: {}) { run { id status } } }
+  mutation RerateRunStart($period: NaiveDate) { usageRerateRunStart(input: { period: $period }) { run { id status } } }
 `);
+
+// This month and the two before it, as the first day of each (the API's period).
+function months(): { value: string; label: string }[] {
+  const now = new Date();
+  return [0, 1, 2].map((back) => {
+    const d = new Date(now.getFullYear(), now.getMonth() - back, 1);
+    const ym = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}`;
+    return { value: `${ym}-01`, label: ym };
+  });
+}
 
 const ApplyMutation = graphql(`
   mutation RerateRunApply($id: ID!, $after: Int!) {
@@ -40,6 +50,9 @@ export function RerateRuns() {
   const [started, start] = useMutation(StartMutation);
   const [applied, apply] = useMutation(ApplyMutation);
   const [confirming, setConfirming] = useState(false);
+  const choices = months();
+  // Last month by default: a month still receiving usage moves under a quote.
+  const [period, setPeriod] = useState<string>(choices[1].value);
   const runs = data?.usageRerateRuns ?? [];
   const latest = runs[0];
   const working = latest && (latest.status === 'QUOTING' || latest.status === 'APPLYING');
@@ -88,8 +101,9 @@ export function RerateRuns() {
         </>
       )}
       {can('usage:update') && (
-        <Group mt="sm">
-          <Button variant="default" disabled={!!working} loading={started.fetching} onClick={async () => { await start({}); reload({ requestPolicy: 'network-only' }); }}>
+        <Group mt="sm" align="end">
+          <Select w={140} label={t('rerateRun.month')} data={choices} value={period} allowDeselect={false} onChange={(v) => v && setPeriod(v)} />
+          <Button variant="default" disabled={!!working} loading={started.fetching} onClick={async () => { await start({ period }); reload({ requestPolicy: 'network-only' }); }}>
             {t('rerateRun.start')}
           </Button>
           {latest?.status === 'QUOTED' && latest.poolsChanged > 0 && !confirming && (

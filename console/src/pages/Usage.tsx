@@ -130,7 +130,7 @@ export default function UsagePage() {
       <Card withBorder>
         <Title order={3} size="h4" mb="sm">{t('usage.rejections')}</Title>
         <Select w={260} mb="sm" label={t('usage.filterCode')} clearable value={code} onChange={setCode}
-          data={['malformed', 'unknown_msisdn', 'line_not_active'].map((c) => ({ value: c.toUpperCase(), label: t(`usage.codes.${c.toUpperCase()}`) }))} />
+          data={['malformed', 'unknown_msisdn', 'line_not_active', 'period_closed'].map((c) => ({ value: c.toUpperCase(), label: t(`usage.codes.${c.toUpperCase()}`) }))} />
         {rejections.length === 0 ? <Text>{t('usage.noRejections')}</Text> : (
           <Table data-testid="rejections">
             <Table.Thead>

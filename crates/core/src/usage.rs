@@ -168,6 +168,8 @@ pub enum RejectCode {
     UnknownMsisdn,
     /// The MSISDN belongs to a line whose contract was not in service at the record's time.
     LineNotActive,
+    /// The record's month (in the tenant's time zone) is closed: billed.
+    PeriodClosed,
 }
 
 impl RejectCode {
@@ -176,6 +178,7 @@ impl RejectCode {
             Self::Malformed => "malformed",
             Self::UnknownMsisdn => "unknown_msisdn",
             Self::LineNotActive => "line_not_active",
+            Self::PeriodClosed => "period_closed",
         }
     }
 
@@ -184,6 +187,7 @@ impl RejectCode {
             "malformed" => Some(Self::Malformed),
             "unknown_msisdn" => Some(Self::UnknownMsisdn),
             "line_not_active" => Some(Self::LineNotActive),
+            "period_closed" => Some(Self::PeriodClosed),
             _ => None,
         }
     }

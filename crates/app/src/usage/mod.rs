@@ -12,6 +12,7 @@ mod book;
 pub mod formats;
 pub mod ingest;
 pub mod limit;
+pub mod periods;
 pub mod rate;
 pub mod rejections;
 pub mod rerate;

@@ -90,6 +90,7 @@ pub async fn apply(
     }
     let mut tx = app.tx(ctx).await?;
     let (r, charges, pool) = compute(&mut tx, &line, period, true).await?;
+    super::periods::refuse_closed(&mut tx, line.tenant_id, r.period).await?;
     if r.after != expected_after {
         return Err(Error::conflict(format!(
             "re-rating now totals {} and not {expected_after}: the usage or the prices changed since the quote; quote again",
@@ -166,10 +167,11 @@ async fn compute(
     // The pool the period was rated in (today's rules name it, or the other one).
     let shared = book.priced(line.contract_id, Utc::now())?.rules.shared;
     let row = super::rate::line_pool(tx, line, shared, period, lock).await?;
+    let found = row.is_some();
     let mut r = compute_pool(tx, line.tenant_id, &settings, row, period).await?;
     r.0.line_id = line.id;
     r.0.customer_id = line.customer_id;
-    if r.0.records == 0 {
+    if !found {
         r.0.pool_owner_id = line.id;
     }
     Ok(r)

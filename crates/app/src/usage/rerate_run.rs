@@ -7,8 +7,9 @@
 //! then each changed pool is re-rated again under its row lock and stored only if it still
 //! totals what was quoted — else it is counted as `moved` (its usage or prices changed
 //! since) and left for a new quote. A worker's lease (`working_until`) keeps two workers off
-//! one run; the worker's minute sweep (`work_waiting`) picks up runs nobody works on, and
-//! a step that fails is kept as the run's `error` and tried again by the next sweep.
+//! one run (a worker that lost its lease rolls its step back); the worker's minute sweep
+//! (`work_waiting`) picks up runs nobody works on, and a step that fails is kept as the
+//! run's `error` and tried again by the next sweep, five times before the run `failed`.
 
 use super::rerate::{compute_pool, store};
 use crate::record::record;
@@ -22,15 +23,21 @@ use uuid::Uuid;
 
 pub use tsunagi_db::repo::rerate_runs::{Run as RerateRun, RunPool as RerateRunPool};
 
-/// Pools quoted or applied per transaction (and per lease renewal).
-const STEP: i64 = 200;
+/// Pools quoted per transaction (and per lease renewal).
+const QUOTE_STEP: i64 = 200;
+/// Pools applied per transaction: their row locks hold the intake of those pools until it
+/// commits, so fewer.
+const APPLY_STEP: i64 = 20;
 /// A worker's lease on a run, seconds: renewed every step.
 const LEASE_SECS: i32 = 300;
+/// Failed steps in a row after which a run is `failed` (the month can be re-rated again).
+const ATTEMPTS: i32 = 5;
 
 /// Opens a run for the month holding `period` (default: the current one) and starts quoting
 /// it. Needs `usage:update`. A future month is refused; a quoted run of the same month is
 /// superseded; one being quoted or applied is a CONFLICT.
 pub async fn start(app: &App, ctx: &Ctx, period: Option<NaiveDate>) -> Result<Run> {
+    staff(ctx)?;
     app.authz.check(&ctx.principal, "usage", "update").await?;
     let mut tx = app.tx(ctx).await?;
     let tz = app.settings.of(&mut tx).await?.settings.tz();
@@ -42,6 +49,7 @@ pub async fn start(app: &App, ctx: &Ctx, period: Option<NaiveDate>) -> Result<Ru
             format!("{period} is in the future; re-rate a month that has usage"),
         ));
     }
+    super::periods::refuse_closed(&mut tx, ctx.principal.tenant_id.as_uuid(), period).await?;
     let run = repo::run_insert(
         &mut tx,
         Uuid::now_v7(),
@@ -65,17 +73,24 @@ pub async fn start(app: &App, ctx: &Ctx, period: Option<NaiveDate>) -> Result<Ru
 /// Applies a quoted run if its total after re-rating is `expected_after` (what the person
 /// saw); the pools are stored in the background. Needs `usage:update`.
 pub async fn apply(app: &App, ctx: &Ctx, id: Uuid, expected_after: i64) -> Result<Run> {
+    staff(ctx)?;
     app.authz.check(&ctx.principal, "usage", "update").await?;
     let mut tx = app.tx(ctx).await?;
     let mut run = repo::run_get(&mut tx, id, true)
         .await?
         .ok_or_else(|| Error::not_found("re-rating run"))?;
+    if run.tenant_id != ctx.principal.tenant_id.as_uuid() {
+        return Err(Error::forbidden(
+            "the run belongs to a reseller; only it applies its re-rating",
+        ));
+    }
     if run.status != "quoted" {
         return Err(Error::conflict(format!(
             "the run is {}; only a quoted run is applied",
             run.status
         )));
     }
+    super::periods::refuse_closed(&mut tx, run.tenant_id, run.period).await?;
     if run.after != expected_after {
         return Err(Error::conflict(format!(
             "the run totals {} after re-rating, not {expected_after}; read it again",
@@ -85,7 +100,7 @@ pub async fn apply(app: &App, ctx: &Ctx, id: Uuid, expected_after: i64) -> Resul
     let before = serde_json::to_value(&run).unwrap_or_default();
     run.status = "applying".into();
     run.applied_by = Some(ctx.principal.actor.label());
-    repo::run_save(&mut tx, &run, None).await?;
+    repo::run_save(&mut tx, &run, None, None).await?;
     record(
         &mut tx,
         ctx,
@@ -127,10 +142,15 @@ pub async fn pools(app: &App, ctx: &Ctx, id: Uuid, first: i64) -> Result<Vec<Run
     Ok(pools)
 }
 
-async fn readable(app: &App, ctx: &Ctx) -> Result<()> {
+fn staff(ctx: &Ctx) -> Result<()> {
     if ctx.principal.is_customer() {
         return Err(Error::forbidden("re-rating is for the operator's staff"));
     }
+    Ok(())
+}
+
+async fn readable(app: &App, ctx: &Ctx) -> Result<()> {
+    staff(ctx)?;
     app.authz.check(&ctx.principal, "usage", "read").await
 }
 
@@ -143,27 +163,36 @@ fn spawn(app: &App, tenant: TenantId, id: Uuid) {
     });
 }
 
-/// Worker activation: works every run nobody works on (after a crash or a restart).
+/// Worker activation: starts work on every run nobody works on (after a crash, a restart or
+/// a failed step), each in its own task so a long run does not hold up the other jobs.
 pub async fn work_waiting(app: &App) -> Result<usize> {
     let waiting = repo::runs_waiting(&app.db).await?;
     let n = waiting.len();
     for (tenant, id) in waiting {
-        if let Err(e) = work(app, TenantId(tenant), id).await {
-            tracing::warn!(run = %id, error = %e.detail(), "re-rating run failed; next activation retries");
-        }
+        spawn(app, TenantId(tenant), id);
     }
     Ok(n)
 }
 
+/// What a step did.
+enum Step {
+    More,
+    Done,
+    /// Another worker holds the run now: this one stops, having written nothing.
+    Lost,
+}
+
 /// Quotes or applies a run to its end, a step of pools per transaction, if no other worker
-/// holds it. A failed step is kept as the run's `error` (cleared by the next good step) and
-/// the run is released for the worker's next sweep to resume where it stands.
+/// holds it. A failed step is kept as the run's `error` and the run is released for the
+/// worker's next sweep, which resumes where it stands; after [`ATTEMPTS`] failures in a row
+/// the run is `failed`.
 pub async fn work(app: &App, tenant: TenantId, id: Uuid) -> Result<()> {
     let Some(ctx) = Ctx::system(app, tenant, "system:rerate").await? else {
         return Ok(());
     };
+    let lease = Uuid::now_v7();
     let mut tx = app.tx(&ctx).await?;
-    let claimed = repo::run_claim(&mut tx, id, LEASE_SECS).await?;
+    let claimed = repo::run_claim(&mut tx, id, lease, LEASE_SECS).await?;
     tx.commit().await?;
     let Some(mut run) = claimed else {
         return Ok(());
@@ -171,19 +200,25 @@ pub async fn work(app: &App, tenant: TenantId, id: Uuid) -> Result<()> {
     loop {
         let saved = run.clone();
         run.error = None;
+        run.attempts = 0;
         let step = match run.status.as_str() {
-            "quoting" => quote_step(app, &ctx, &mut run).await,
-            "applying" => apply_step(app, &ctx, &mut run).await,
+            "quoting" => quote_step(app, &ctx, &mut run, lease).await,
+            "applying" => apply_step(app, &ctx, &mut run, lease).await,
             _ => return Ok(()),
         };
         match step {
-            Ok(true) => continue,
-            Ok(false) => return Ok(()),
+            Ok(Step::More) => continue,
+            Ok(Step::Done | Step::Lost) => return Ok(()),
             Err(e) => {
                 let mut run = saved;
                 run.error = Some(e.detail().chars().take(1000).collect());
+                run.attempts += 1;
+                if run.attempts >= ATTEMPTS {
+                    run.status = "failed".into();
+                    run.finished_at = Some(Utc::now());
+                }
                 let mut tx = app.tx(&ctx).await?;
-                repo::run_save(&mut tx, &run, None).await?;
+                repo::run_save(&mut tx, &run, None, Some(lease)).await?;
                 tx.commit().await?;
                 return Err(e);
             }
@@ -191,13 +226,30 @@ pub async fn work(app: &App, tenant: TenantId, id: Uuid) -> Result<()> {
     }
 }
 
-/// Quotes the next pools; false when the quote is complete.
-async fn quote_step(app: &App, ctx: &Ctx, run: &mut Run) -> Result<bool> {
+/// Ends a step: saves the run under the worker's lease and commits, or rolls the whole step
+/// back when the lease was lost.
+async fn end_step(
+    mut tx: tsunagi_db::TenantTx,
+    run: &Run,
+    done: bool,
+    lease: Uuid,
+) -> Result<Step> {
+    let renew = (!done).then_some(LEASE_SECS);
+    if !repo::run_save(&mut tx, run, renew, Some(lease)).await? {
+        drop(tx); // rolled back: the step's pools are another worker's now
+        return Ok(Step::Lost);
+    }
+    tx.commit().await?;
+    Ok(if done { Step::Done } else { Step::More })
+}
+
+/// Quotes the next pools.
+async fn quote_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<Step> {
     let mut tx = app.tx(ctx).await?;
     let tenant = ctx.principal.tenant_id;
     let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
-    let rows = repo::pools_after(&mut tx, run.period, run.cursor, STEP).await?;
-    let done = (rows.len() as i64) < STEP;
+    let rows = repo::pools_after(&mut tx, run.period, run.cursor, QUOTE_STEP).await?;
+    let done = (rows.len() as i64) < QUOTE_STEP;
     for row in rows {
         let owner = row.owner_id;
         let (r, _, _) =
@@ -228,19 +280,16 @@ async fn quote_step(app: &App, ctx: &Ctx, run: &mut Run) -> Result<bool> {
         run.quoted_at = Some(Utc::now());
         run.currency.get_or_insert(settings.currency.clone());
     }
-    repo::run_save(&mut tx, run, (!done).then_some(LEASE_SECS)).await?;
-    tx.commit().await?;
-    Ok(!done)
+    end_step(tx, run, done, lease).await
 }
 
-/// Applies the next changed pools, each only if it still totals what was quoted; false when
-/// every pool is applied or moved.
-async fn apply_step(app: &App, ctx: &Ctx, run: &mut Run) -> Result<bool> {
+/// Applies the next changed pools, each only if it still totals what was quoted.
+async fn apply_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<Step> {
     let mut tx = app.tx(ctx).await?;
     let tenant = ctx.principal.tenant_id;
     let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
-    let open = repo::pools_of_run(&mut tx, run.id, true, STEP).await?;
-    let done = (open.len() as i64) < STEP;
+    let open = repo::pools_of_run(&mut tx, run.id, true, APPLY_STEP).await?;
+    let done = (open.len() as i64) < APPLY_STEP;
     for p in open {
         let row = rating_repo::pools_lock(&mut tx, &[p.owner_id], &[run.period])
             .await?
@@ -262,7 +311,5 @@ async fn apply_step(app: &App, ctx: &Ctx, run: &mut Run) -> Result<bool> {
         run.status = "applied".into();
         run.finished_at = Some(Utc::now());
     }
-    repo::run_save(&mut tx, run, (!done).then_some(LEASE_SECS)).await?;
-    tx.commit().await?;
-    Ok(!done)
+    end_step(tx, run, done, lease).await
 }

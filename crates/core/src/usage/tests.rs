@@ -207,6 +207,7 @@ fn field_names_round_trip_in_both_formats() {
         RejectCode::Malformed,
         RejectCode::UnknownMsisdn,
         RejectCode::LineNotActive,
+        RejectCode::PeriodClosed,
     ] {
         assert_eq!(RejectCode::parse(c.as_str()), Some(c));
     }

@@ -21,6 +21,7 @@ pub mod sessions;
 pub mod tenants;
 pub mod usage;
 pub mod usage_feed;
+pub mod usage_periods;
 pub mod users;
 
 use tsunagi_core::{Error, Result};

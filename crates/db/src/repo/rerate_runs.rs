@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, FromRow, Serialize)]
 pub struct Run {
+    pub tenant_id: Uuid,
     pub id: Uuid,
     pub period: NaiveDate,
     pub status: String,
@@ -31,13 +32,15 @@ pub struct Run {
     pub created_at: DateTime<Utc>,
     pub quoted_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// Failed steps in a row.
+    pub attempts: i32,
 }
 
 macro_rules! columns {
     () => {
-        "id, period, status, cursor, pools, records, before, after, changed, pools_changed, \
+        "tenant_id, id, period, status, cursor, pools, records, before, after, changed, pools_changed, \
          pools_applied, pools_moved, currency, error, requested_by, applied_by, created_at, \
-         quoted_at, finished_at"
+         quoted_at, finished_at, attempts"
     };
 }
 
@@ -90,22 +93,24 @@ pub async fn run_get(tx: &mut TenantTx, id: Uuid, lock: bool) -> Result<Option<R
         .await?)
 }
 
-/// The latest runs of the visible tenants, newest first.
+/// The tenant's own latest runs, newest first.
 pub async fn runs_list(tx: &mut TenantTx, first: i64) -> Result<Vec<Run>> {
     Ok(sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
-        " FROM usage_rerate_runs ORDER BY created_at DESC, id DESC LIMIT $1"
+        " FROM usage_rerate_runs WHERE tenant_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2"
     ))
+    .bind(tx.tenant_id().as_uuid())
     .bind(first)
     .fetch_all(tx.conn())
     .await?)
 }
 
-/// Takes a run for one worker for `secs` seconds (None: done, or another worker has it).
-pub async fn run_claim(tx: &mut TenantTx, id: Uuid, secs: i32) -> Result<Option<Run>> {
+/// Takes a run for one worker for `secs` seconds under the lease `lease` (None: done, or
+/// another worker has it).
+pub async fn run_claim(tx: &mut TenantTx, id: Uuid, lease: Uuid, secs: i32) -> Result<Option<Run>> {
     Ok(sqlx::query_as(concat!(
-        "UPDATE usage_rerate_runs SET working_until = now() + make_interval(secs => $3), updated_at = now() \
+        "UPDATE usage_rerate_runs SET lease = $4, working_until = now() + make_interval(secs => $3), updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND status IN ('quoting', 'applying') \
            AND (working_until IS NULL OR working_until < now()) RETURNING ",
         columns!()
@@ -113,19 +118,27 @@ pub async fn run_claim(tx: &mut TenantTx, id: Uuid, secs: i32) -> Result<Option<
     .bind(tx.tenant_id().as_uuid())
     .bind(id)
     .bind(secs)
+    .bind(lease)
     .fetch_optional(tx.conn())
     .await?)
 }
 
 /// Stores a run's progress and status (`working_until` renewed for `secs`, or released).
-pub async fn run_save(tx: &mut TenantTx, r: &Run, secs: Option<i32>) -> Result<()> {
-    sqlx::query(
+/// `lease`: a worker's write, made only while it holds that lease (false: it lost it and
+/// wrote nothing).
+pub async fn run_save(
+    tx: &mut TenantTx,
+    r: &Run,
+    secs: Option<i32>,
+    lease: Option<Uuid>,
+) -> Result<bool> {
+    let done = sqlx::query(
         "UPDATE usage_rerate_runs SET status = $3, cursor = $4, pools = $5, records = $6, before = $7, \
            after = $8, changed = $9, pools_changed = $10, pools_applied = $11, pools_moved = $12, \
            currency = $13, error = $14, applied_by = $15, quoted_at = $16, finished_at = $17, \
            working_until = CASE WHEN $18::int IS NULL THEN NULL ELSE now() + make_interval(secs => $18) END, \
-           updated_at = now() \
-         WHERE tenant_id = $1 AND id = $2",
+           attempts = $20, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND ($19::uuid IS NULL OR lease = $19)",
     )
     .bind(tx.tenant_id().as_uuid())
     .bind(r.id)
@@ -145,9 +158,11 @@ pub async fn run_save(tx: &mut TenantTx, r: &Run, secs: Option<i32>) -> Result<(
     .bind(r.quoted_at)
     .bind(r.finished_at)
     .bind(secs)
+    .bind(lease)
+    .bind(r.attempts)
     .execute(tx.conn())
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Runs waiting for a worker, across tenants.

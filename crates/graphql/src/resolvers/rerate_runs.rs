@@ -1,12 +1,13 @@
-//! Re-rating a tenant's whole month: a run quoted in the background, read with its changing
-//! pools, and applied once a person confirms its total.
+//! A tenant's usage months as a whole: re-rating a month (a run quoted in the background,
+//! read with its changing pools, and applied once a person confirms its total), and closing
+//! a billed month.
 
 use crate::app_ctx;
 use crate::error::{GqlResult, parse_id};
 use crate::types::ledger::id;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use tsunagi_app::usage::rerate_run;
+use tsunagi_app::usage::{periods, rerate_run};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum RerateRunStatus {
@@ -19,6 +20,8 @@ pub enum RerateRunStatus {
     Applied,
     /// A newer run of the same month replaced this quote.
     Superseded,
+    /// Its steps failed five times in a row (`error` says why); start a new run.
+    Failed,
 }
 
 impl RerateRunStatus {
@@ -28,7 +31,8 @@ impl RerateRunStatus {
             "quoted" => Self::Quoted,
             "applying" => Self::Applying,
             "applied" => Self::Applied,
-            _ => Self::Superseded,
+            "superseded" => Self::Superseded,
+            _ => Self::Failed,
         }
     }
 }
@@ -38,6 +42,8 @@ impl RerateRunStatus {
 #[graphql(complex)]
 pub struct UsageRerateRun {
     pub id: ID,
+    /// The tenant whose month it is (a parent reads its resellers' runs by id).
+    pub tenant_id: ID,
     /// The first day of the month.
     pub period: NaiveDate,
     pub status: RerateRunStatus,
@@ -55,7 +61,8 @@ pub struct UsageRerateRun {
     pub pools_applied: i32,
     pub pools_moved: i32,
     pub currency: Option<String>,
-    /// The last step's failure, if it failed (the worker tries again every minute).
+    /// The last step's failure, if it failed (the worker tries again every minute, five
+    /// times).
     pub error: Option<String>,
     pub requested_by: String,
     pub applied_by: Option<String>,
@@ -109,6 +116,7 @@ impl From<rerate_run::RerateRun> for UsageRerateRun {
     fn from(r: rerate_run::RerateRun) -> Self {
         Self {
             id: id(r.id),
+            tenant_id: id(r.tenant_id),
             period: r.period,
             status: RerateRunStatus::of(&r.status),
             pools: r.pools,
@@ -130,12 +138,43 @@ impl From<rerate_run::RerateRun> for UsageRerateRun {
     }
 }
 
+/// A closed (billed) usage month.
+#[derive(SimpleObject)]
+pub struct UsageClosedPeriod {
+    /// The first day of the month.
+    pub period: NaiveDate,
+    pub closed_by: String,
+    pub closed_at: DateTime<Utc>,
+}
+
+impl From<periods::Close> for UsageClosedPeriod {
+    fn from(c: periods::Close) -> Self {
+        Self {
+            period: c.period,
+            closed_by: c.closed_by,
+            closed_at: c.closed_at,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct RerateRunQuery;
 
 #[Object]
 impl RerateRunQuery {
-    /// The latest tenant-wide re-rating runs, newest first (staff with `usage:read`).
+    /// The tenant's closed (billed) months, latest first (staff with `usage:read`).
+    async fn usage_closed_periods(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 12)] first: i64,
+    ) -> async_graphql::Result<Vec<UsageClosedPeriod>> {
+        let (app, c) = app_ctx(ctx)?;
+        let closed = periods::closed(app, &c, first).await.gql()?;
+        Ok(closed.into_iter().map(Into::into).collect())
+    }
+
+    /// The tenant's own latest re-rating runs of whole months, newest first (staff with
+    /// `usage:read`).
     async fn usage_rerate_runs(
         &self,
         ctx: &Context<'_>,
@@ -175,11 +214,30 @@ pub struct UsageRerateRunPayload {
     pub run: UsageRerateRun,
 }
 
+#[derive(InputObject)]
+pub struct UsagePeriodCloseInput {
+    /// Any day of a month that has ended (in the tenant's time zone).
+    pub period: NaiveDate,
+}
+
 #[derive(Default)]
 pub struct RerateRunMutation;
 
 #[Object]
 impl RerateRunMutation {
+    /// Closes a month that has ended: its records are no longer taken (they wait in the
+    /// rejection queue as `PERIOD_CLOSED`) and it is no longer re-rated. Bill runs close the
+    /// months they bill; a month is not reopened. Needs `usage:update`. Audited.
+    async fn usage_period_close(
+        &self,
+        ctx: &Context<'_>,
+        input: UsagePeriodCloseInput,
+    ) -> async_graphql::Result<UsageClosedPeriod> {
+        let (app, c) = app_ctx(ctx)?;
+        let closed = periods::close(app, &c, input.period).await.gql()?;
+        Ok(closed.into())
+    }
+
     /// Starts re-rating every pool of the tenant's month against the catalog as it is now:
     /// the quote runs in the background (read the run until it is `QUOTED`); nothing changes
     /// until it is applied. Needs `usage:update`. Audited.

@@ -23,6 +23,8 @@ pub enum UsageRejectionCode {
     UnknownMsisdn,
     /// The MSISDN's line had no contract in service at the record's time.
     LineNotActive,
+    /// The record's month is closed (billed): discard it, or bill it by hand.
+    PeriodClosed,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -52,6 +54,7 @@ impl UsageRejectionCode {
         match RejectCode::parse(s) {
             Some(RejectCode::UnknownMsisdn) => Self::UnknownMsisdn,
             Some(RejectCode::LineNotActive) => Self::LineNotActive,
+            Some(RejectCode::PeriodClosed) => Self::PeriodClosed,
             Some(RejectCode::Malformed) | None => Self::Malformed,
         }
     }
@@ -63,6 +66,7 @@ impl From<UsageRejectionCode> for RejectCode {
             UsageRejectionCode::Malformed => Self::Malformed,
             UsageRejectionCode::UnknownMsisdn => Self::UnknownMsisdn,
             UsageRejectionCode::LineNotActive => Self::LineNotActive,
+            UsageRejectionCode::PeriodClosed => Self::PeriodClosed,
         }
     }
 }
