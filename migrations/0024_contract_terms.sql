@@ -57,19 +57,24 @@ DECLARE
     p uuid;
     pp uuid;
     o uuid[];
+    vf timestamptz;
 BEGIN
     FOR c IN SELECT tenant_id, id, plan_id, plan_price_id, option_ids FROM contracts LOOP
         p := c.plan_id;
         pp := c.plan_price_id;
         o := c.option_ids;
+        -- Entries' times come from the app servers' clocks: kept in the entries' order and
+        -- never in the database's future, so the latest row is the present terms.
+        vf := now();
         FOR e IN
             SELECT occurred_at, before FROM audit_log
             WHERE tenant_id = c.tenant_id AND target_type = 'contract' AND target_id = c.id::text
               AND action IN ('contract.plan_change', 'contract.option_add', 'contract.option_remove')
             ORDER BY seq DESC
         LOOP
+            vf := least(e.occurred_at, vf);
             INSERT INTO contract_terms (tenant_id, contract_id, valid_from, plan_id, plan_price_id, option_ids)
-            VALUES (c.tenant_id, c.id, e.occurred_at, p, pp, o) ON CONFLICT DO NOTHING;
+            VALUES (c.tenant_id, c.id, vf, p, pp, o) ON CONFLICT DO NOTHING;
             IF e.before ? 'planId' THEN p := (e.before ->> 'planId')::uuid; END IF;
             IF e.before ? 'planPriceId' THEN pp := (e.before ->> 'planPriceId')::uuid; END IF;
             IF e.before ? 'optionIds' THEN

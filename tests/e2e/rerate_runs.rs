@@ -228,9 +228,32 @@ async fn a_closed_month_takes_no_more_records_and_is_not_re_rated() {
     let open = billing.gql(CLOSE, json!({ "p": today.to_string() })).await;
     assert_eq!(code(&open).as_deref(), Some("VALIDATION"), "{open}");
     assert!(open.to_string().contains("input.period"), "{open}");
-    let closed = billing
-        .ok(CLOSE, json!({ "p": last_day.to_string() }))
-        .await;
+    // A usage writer in flight (an intake chunk holds the tenant's months open like this):
+    // the close waits for it to commit.
+    let mut writer = env.admin.acquire().await.expect("conn");
+    sqlx::query("BEGIN")
+        .execute(&mut *writer)
+        .await
+        .expect("begin");
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock_shared(hashtextextended('usage-months:' || $1::text, 0))",
+    )
+    .bind(s.tenant("sakura-mobile"))
+    .execute(&mut *writer)
+    .await
+    .expect("hold");
+    let closing = tokio::spawn({
+        let billing = billing.clone();
+        let p = last_day.to_string();
+        async move { billing.ok(CLOSE, json!({ "p": p })).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!closing.is_finished(), "the close waits for the writer");
+    sqlx::query("COMMIT")
+        .execute(&mut *writer)
+        .await
+        .expect("commit");
+    let closed = closing.await.expect("close");
     assert_eq!(
         closed["usagePeriodClose"]["period"],
         last_month.to_string(),
@@ -298,10 +321,12 @@ async fn a_closed_month_takes_no_more_records_and_is_not_re_rated() {
         )
         .await;
     assert_eq!(code(&line).as_deref(), Some("CONFLICT"), "{line}");
+    assert!(line.to_string().contains("is closed (billed)"), "{line}");
     let run = billing
         .gql(START, json!({ "p": last_month.to_string() }))
         .await;
     assert_eq!(code(&run).as_deref(), Some("CONFLICT"), "{run}");
+    assert!(run.to_string().contains("is closed (billed)"), "{run}");
     let audit = admin
         .ok(
             "{ auditLog(filter: {action: \"usage.period_close\"}) { edges { node { targetId } } } }",

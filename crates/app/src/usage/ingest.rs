@@ -91,6 +91,8 @@ struct Chunk {
 impl Chunk {
     async fn commit(self) -> Result<Routed> {
         let mut tx = self.app.tx(&self.ctx).await?;
+        // A month being closed waits for this chunk; a closed one refuses its records.
+        tsunagi_db::repo::usage_periods::hold_open(&mut tx).await?;
         repo::stage(&mut tx, self.rows.bytes()).await?;
         let routed = repo::route(
             &mut tx,

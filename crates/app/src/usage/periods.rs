@@ -61,8 +61,10 @@ pub async fn closed(app: &App, ctx: &Ctx, first: i64) -> Result<Vec<Close>> {
     Ok(c)
 }
 
-/// CONFLICT when `tenant`'s month `period` is closed: it is billed and not re-rated.
+/// CONFLICT when `tenant`'s month `period` is closed: it is billed and not re-rated. Holds
+/// the months open until the transaction ends, so a close waits for the re-rating.
 pub async fn refuse_closed(tx: &mut TenantTx, tenant: uuid::Uuid, period: NaiveDate) -> Result<()> {
+    repo::hold_open(tx).await?;
     if repo::is_closed(tx, tenant, period).await? {
         return Err(Error::conflict(format!(
             "{} is closed (billed); it is no longer re-rated",

@@ -89,6 +89,8 @@ pub async fn apply(
         ));
     }
     let mut tx = app.tx(ctx).await?;
+    // Months held open before the pool's lock, the order the intake takes them in.
+    tsunagi_db::repo::usage_periods::hold_open(&mut tx).await?;
     let (r, charges, pool) = compute(&mut tx, &line, period, true).await?;
     super::periods::refuse_closed(&mut tx, line.tenant_id, r.period).await?;
     if r.after != expected_after {

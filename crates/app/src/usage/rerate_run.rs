@@ -15,6 +15,7 @@ use super::rerate::{compute_pool, store};
 use crate::record::record;
 use crate::{App, Ctx};
 use chrono::{NaiveDate, Utc};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tsunagi_core::{Error, Result, TenantId};
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::rating as rating_repo;
@@ -154,10 +155,18 @@ async fn readable(app: &App, ctx: &Ctx) -> Result<()> {
     app.authz.check(&ctx.principal, "usage", "read").await
 }
 
+/// Runs this process works on now; the sweep starts more only below [`SWEPT_AT_ONCE`], so
+/// long runs leave the worker's connections to its other jobs.
+static RUNNING: AtomicUsize = AtomicUsize::new(0);
+const SWEPT_AT_ONCE: usize = 2;
+
 fn spawn(app: &App, tenant: TenantId, id: Uuid) {
     let app = app.clone();
+    RUNNING.fetch_add(1, Ordering::Relaxed);
     tokio::spawn(async move {
-        if let Err(e) = work(&app, tenant, id).await {
+        let worked = work(&app, tenant, id).await;
+        RUNNING.fetch_sub(1, Ordering::Relaxed);
+        if let Err(e) = worked {
             tracing::warn!(run = %id, error = %e.detail(), "re-rating run stopped; the worker's sweep resumes it");
         }
     });
@@ -167,9 +176,13 @@ fn spawn(app: &App, tenant: TenantId, id: Uuid) {
 /// a failed step), each in its own task so a long run does not hold up the other jobs.
 pub async fn work_waiting(app: &App) -> Result<usize> {
     let waiting = repo::runs_waiting(&app.db).await?;
-    let n = waiting.len();
+    let mut n = 0;
     for (tenant, id) in waiting {
+        if RUNNING.load(Ordering::Relaxed) >= SWEPT_AT_ONCE {
+            break;
+        }
         spawn(app, TenantId(tenant), id);
+        n += 1;
     }
     Ok(n)
 }
@@ -210,15 +223,11 @@ pub async fn work(app: &App, tenant: TenantId, id: Uuid) -> Result<()> {
             Ok(Step::More) => continue,
             Ok(Step::Done | Step::Lost) => return Ok(()),
             Err(e) => {
-                let mut run = saved;
-                run.error = Some(e.detail().chars().take(1000).collect());
-                run.attempts += 1;
-                if run.attempts >= ATTEMPTS {
-                    run.status = "failed".into();
-                    run.finished_at = Some(Utc::now());
-                }
+                let attempts = saved.attempts + 1;
+                let error: String = e.detail().chars().take(1000).collect();
                 let mut tx = app.tx(&ctx).await?;
-                repo::run_save(&mut tx, &run, None, Some(lease)).await?;
+                repo::run_failed_step(&mut tx, id, lease, &error, attempts, attempts >= ATTEMPTS)
+                    .await?;
                 tx.commit().await?;
                 return Err(e);
             }
@@ -246,6 +255,9 @@ async fn end_step(
 /// Quotes the next pools.
 async fn quote_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<Step> {
     let mut tx = app.tx(ctx).await?;
+    if !repo::run_renew(&mut tx, run.id, lease, LEASE_SECS).await? {
+        return Ok(Step::Lost);
+    }
     let tenant = ctx.principal.tenant_id;
     let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
     let rows = repo::pools_after(&mut tx, run.period, run.cursor, QUOTE_STEP).await?;
@@ -286,7 +298,22 @@ async fn quote_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<
 /// Applies the next changed pools, each only if it still totals what was quoted.
 async fn apply_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<Step> {
     let mut tx = app.tx(ctx).await?;
+    if !repo::run_renew(&mut tx, run.id, lease, LEASE_SECS).await? {
+        return Ok(Step::Lost);
+    }
     let tenant = ctx.principal.tenant_id;
+    // The month is held open before any pool is locked (the intake's order); a month closed
+    // since the run was applied ends it: what it stored stays, the rest is not stored.
+    tsunagi_db::repo::usage_periods::hold_open(&mut tx).await?;
+    if tsunagi_db::repo::usage_periods::is_closed(&mut tx, tenant.as_uuid(), run.period).await? {
+        run.status = "failed".into();
+        run.error = Some(format!(
+            "{} was closed (billed) while the re-rating was applied",
+            run.period.format("%Y-%m")
+        ));
+        run.finished_at = Some(Utc::now());
+        return end_step(tx, run, true, lease).await;
+    }
     let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
     let open = repo::pools_of_run(&mut tx, run.id, true, APPLY_STEP).await?;
     let done = (open.len() as i64) < APPLY_STEP;

@@ -125,7 +125,7 @@ pub async fn run_claim(tx: &mut TenantTx, id: Uuid, lease: Uuid, secs: i32) -> R
 
 /// Stores a run's progress and status (`working_until` renewed for `secs`, or released).
 /// `lease`: a worker's write, made only while it holds that lease (false: it lost it and
-/// wrote nothing).
+/// wrote nothing); `None`: a person's (the run waits for a worker: any lease is cleared).
 pub async fn run_save(
     tx: &mut TenantTx,
     r: &Run,
@@ -137,7 +137,8 @@ pub async fn run_save(
            after = $8, changed = $9, pools_changed = $10, pools_applied = $11, pools_moved = $12, \
            currency = $13, error = $14, applied_by = $15, quoted_at = $16, finished_at = $17, \
            working_until = CASE WHEN $18::int IS NULL THEN NULL ELSE now() + make_interval(secs => $18) END, \
-           attempts = $20, updated_at = now() \
+           attempts = $20, lease = CASE WHEN $19::uuid IS NULL THEN NULL ELSE lease END, \
+           updated_at = now() \
          WHERE tenant_id = $1 AND id = $2 AND ($19::uuid IS NULL OR lease = $19)",
     )
     .bind(tx.tenant_id().as_uuid())
@@ -163,6 +164,49 @@ pub async fn run_save(
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Renews a worker's lease at the start of a step and holds the run's row until the step
+/// ends, so no other worker can claim it meanwhile (false: the lease was lost).
+pub async fn run_renew(tx: &mut TenantTx, id: Uuid, lease: Uuid, secs: i32) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE usage_rerate_runs SET working_until = now() + make_interval(secs => $4), updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND lease = $3 AND status IN ('quoting', 'applying')",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(id)
+    .bind(lease)
+    .bind(secs)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records a failed step of a worker that holds the run: the error, the attempts, and the
+/// run released (or failed for good). Nothing else of the run changes.
+pub async fn run_failed_step(
+    tx: &mut TenantTx,
+    id: Uuid,
+    lease: Uuid,
+    error: &str,
+    attempts: i32,
+    give_up: bool,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE usage_rerate_runs SET error = $4, attempts = $5, working_until = NULL, \
+           status = CASE WHEN $6 THEN 'failed' ELSE status END, \
+           finished_at = CASE WHEN $6 THEN now() ELSE finished_at END, updated_at = now() \
+         WHERE tenant_id = $1 AND id = $2 AND lease = $3 AND status IN ('quoting', 'applying')",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .bind(id)
+    .bind(lease)
+    .bind(error)
+    .bind(attempts)
+    .bind(give_up)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// Runs waiting for a worker, across tenants.

@@ -1,5 +1,8 @@
 //! A tenant's closed usage months (migrations/0026): a month closed is billed; its records
-//! are refused (`period_closed`) and it is no longer re-rated.
+//! are refused (`period_closed`) and it is no longer re-rated. Writers of usage (each intake
+//! chunk, each re-rating) hold the tenant's months open with a shared transaction lock and
+//! a close takes it exclusively, so a close waits for the chunks in flight to commit and no
+//! record or charge lands in a month after it is closed.
 
 use crate::{TenantTx, on_constraint};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,8 +17,24 @@ pub struct Close {
     pub closed_at: DateTime<Utc>,
 }
 
-/// Closes a month of the transaction's tenant; CONFLICT if it is closed already.
+/// Holds the transaction's tenant's months open until the transaction ends (a close waits).
+pub async fn hold_open(tx: &mut TenantTx) -> Result<()> {
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock_shared(hashtextextended('usage-months:' || $1::text, 0))",
+    )
+    .bind(tx.tenant_id().as_uuid())
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Closes a month of the transaction's tenant, once the usage writers in flight have
+/// committed; CONFLICT if it is closed already.
 pub async fn close(tx: &mut TenantTx, period: NaiveDate, by: &str) -> Result<Close> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('usage-months:' || $1::text, 0))")
+        .bind(tx.tenant_id().as_uuid())
+        .execute(tx.conn())
+        .await?;
     sqlx::query_as(
         "INSERT INTO usage_period_closes (tenant_id, period, closed_by) VALUES ($1, $2, $3) \
          RETURNING period, closed_by, closed_at",
