@@ -338,3 +338,58 @@ async fn a_closed_month_takes_no_more_records_and_is_not_re_rated() {
         json!([{ "node": { "targetId": month } }])
     );
 }
+
+#[tokio::test]
+async fn a_run_whose_steps_keep_failing_ends_failed_and_frees_its_month() {
+    let env = tsunagi_tests::TestEnv::start().await.expect("env");
+    let s = env.seed().await.expect("seed");
+    let l = build(&s, "sakura-mobile", 91).await;
+    let admin = s.as_role("sakura-mobile", "tenant_admin").await;
+    small_price(&admin, &l.plan).await;
+    let at = (Utc::now() + Duration::seconds(2)).to_rfc3339_opts(SecondsFormat::Secs, true);
+    admin
+        .ok(
+            SUBMIT,
+            json!({ "r": [{"recordId": "f-1", "type": "sms", "msisdn": l.msisdn, "time": at, "destination": "domestic"}] }),
+        )
+        .await;
+    // The plan's rules no longer price anything: every quote step fails the same way.
+    sqlx::query(
+        "UPDATE plan_prices SET rating = '{\"voiceIncrementSeconds\": 0}' WHERE plan_id = $1::uuid",
+    )
+    .bind(&l.plan)
+    .execute(&env.admin)
+    .await
+    .expect("break the tariff");
+    let billing = s.as_role("sakura-mobile", "billing").await;
+    let started = billing.ok(START, json!({})).await;
+    let id = started["usageRerateRunStart"]["run"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // The worker's sweep, asked again and again: each attempt fails and releases the run.
+    let tenant = tsunagi_core::TenantId(s.tenant("sakura-mobile").parse().expect("tenant"));
+    let run_id: uuid::Uuid = id.parse().expect("run");
+    let mut last = Value::Null;
+    for _ in 0..50 {
+        let _ = tsunagi_app::usage::rerate_run::work(&env.running.app, tenant, run_id).await;
+        last = billing.ok(RUN, json!({ "id": id })).await;
+        if last["usageRerateRun"]["status"] == "FAILED" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(last["usageRerateRun"]["status"], "FAILED", "{last}");
+    assert!(
+        last["usageRerateRun"]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("voiceIncrementSeconds")),
+        "the reason is kept: {last}"
+    );
+    // A failed run no longer holds its month.
+    let again = billing.ok(START, json!({})).await;
+    assert_eq!(
+        again["usageRerateRunStart"]["run"]["status"], "QUOTING",
+        "{again}"
+    );
+}
