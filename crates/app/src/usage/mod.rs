@@ -75,6 +75,15 @@ pub async fn line_records(
 
 /// The line whose usage the caller asks for: staff need `usage:read` (RLS keeps them in
 /// their tenants); a customer reads only their own lines (NOT_FOUND for any other).
+/// FORBIDDEN with `refusal` for a customer's login: re-rating and closing months are the
+/// operator's staff's work, whatever a tenant's policies grant.
+pub(crate) fn staff_only(ctx: &Ctx, refusal: &str) -> Result<()> {
+    if ctx.principal.is_customer() {
+        return Err(Error::forbidden(refusal));
+    }
+    Ok(())
+}
+
 pub(crate) async fn readable_line(
     app: &App,
     ctx: &Ctx,

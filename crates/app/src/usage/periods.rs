@@ -15,11 +15,7 @@ pub use tsunagi_db::repo::usage_periods::Close;
 
 /// Closes the month holding `period` (a month that has ended, in the tenant's time zone).
 pub async fn close(app: &App, ctx: &Ctx, period: NaiveDate) -> Result<Close> {
-    if ctx.principal.is_customer() {
-        return Err(Error::forbidden(
-            "closing a month is for the operator's staff",
-        ));
-    }
+    super::staff_only(ctx, "closing a month is for the operator's staff")?;
     app.authz.check(&ctx.principal, "usage", "update").await?;
     let mut tx = app.tx(ctx).await?;
     let tz = app.settings.of(&mut tx).await?.settings.tz();
@@ -49,11 +45,7 @@ pub async fn close(app: &App, ctx: &Ctx, period: NaiveDate) -> Result<Close> {
 
 /// The tenant's closed months, latest first (staff with `usage:read`).
 pub async fn closed(app: &App, ctx: &Ctx, first: i64) -> Result<Vec<Close>> {
-    if ctx.principal.is_customer() {
-        return Err(Error::forbidden(
-            "closed months are for the operator's staff",
-        ));
-    }
+    super::staff_only(ctx, "closed months are for the operator's staff")?;
     app.authz.check(&ctx.principal, "usage", "read").await?;
     let mut tx = app.read(ctx).await?;
     let c = repo::closes(&mut tx, first.clamp(1, 120)).await?;

@@ -62,9 +62,7 @@ pub async fn quote(
     line: Uuid,
     period: Option<NaiveDate>,
 ) -> Result<Rerating> {
-    if ctx.principal.is_customer() {
-        return Err(Error::forbidden("re-rating is for the operator's staff"));
-    }
+    super::staff_only(ctx, super::rerate_run::STAFF_ONLY)?;
     let line = super::readable_line(app, ctx, line).await?;
     let mut tx = app.read(ctx).await?;
     let (r, _, _) = compute(&mut tx, &line, period, false).await?;

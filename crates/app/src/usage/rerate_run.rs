@@ -16,6 +16,7 @@ use crate::record::record;
 use crate::{App, Ctx};
 use chrono::{NaiveDate, Utc};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use tsunagi_core::tenant::TenantSettings;
 use tsunagi_core::{Error, Result, TenantId};
 use tsunagi_db::audit::AuditEntry;
 use tsunagi_db::repo::rating as rating_repo;
@@ -38,7 +39,7 @@ const ATTEMPTS: i32 = 5;
 /// it. Needs `usage:update`. A future month is refused; a quoted run of the same month is
 /// superseded; one being quoted or applied is a CONFLICT.
 pub async fn start(app: &App, ctx: &Ctx, period: Option<NaiveDate>) -> Result<Run> {
-    staff(ctx)?;
+    super::staff_only(ctx, STAFF_ONLY)?;
     app.authz.check(&ctx.principal, "usage", "update").await?;
     let mut tx = app.tx(ctx).await?;
     let tz = app.settings.of(&mut tx).await?.settings.tz();
@@ -74,7 +75,7 @@ pub async fn start(app: &App, ctx: &Ctx, period: Option<NaiveDate>) -> Result<Ru
 /// Applies a quoted run if its total after re-rating is `expected_after` (what the person
 /// saw); the pools are stored in the background. Needs `usage:update`.
 pub async fn apply(app: &App, ctx: &Ctx, id: Uuid, expected_after: i64) -> Result<Run> {
-    staff(ctx)?;
+    super::staff_only(ctx, STAFF_ONLY)?;
     app.authz.check(&ctx.principal, "usage", "update").await?;
     let mut tx = app.tx(ctx).await?;
     let mut run = repo::run_get(&mut tx, id, true)
@@ -143,15 +144,11 @@ pub async fn pools(app: &App, ctx: &Ctx, id: Uuid, first: i64) -> Result<Vec<Run
     Ok(pools)
 }
 
-fn staff(ctx: &Ctx) -> Result<()> {
-    if ctx.principal.is_customer() {
-        return Err(Error::forbidden("re-rating is for the operator's staff"));
-    }
-    Ok(())
-}
+/// Why a customer's login may not re-rate (a line or a month).
+pub(super) const STAFF_ONLY: &str = "re-rating is for the operator's staff";
 
 async fn readable(app: &App, ctx: &Ctx) -> Result<()> {
-    staff(ctx)?;
+    super::staff_only(ctx, STAFF_ONLY)?;
     app.authz.check(&ctx.principal, "usage", "read").await
 }
 
@@ -210,20 +207,23 @@ pub async fn work(app: &App, tenant: TenantId, id: Uuid) -> Result<()> {
     let Some(mut run) = claimed else {
         return Ok(());
     };
+    // The tenant's rounding and currency, read once: the whole run prices with the same.
+    let mut tx = app.read(&ctx).await?;
+    let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
+    tx.end()?;
     loop {
-        let saved = run.clone();
+        let attempts = run.attempts + 1;
         run.error = None;
         run.attempts = 0;
         let step = match run.status.as_str() {
-            "quoting" => quote_step(app, &ctx, &mut run, lease).await,
-            "applying" => apply_step(app, &ctx, &mut run, lease).await,
+            "quoting" => quote_step(app, &ctx, &settings, &mut run, lease).await,
+            "applying" => apply_step(app, &ctx, &settings, &mut run, lease).await,
             _ => return Ok(()),
         };
         match step {
             Ok(Step::More) => continue,
             Ok(Step::Done | Step::Lost) => return Ok(()),
             Err(e) => {
-                let attempts = saved.attempts + 1;
                 let error: String = e.detail().chars().take(1000).collect();
                 let mut tx = app.tx(&ctx).await?;
                 repo::run_failed_step(&mut tx, id, lease, &error, attempts, attempts >= ATTEMPTS)
@@ -253,19 +253,24 @@ async fn end_step(
 }
 
 /// Quotes the next pools.
-async fn quote_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<Step> {
+async fn quote_step(
+    app: &App,
+    ctx: &Ctx,
+    settings: &TenantSettings,
+    run: &mut Run,
+    lease: Uuid,
+) -> Result<Step> {
     let mut tx = app.tx(ctx).await?;
     if !repo::run_renew(&mut tx, run.id, lease, LEASE_SECS).await? {
         return Ok(Step::Lost);
     }
     let tenant = ctx.principal.tenant_id;
-    let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
     let rows = repo::pools_after(&mut tx, run.period, run.cursor, QUOTE_STEP).await?;
     let done = (rows.len() as i64) < QUOTE_STEP;
     for row in rows {
         let owner = row.owner_id;
         let (r, _, _) =
-            compute_pool(&mut tx, tenant.as_uuid(), &settings, Some(row), run.period).await?;
+            compute_pool(&mut tx, tenant.as_uuid(), settings, Some(row), run.period).await?;
         run.cursor = Some(owner);
         run.pools += 1;
         run.records += r.records;
@@ -296,7 +301,13 @@ async fn quote_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<
 }
 
 /// Applies the next changed pools, each only if it still totals what was quoted.
-async fn apply_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<Step> {
+async fn apply_step(
+    app: &App,
+    ctx: &Ctx,
+    settings: &TenantSettings,
+    run: &mut Run,
+    lease: Uuid,
+) -> Result<Step> {
     let mut tx = app.tx(ctx).await?;
     if !repo::run_renew(&mut tx, run.id, lease, LEASE_SECS).await? {
         return Ok(Step::Lost);
@@ -314,7 +325,6 @@ async fn apply_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<
         run.finished_at = Some(Utc::now());
         return end_step(tx, run, true, lease).await;
     }
-    let settings = crate::tenants::effective_settings(&mut tx, tenant).await?;
     let open = repo::pools_of_run(&mut tx, run.id, true, APPLY_STEP).await?;
     let done = (open.len() as i64) < APPLY_STEP;
     for p in open {
@@ -323,7 +333,7 @@ async fn apply_step(app: &App, ctx: &Ctx, run: &mut Run, lease: Uuid) -> Result<
             .into_iter()
             .next();
         let (r, charges, row) =
-            compute_pool(&mut tx, tenant.as_uuid(), &settings, row, run.period).await?;
+            compute_pool(&mut tx, tenant.as_uuid(), settings, row, run.period).await?;
         let outcome = if r.before == p.before && r.after == p.after && r.records == p.records {
             store(&mut tx, ctx, r, &charges, row).await?;
             run.pools_applied += 1;
